@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Command line of the innovation-adoption simulator.
+
+    python run.py                       the main job (see README)
+    python run.py run SCENARIO [...]    seeded replicates of one scenario
+    python run.py validate FILE         check a scenario or experiment file
+    python run.py sweep EXPERIMENT      a parameter sweep
+    python run.py app                   the classroom page
+    python run.py lesson NAME           a lesson's figures as PNGs
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.toml"
+
+
+def _error(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sim.runner import run_scenario, write_results
+    from sim.scenario import load_scenario, parse_assignment
+
+    overrides = dict(parse_assignment(text) for text in args.set or [])
+    scenario = load_scenario(args.scenario, overrides)
+    for flag, value in (("--steps", args.steps), ("--replicates", args.replicates),
+                        ("--seed", args.seed)):
+        if value is not None and value < (0 if flag == "--seed" else 1):
+            return _error(f"{flag} = {value}: expected an integer >= {0 if flag == '--seed' else 1}")
+    results = run_scenario(scenario, steps=args.steps, replicates=args.replicates,
+                           seed=args.seed, progress=not args.quiet)
+    out = Path(args.out) if args.out else ROOT / "results" / scenario.name
+    paths = write_results(results, out)
+    print(_summary_table(results))
+    print(f"\nresults in {out}/ ({', '.join(paths)})")
+    return 0
+
+
+def _summary_table(results) -> str:
+    from sim.plots import mean_and_ci
+
+    frame = results.summary
+    rows = [f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+            f"{'first release t50':>19}"]
+    for name in results.firm_names:
+        part = frame[frame["firm"] == name]
+        ci = mean_and_ci(part.assign(_=0), "final_share", by="_").iloc[0]
+        rows.append(
+            f"{name:<16}{part['strategy'].iloc[0]:<16}"
+            f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]{'':<4}"
+            f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
+        )
+    m = results.manifest
+    head = f"{m['scenario']}: {m['replicates']} replicates x {m['steps']} steps, base seed {m['base_seed']}"
+    return head + "\n" + "\n".join(rows)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from sim.scenario import load_scenario
+
+    path = Path(args.file)
+    try:
+        is_experiment = "experiment" in tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        is_experiment = False  # load_scenario reports the problem
+    if is_experiment:
+        from sim.sweep.experiment import load_experiment
+
+        experiment = load_experiment(path)
+        print(f"{path}: valid experiment '{experiment.name}' ({experiment.describe()})")
+        return 0
+    scenario = load_scenario(path)
+    print(f"{path}: valid scenario '{scenario.name}' ({len(scenario.firms)} firms, "
+          f"{scenario.resolved_parameters()['n_customers']} customers)")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim.sweep.cli import sweep_command
+
+    return sweep_command(args)
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    from sim.classroom.server import app_command
+
+    return app_command(args)
+
+
+def cmd_lesson(args: argparse.Namespace) -> int:
+    from sim.classroom.lessons import lesson_command
+
+    return lesson_command(args)
+
+
+def cmd_default(args: argparse.Namespace) -> int:
+    """The main job with no arguments."""
+    args = argparse.Namespace(scenario=str(DEFAULT_SCENARIO), steps=None, replicates=None,
+                              seed=None, set=None, out=None, quiet=False)
+    return cmd_run(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="run.py",
+        description="Agent-based simulator of innovation adoption (loss aversion, trust, "
+        "co-creation). With no command: the main job.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run seeded replicates of a scenario")
+    run.add_argument("scenario", help="scenario file (TOML), e.g. scenarios/baseline.toml")
+    run.add_argument("--steps", type=int, help="steps per run (default: the scenario's)")
+    run.add_argument("--replicates", type=int, help="replicates (default: the scenario's)")
+    run.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
+    run.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario key by dotted path, e.g. "
+                     "customers.loss_aversion_mean=3 or firms.radical.cocreation=0.2")
+    run.add_argument("--out", help="output directory (default: results/SCENARIO_NAME)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a scenario or experiment file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_validate)
+
+    sweep = sub.add_parser("sweep", help="run a parameter sweep (experiment file)")
+    sweep.add_argument("experiment", help="experiment file (TOML), e.g. experiments/strategy_map.toml")
+    sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument("--scheduler", metavar="ADDRESS",
+                       help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument("--out", help="output directory (default: results/EXPERIMENT_NAME)")
+    sweep.add_argument("--quick", action="store_true", help="the experiment's quick size")
+    sweep.set_defaults(func=cmd_sweep)
+
+    app = sub.add_parser("app", help="start the classroom page")
+    app.add_argument("--host", default="127.0.0.1")
+    app.add_argument("--port", type=int, default=8765)
+    app.set_defaults(func=cmd_app)
+
+    lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")
+    lesson.add_argument("name", help="lesson name (see: python run.py lesson --list)", nargs="?")
+    lesson.add_argument("--out", help="output directory (default: results/lessons/NAME)")
+    lesson.add_argument("--list", action="store_true", help="list the lessons")
+    lesson.set_defaults(func=cmd_lesson)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.path.insert(0, str(ROOT))
+    from sim.parameters import ParameterError
+    from sim.scenario import ScenarioError
+
+    args = build_parser().parse_args(argv)
+    func = getattr(args, "func", cmd_default)
+    try:
+        return func(args)
+    except (ScenarioError, ParameterError) as err:
+        return _error(str(err))
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
