@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Command line of the innovation-adoption simulator.
 
-    python run.py                       the main job (see README)
-    python run.py run SCENARIO [...]    seeded replicates of one scenario
-    python run.py validate FILE         check a scenario or experiment file
-    python run.py sweep EXPERIMENT      a parameter sweep
-    python run.py app                   the classroom page
-    python run.py lesson NAME           a lesson's figures as PNGs
+python run.py                       the main job (see README)
+python run.py run SCENARIO [...]    seeded replicates of one scenario
+python run.py validate FILE         check a scenario or experiment file
+python run.py sweep EXPERIMENT      a parameter sweep
+python run.py app                   the classroom page
+python run.py lesson NAME           a lesson's figures as PNGs
 """
 
 from __future__ import annotations
@@ -30,12 +30,22 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
-    for flag, value in (("--steps", args.steps), ("--replicates", args.replicates),
-                        ("--seed", args.seed)):
+    for flag, value in (
+        ("--steps", args.steps),
+        ("--replicates", args.replicates),
+        ("--seed", args.seed),
+    ):
         if value is not None and value < (0 if flag == "--seed" else 1):
-            return _error(f"{flag} = {value}: expected an integer >= {0 if flag == '--seed' else 1}")
-    results = run_scenario(scenario, steps=args.steps, replicates=args.replicates,
-                           seed=args.seed, progress=not args.quiet)
+            return _error(
+                f"{flag} = {value}: expected an integer >= {0 if flag == '--seed' else 1}"
+            )
+    results = run_scenario(
+        scenario,
+        steps=args.steps,
+        replicates=args.replicates,
+        seed=args.seed,
+        progress=not args.quiet,
+    )
     out = Path(args.out) if args.out else ROOT / "results" / scenario.name
     paths = write_results(results, out)
     print(_summary_table(results))
@@ -47,8 +57,10 @@ def _summary_table(results) -> str:
     from sim.plots import mean_and_ci
 
     frame = results.summary
-    rows = [f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
-            f"{'first release t50':>19}"]
+    rows = [
+        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+        f"{'first release t50':>19}"
+    ]
     for name in results.firm_names:
         part = frame[frame["firm"] == name]
         ci = mean_and_ci(part.assign(_=0), "final_share", by="_").iloc[0]
@@ -79,8 +91,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"{path}: valid experiment '{experiment.name}' ({experiment.describe()})")
         return 0
     scenario = load_scenario(path)
-    print(f"{path}: valid scenario '{scenario.name}' ({len(scenario.firms)} firms, "
-          f"{scenario.resolved_parameters()['n_customers']} customers)")
+    print(
+        f"{path}: valid scenario '{scenario.name}' ({len(scenario.firms)} firms, "
+        f"{scenario.resolved_parameters()['n_customers']} customers)"
+    )
     return 0
 
 
@@ -104,8 +118,15 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no arguments."""
-    args = argparse.Namespace(scenario=str(DEFAULT_SCENARIO), steps=None, replicates=None,
-                              seed=None, set=None, out=None, quiet=False)
+    args = argparse.Namespace(
+        scenario=str(DEFAULT_SCENARIO),
+        steps=None,
+        replicates=None,
+        seed=None,
+        set=None,
+        out=None,
+        quiet=False,
+    )
     return cmd_run(args)
 
 
@@ -122,9 +143,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--steps", type=int, help="steps per run (default: the scenario's)")
     run.add_argument("--replicates", type=int, help="replicates (default: the scenario's)")
     run.add_argument("--seed", type=int, help="base seed (default: the scenario's)")
-    run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a scenario key by dotted path, e.g. "
-                     "customers.loss_aversion_mean=3 or firms.radical.cocreation=0.2")
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario key by dotted path, e.g. "
+        "customers.loss_aversion_mean=3 or firms.radical.cocreation=0.2",
+    )
     run.add_argument("--out", help="output directory (default: results/SCENARIO_NAME)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=cmd_run)
@@ -134,10 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     sweep = sub.add_parser("sweep", help="run a parameter sweep (experiment file)")
-    sweep.add_argument("experiment", help="experiment file (TOML), e.g. experiments/strategy_map.toml")
+    sweep.add_argument(
+        "experiment", help="experiment file (TOML), e.g. experiments/strategy_map.toml"
+    )
     sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
-    sweep.add_argument("--scheduler", metavar="ADDRESS",
-                       help="Dask scheduler address, e.g. tcp://host:8786")
+    sweep.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
     sweep.add_argument("--out", help="output directory (default: results/EXPERIMENT_NAME)")
     sweep.add_argument("--quick", action="store_true", help="the experiment's quick size")
     sweep.set_defaults(func=cmd_sweep)

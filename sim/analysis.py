@@ -104,8 +104,15 @@ def release_metrics(releases: pd.DataFrame, adoptions: pd.DataFrame, n: int) -> 
                 **rogers_categories(since, counts),
             }
         )
-    columns = ["release", "firm", "generation", "kind", "release_step", *METRICS,
-               *ROGERS_CATEGORIES]
+    columns = [
+        "release",
+        "firm",
+        "generation",
+        "kind",
+        "release_step",
+        *METRICS,
+        *ROGERS_CATEGORIES,
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -128,8 +135,9 @@ def firm_summary(model: InnovationModel) -> pd.DataFrame:
                 "final_share": float(shares[firm.index]),
                 "final_trust": float(model.trust[:, firm.index].mean()),
                 "cocreators": int((model.cocreation_firm == firm.index).sum()),
-                "releases": int((model.release_firm == firm.index).sum()
-                                - (model.params["start"] == "spread")),
+                "releases": int(
+                    (model.release_firm == firm.index).sum() - (model.params["start"] == "spread")
+                ),
                 **{f"first_{k}": v for k, v in metrics.items()},
             }
         )
@@ -154,8 +162,12 @@ def fit_bass(cumulative: np.ndarray, steps: np.ndarray | None = None) -> dict[st
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             (p, q, m), _ = curve_fit(
-                bass_curve, t, y, p0=(0.03, 0.38, m0),
-                bounds=([1e-6, 0.0, 1e-6], [1.0, 5.0, 1.0]), maxfev=5000,
+                bass_curve,
+                t,
+                y,
+                p0=(0.03, 0.38, m0),
+                bounds=([1e-6, 0.0, 1e-6], [1.0, 5.0, 1.0]),
+                maxfev=5000,
             )
     except (RuntimeError, ValueError):
         return nan

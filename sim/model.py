@@ -249,8 +249,9 @@ class InnovationModel(mesa.Model):
         kind = firm.next_kind
         firm.current_kind = kind.name
         firm.history.append(
-            ReleaseRecord(self.steps, kind.name, len(self.release_firm),
-                          float(self.firm_shares()[firm.index]))
+            ReleaseRecord(
+                self.steps, kind.name, len(self.release_firm), float(self.firm_shares()[firm.index])
+            )
         )
         claimed = firm.true_quality + kind.quality_step(self.rng)
         true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
@@ -353,9 +354,7 @@ class InnovationModel(mesa.Model):
         self._observe()
         self.datacollector.collect(self)
 
-    def _offer_value(
-        self, idx: np.ndarray, k: int, release: int, share: np.ndarray
-    ) -> np.ndarray:
+    def _offer_value(self, idx: np.ndarray, k: int, release: int, share: np.ndarray) -> np.ndarray:
         """V = T * v+(gains) - lambda * v-(losses) of firm k's latest release for customers idx."""
         p = self.params
         current = self.product[idx]
@@ -365,18 +364,16 @@ class InnovationModel(mesa.Model):
             self.release_position[current], self.release_position[release][None, :]
         )
         discount = np.where(self.cocreation_firm[idx] == k, 1.0 - p["cocreation_discount"], 1.0)
-        gains = (
-            np.maximum(quality, 0.0) + np.maximum(fit, 0.0) + p["social_proof"] * share[idx, k]
-        )
+        gains = np.maximum(quality, 0.0) + np.maximum(fit, 0.0) + p["social_proof"] * share[idx, k]
         losses = (
             np.maximum(-quality, 0.0)
             + np.maximum(-fit, 0.0)
             + p["switching_cost"] * (self.firm_of[idx] != k)
             + p["learning_cost"] * discount * moved
         )
-        return self.trust[idx, k] * gains ** p["alpha"] - self.loss_aversion[idx] * losses ** p[
-            "beta"
-        ]
+        return (
+            self.trust[idx, k] * gains ** p["alpha"] - self.loss_aversion[idx] * losses ** p["beta"]
+        )
 
     def _adopt(self, adopters: np.ndarray, firms: np.ndarray) -> None:
         """Adopters move to their chosen release; trust learns from the surprise."""
@@ -434,8 +431,11 @@ class InnovationModel(mesa.Model):
     def strategy_names(self) -> list[str]:
         """Strategies whose share is reported: the three basic ones and any fixed others."""
         names = list(BASIC_STRATEGIES)
-        names += [f.strategy.name for f in self.firms
-                  if f.strategy.name not in names and f.strategy.name != "adaptive"]
+        names += [
+            f.strategy.name
+            for f in self.firms
+            if f.strategy.name not in names and f.strategy.name != "adaptive"
+        ]
         return names
 
     def _reporters(self) -> dict[str, Any]:

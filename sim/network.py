@@ -29,9 +29,7 @@ def _symmetric_csr(u: np.ndarray, v: np.ndarray, n: int) -> sp.csr_array:
     return adjacency
 
 
-def _clean_edges(
-    u: np.ndarray, v: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _clean_edges(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Canonical (low, high) edges; mask of edges that are self-loops or repeats."""
     low = np.minimum(u, v)
     high = np.maximum(u, v)
@@ -70,9 +68,7 @@ def watts_strogatz(
     return _symmetric_csr(u, v, n)
 
 
-def erdos_renyi(
-    n: int, mean_degree: float, rng: np.random.Generator
-) -> sp.csr_array:
+def erdos_renyi(n: int, mean_degree: float, rng: np.random.Generator) -> sp.csr_array:
     """Random graph G(n, p) with p = mean_degree / (n - 1) (Erdős & Rényi 1959).
 
     The number of edges is drawn from its binomial distribution, then that many
@@ -91,9 +87,7 @@ def erdos_renyi(
     return _symmetric_csr(u, v, n)
 
 
-def barabasi_albert(
-    n: int, mean_degree: int, rng: np.random.Generator
-) -> sp.csr_array:
+def barabasi_albert(n: int, mean_degree: int, rng: np.random.Generator) -> sp.csr_array:
     """Scale-free network by preferential attachment (Barabási & Albert 1999).
 
     Each new node attaches ``mean_degree // 2`` edges; built by networkx, seeded from

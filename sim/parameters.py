@@ -64,6 +64,7 @@ class Spec:
             return " | ".join(self.choices)
         if self.kind is bool:
             return "true | false"
+
         def num(x: float | None, missing: str) -> str:
             if x is None:
                 return missing
@@ -124,90 +125,173 @@ MODEL_PARAMETERS: dict[str, Spec] = {
     ),
     "n_dims": P("market", int, 2, "dimensions D of the attribute (needs) space", "", 1, 10),
     "market_dynamism": P(
-        "market", float, 0.0, "rate rho at which needs drift toward the future need point",
-        "per step", 0.0, 1.0,
+        "market",
+        float,
+        0.0,
+        "rate rho at which needs drift toward the future need point",
+        "per step",
+        0.0,
+        1.0,
     ),
     "future_need": P(
-        "market", float, 0.9, "future need point (the same value on every axis)",
-        "attribute units", 0.0, 1.0,
+        "market",
+        float,
+        0.9,
+        "future need point (the same value on every axis)",
+        "attribute units",
+        0.0,
+        1.0,
     ),
     "forecast_error": P(
-        "market", float, 0.1, "sd of a radical firm's forecast of the future need point",
-        "attribute units", 0.0, 1.0,
+        "market",
+        float,
+        0.1,
+        "sd of a radical firm's forecast of the future need point",
+        "attribute units",
+        0.0,
+        1.0,
     ),
     "estimate_noise": P(
-        "market", float, 0.2, "sd of a firm's guess of current needs without co-creators",
-        "attribute units", 0.0, 1.0,
+        "market",
+        float,
+        0.2,
+        "sd of a firm's guess of current needs without co-creators",
+        "attribute units",
+        0.0,
+        1.0,
     ),
     "initial_quality": P(
         "market", float, 1.0, "quality of every firm's first product", "quality units", 0.0, 100.0
     ),
     "legacy_quality": P(
-        "market", float, 1.0, "quality of the legacy product (start = 'legacy')",
-        "quality units", 0.0, 100.0,
+        "market",
+        float,
+        1.0,
+        "quality of the legacy product (start = 'legacy')",
+        "quality units",
+        0.0,
+        100.0,
     ),
     # customers
     "loss_aversion_mean": P(
         "customers", float, 2.25, "mean loss aversion lambda-bar across customers", "", 0.0, 20.0
     ),
     "loss_aversion_sd": P(
-        "customers", float, 0.3, "sigma of log loss aversion (0: every customer has lambda-bar)",
-        "", 0.0, 3.0,
+        "customers",
+        float,
+        0.3,
+        "sigma of log loss aversion (0: every customer has lambda-bar)",
+        "",
+        0.0,
+        3.0,
     ),
     "alpha": P("customers", float, 0.88, "value-function curvature for gains", "", 0.0, 1.0, True),
     "beta": P("customers", float, 0.88, "value-function curvature for losses", "", 0.0, 1.0, True),
     "initial_trust": P("customers", float, 0.5, "initial trust in every firm", "", 0.0, 1.0),
     # decision
     "fit_weight": P(
-        "decision", float, 0.5, "d: value of moving one unit closer to one's needs",
-        "quality units per attribute unit", 0.0, 10.0,
+        "decision",
+        float,
+        0.5,
+        "d: value of moving one unit closer to one's needs",
+        "quality units per attribute unit",
+        0.0,
+        10.0,
     ),
     "switching_cost": P(
-        "decision", float, 0.05, "s: loss of leaving one provider for another",
-        "quality units", 0.0, 10.0,
+        "decision",
+        float,
+        0.05,
+        "s: loss of leaving one provider for another",
+        "quality units",
+        0.0,
+        10.0,
     ),
     "learning_cost": P(
-        "decision", float, 0.3, "l: loss per unit of distance between old and new product",
-        "quality units per attribute unit", 0.0, 10.0,
+        "decision",
+        float,
+        0.3,
+        "l: loss per unit of distance between old and new product",
+        "quality units per attribute unit",
+        0.0,
+        10.0,
     ),
     "cocreation_discount": P(
-        "decision", float, 0.5, "kappa: share of the learning cost a co-creator is spared",
-        "", 0.0, 1.0,
+        "decision",
+        float,
+        0.5,
+        "kappa: share of the learning cost a co-creator is spared",
+        "",
+        0.0,
+        1.0,
     ),
     "social_proof": P(
-        "decision", float, 0.2, "w_s: gain per unit share of neighbours using the release",
-        "quality units", 0.0, 10.0,
+        "decision",
+        float,
+        0.2,
+        "w_s: gain per unit share of neighbours using the release",
+        "quality units",
+        0.0,
+        10.0,
     ),
     "temperature": P(
-        "decision", float, 0.02, "tau of the logistic choice (0: adopt exactly when V > 0)",
-        "value units", 0.0, 10.0,
+        "decision",
+        float,
+        0.02,
+        "tau of the logistic choice (0: adopt exactly when V > 0)",
+        "value units",
+        0.0,
+        10.0,
     ),
     # trust
     "trust_rate": P(
         "trust", float, 0.3, "eta: trust moved per unit value of a quality surprise", "", 0.0, 10.0
     ),
     "cocreation_trust_growth": P(
-        "trust", float, 0.01, "delta: a co-creator's trust grows by delta*(1 - T) each step",
-        "per step", 0.0, 1.0,
+        "trust",
+        float,
+        0.01,
+        "delta: a co-creator's trust grows by delta*(1 - T) each step",
+        "per step",
+        0.0,
+        1.0,
     ),
     # diffusion and firms' defaults
     "imitation": P(
-        "diffusion", float, 0.38, "Bass q: awareness from the share of neighbours using a release",
-        "per step", 0.0, 1.0,
+        "diffusion",
+        float,
+        0.38,
+        "Bass q: awareness from the share of neighbours using a release",
+        "per step",
+        0.0,
+        1.0,
     ),
     "broadcast": P(
-        "diffusion", float, 0.03,
+        "diffusion",
+        float,
+        0.03,
         "Bass p: awareness from advertising, per step (default for firms that set none)",
-        "per step", 0.0, 1.0,
+        "per step",
+        0.0,
+        1.0,
     ),
     "cocreation": P(
-        "diffusion", float, 0.05,
+        "diffusion",
+        float,
+        0.05,
         "share of a firm's customers who co-create with it (default for firms that set none)",
-        "", 0.0, 1.0,
+        "",
+        0.0,
+        1.0,
     ),
     "exploration": P(
-        "diffusion", float, 0.1, "epsilon: an adaptive firm's chance of a random strategy",
-        "", 0.0, 1.0,
+        "diffusion",
+        float,
+        0.1,
+        "epsilon: an adaptive firm's chance of a random strategy",
+        "",
+        0.0,
+        1.0,
     ),
     # network
     "network": P("network", str, "watts_strogatz", "social network", choices=NETWORKS),
@@ -221,9 +305,13 @@ FIRM_PARAMETERS: dict[str, Spec] = {
     "cocreation": P("firm", float, None, "c_k: share of its customers who co-create", "", 0, 1),
     "broadcast": P("firm", float, None, "p_k: Bass advertising intensity", "per step", 0, 1),
     "first_release": P(
-        "firm", int, None,
+        "firm",
+        int,
+        None,
         "step of the first release (default: its cadence; 0 with start = 'legacy')",
-        "step", 0, 1_000_000,
+        "step",
+        0,
+        1_000_000,
     ),
     "cadence": P("firm", int, None, "steps between releases", "steps", 1, 1_000_000),
     "quality_step_mean": P(
@@ -232,9 +320,7 @@ FIRM_PARAMETERS: dict[str, Spec] = {
     "quality_step_sd": P(
         "firm", float, None, "sd of the claimed quality gain", "quality units", 0, 10
     ),
-    "move": P(
-        "firm", float, None, "share of the way toward its target a release moves", "", 0, 1
-    ),
+    "move": P("firm", float, None, "share of the way toward its target a release moves", "", 0, 1),
     "risk": P("firm", float, None, "sd of true minus claimed quality", "quality units", 0, 10),
     "position": P(
         "firm", list, None, "initial position in attribute space (one value per axis in [0, 1])"
@@ -275,8 +361,10 @@ def validate_firms(firms: Any, n_dims: int = 2, where: str = "") -> list[dict[st
     """
     prefix = f"{where}firms"
     if isinstance(firms, dict):
-        items = [({**spec, "name": name} if isinstance(spec, dict) else spec) for name, spec in
-                 firms.items()]
+        items = [
+            ({**spec, "name": name} if isinstance(spec, dict) else spec)
+            for name, spec in firms.items()
+        ]
     elif isinstance(firms, list | tuple):
         items = list(firms)
     else:
@@ -338,5 +426,3 @@ def _check_position(key: str, value: Any, n_dims: int) -> list[float]:
 def strategy_overrides(firm: dict[str, Any]) -> dict[str, float | int]:
     """The release parameters a firm's table overrides."""
     return {k: firm[k] for k in TUNABLE if k in firm}
-
-

@@ -64,9 +64,10 @@ def prospect_value(
     losses = np.asarray(losses, dtype=float)
     if np.any(gains < 0) or np.any(losses < 0):
         raise ValueError("gains and losses are magnitudes and must be >= 0")
-    result = np.asarray(trust, dtype=float) * gains**alpha - np.asarray(
-        loss_aversion, dtype=float
-    ) * losses**beta
+    result = (
+        np.asarray(trust, dtype=float) * gains**alpha
+        - np.asarray(loss_aversion, dtype=float) * losses**beta
+    )
     return _unwrap(result)
 
 

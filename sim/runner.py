@@ -120,8 +120,9 @@ def run_scenario(
 def _progress(total: int, label: str, enabled: bool) -> Any:
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=label, unit="run", disable=not enabled or total < 2,
-                file=sys.stderr)
+    return tqdm(
+        total=total, desc=label, unit="run", disable=not enabled or total < 2, file=sys.stderr
+    )
 
 
 def write_results(results: RunResults, out: str | Path) -> dict[str, Path]:

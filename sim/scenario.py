@@ -57,8 +57,9 @@ class Scenario:
     description: str = ""
     model: dict[str, Any] = field(default_factory=dict)
     firms: list[dict[str, Any]] = field(default_factory=list)
-    run: dict[str, Any] = field(default_factory=lambda: {k: s.default for k, s in
-                                                          RUN_PARAMETERS.items()})
+    run: dict[str, Any] = field(
+        default_factory=lambda: {k: s.default for k, s in RUN_PARAMETERS.items()}
+    )
     source: str = "<scenario>"
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -100,7 +101,9 @@ def from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     known = {"scenario", "run", "firms", *SECTIONS}
     for section, table in data.items():
         if section not in known:
-            raise _fail(source, f"[{section}]: unknown section; allowed: {', '.join(sorted(known))}")
+            raise _fail(
+                source, f"[{section}]: unknown section; allowed: {', '.join(sorted(known))}"
+            )
         if not isinstance(table, dict):
             raise _fail(source, f"{section} = {table!r}: expected a table [{section}]")
     meta = data.get("scenario", {})
@@ -132,8 +135,15 @@ def from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     except ParameterError as err:
         raise _fail(source, _sectioned(str(err))) from None
     name = meta.get("name") or Path(source).stem
-    return Scenario(name=name, description=meta.get("description", ""), model=model,
-                    firms=firms, run=run, source=source, data=copy.deepcopy(data))
+    return Scenario(
+        name=name,
+        description=meta.get("description", ""),
+        model=model,
+        firms=firms,
+        run=run,
+        source=source,
+        data=copy.deepcopy(data),
+    )
 
 
 def _sectioned(message: str) -> str:
@@ -164,7 +174,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key:
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. customers.loss_aversion_mean=3")
+        raise ScenarioError(
+            f"--set {text!r}: expected KEY=VALUE, e.g. customers.loss_aversion_mean=3"
+        )
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -182,11 +194,15 @@ def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "")
         firms = data.setdefault("firms", {})
         if parts[1] not in firms:
             known = ", ".join(firms) or "none (the default three firms)"
-            raise ScenarioError(f"{where}{key}: no firm {parts[1]!r} in the scenario; firms: {known}")
+            raise ScenarioError(
+                f"{where}{key}: no firm {parts[1]!r} in the scenario; firms: {known}"
+            )
         firms[parts[1]][parts[2]] = value
         return
     if len(parts) != 2:
-        raise ScenarioError(f"{where}{key}: expected SECTION.KEY, e.g. customers.loss_aversion_mean")
+        raise ScenarioError(
+            f"{where}{key}: expected SECTION.KEY, e.g. customers.loss_aversion_mean"
+        )
     section, name = parts
     if section == "run":
         if name not in RUN_PARAMETERS:
