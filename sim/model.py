@@ -23,7 +23,7 @@ from .parameters import (
     validate_firms,
     validate_model_parameters,
 )
-from .psychology import adoption_probability, grow_trust, update_trust
+from .psychology import adoption_probability, grow_trust, prospect_value, update_trust
 from .strategies import BASIC_STRATEGIES, make_strategy
 
 __all__ = ["LEGACY", "InnovationModel"]
@@ -354,8 +354,10 @@ class InnovationModel(mesa.Model):
         self._observe()
         self.datacollector.collect(self)
 
-    def _offer_value(self, idx: np.ndarray, k: int, release: int, share: np.ndarray) -> np.ndarray:
-        """V = T * v+(gains) - lambda * v-(losses) of firm k's latest release for customers idx."""
+    def _offer_terms(
+        self, idx: np.ndarray, k: int, release: int, share: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Gains and losses (both >= 0) of firm k's latest release for customers ``idx``."""
         p = self.params
         current = self.product[idx]
         quality = self.release_claimed[release] - self.release_true[current]
@@ -364,16 +366,61 @@ class InnovationModel(mesa.Model):
             self.release_position[current], self.release_position[release][None, :]
         )
         discount = np.where(self.cocreation_firm[idx] == k, 1.0 - p["cocreation_discount"], 1.0)
-        gains = np.maximum(quality, 0.0) + np.maximum(fit, 0.0) + p["social_proof"] * share[idx, k]
+        gains = np.maximum(quality, 0.0) + np.maximum(fit, 0.0) + p["social_proof"] * share
         losses = (
             np.maximum(-quality, 0.0)
             + np.maximum(-fit, 0.0)
             + p["switching_cost"] * (self.firm_of[idx] != k)
             + p["learning_cost"] * discount * moved
         )
-        return (
-            self.trust[idx, k] * gains ** p["alpha"] - self.loss_aversion[idx] * losses ** p["beta"]
+        return gains, losses
+
+    def _offer_value(
+        self, idx: np.ndarray, k: int, release: int, share: np.ndarray
+    ) -> np.ndarray:
+        """V = T * gains**alpha - lambda * losses**beta for customers ``idx`` (MODEL.md step 4)."""
+        p = self.params
+        gains, losses = self._offer_terms(idx, k, release, share[idx, k])
+        return prospect_value(
+            gains, losses, self.trust[idx, k], self.loss_aversion[idx], p["alpha"], p["beta"]
         )
+
+    def offer_terms(self, firm: int | str) -> pd.DataFrame:
+        """What firm ``firm``'s latest release offers every customer, as the model weighs it.
+
+        Columns: ``gain`` and ``loss`` (the magnitudes G and L of MODEL.md step 4, with
+        social proof at the current neighbour shares), ``trust``, ``loss_aversion`` and
+        ``value`` V. Customers already on the release have NaN. For teaching and checks;
+        the step itself uses the same code.
+        """
+        k = self._firm_index(firm)
+        release = int(self.latest[k])
+        n = self.n_customers
+        frame = pd.DataFrame(
+            {"gain": np.nan, "loss": np.nan, "trust": self.trust[:, k],
+             "loss_aversion": self.loss_aversion, "value": np.nan},
+            index=pd.RangeIndex(n, name="customer"),
+        )
+        if release < 0:
+            return frame
+        using = self.product[:, None] == self.latest[None, :]
+        share = np.asarray(self._neighbour_share(using))
+        idx = np.flatnonzero(self.product != release)
+        gains, losses = self._offer_terms(idx, k, release, share[idx, k])
+        frame.loc[idx, "gain"] = gains
+        frame.loc[idx, "loss"] = losses
+        frame.loc[idx, "value"] = self._offer_value(idx, k, release, share)
+        return frame
+
+    def _firm_index(self, firm: int | str) -> int:
+        names = [f.name for f in self.firms]
+        if isinstance(firm, str):
+            if firm not in names:
+                raise KeyError(f"no firm {firm!r}; firms: {', '.join(names)}")
+            return names.index(firm)
+        if not 0 <= firm < self.n_firms:
+            raise IndexError(f"firm index {firm} out of range 0..{self.n_firms - 1}")
+        return int(firm)
 
     def _adopt(self, adopters: np.ndarray, firms: np.ndarray) -> None:
         """Adopters move to their chosen release; trust learns from the surprise."""
