@@ -70,7 +70,10 @@ def _summary_table(results) -> str:
             f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
         )
     m = results.manifest
-    head = f"{m['scenario']}: {m['replicates']} replicates x {m['steps']} steps, base seed {m['base_seed']}"
+    head = (
+        f"{m['scenario']}: {m['replicates']} replicates x {m['steps']} steps, "
+        f"base seed {m['base_seed']}"
+    )
     return head + "\n" + "\n".join(rows)
 
 

@@ -27,7 +27,10 @@ METRICS = ("adopters", "t10", "t50", "t90", "peak_rate", "peak_step")
 
 
 def bass_curve(t: np.ndarray | float, p: float, q: float, m: float = 1.0) -> np.ndarray:
-    """Continuous Bass (1969) cumulative adoption F(t) = m (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t})."""
+    """Continuous Bass (1969) cumulative adoption.
+
+    ``F(t) = m (1 - exp(-(p+q) t)) / (1 + (q/p) exp(-(p+q) t))``.
+    """
     t = np.asarray(t, dtype=float)
     decay = np.exp(-(p + q) * t)
     return m * (1.0 - decay) / (1.0 + (q / p) * decay)

@@ -375,9 +375,7 @@ class InnovationModel(mesa.Model):
         )
         return gains, losses
 
-    def _offer_value(
-        self, idx: np.ndarray, k: int, release: int, share: np.ndarray
-    ) -> np.ndarray:
+    def _offer_value(self, idx: np.ndarray, k: int, release: int, share: np.ndarray) -> np.ndarray:
         """V = T * gains**alpha - lambda * losses**beta for customers ``idx`` (MODEL.md step 4)."""
         p = self.params
         gains, losses = self._offer_terms(idx, k, release, share[idx, k])
@@ -397,8 +395,13 @@ class InnovationModel(mesa.Model):
         release = int(self.latest[k])
         n = self.n_customers
         frame = pd.DataFrame(
-            {"gain": np.nan, "loss": np.nan, "trust": self.trust[:, k],
-             "loss_aversion": self.loss_aversion, "value": np.nan},
+            {
+                "gain": np.nan,
+                "loss": np.nan,
+                "trust": self.trust[:, k],
+                "loss_aversion": self.loss_aversion,
+                "value": np.nan,
+            },
             index=pd.RangeIndex(n, name="customer"),
         )
         if release < 0:

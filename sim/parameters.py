@@ -301,6 +301,7 @@ MODEL_PARAMETERS: dict[str, Spec] = {
 
 #: Keys of one firm's table. ``None`` defaults come from the model or the strategy.
 FIRM_PARAMETERS: dict[str, Spec] = {
+    # choices are checked against the live registry (see validate_firms)
     "strategy": P("firm", str, "incremental", "innovation strategy", choices=tuple(STRATEGIES)),
     "cocreation": P("firm", float, None, "c_k: share of its customers who co-create", "", 0, 1),
     "broadcast": P("firm", float, None, "p_k: Bass advertising intensity", "per step", 0, 1),
@@ -390,6 +391,9 @@ def validate_firms(firms: Any, n_dims: int = 2, where: str = "") -> list[dict[st
                 )
             if field_name == "position":
                 firm["position"] = _check_position(f"{key}.position", value, n_dims)
+            elif field_name == "strategy":
+                live = Spec("firm", str, None, spec.help, choices=tuple(STRATEGIES))
+                firm["strategy"] = check_value(f"{key}.strategy", value, live)
             else:
                 firm[field_name] = check_value(f"{key}.{field_name}", value, spec)
         firm.setdefault("strategy", "incremental")

@@ -1,0 +1,30 @@
+"""Shared fixtures: the repository root and small model builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def root() -> Path:
+    return ROOT
+
+
+def one_firm(**firm: object) -> list[dict[str, object]]:
+    """A single firm that releases once, at step 0 (legacy-market experiments)."""
+    spec: dict[str, object] = {
+        "name": "newco",
+        "strategy": "differentiated",
+        "first_release": 0,
+        "cadence": 1_000_000,
+        "quality_step_sd": 0.0,
+        "risk": 0.0,
+        "move": 0.0,
+        "cocreation": 0.0,
+    }
+    spec.update(firm)
+    return [spec]

@@ -1,0 +1,145 @@
+"""One test per strategy (as the Axelrod library does), plus the registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import InnovationModel
+from sim.strategies import (
+    STRATEGIES,
+    Adaptive,
+    Differentiated,
+    Incremental,
+    Radical,
+    Strategy,
+    make_strategy,
+    register,
+)
+
+
+def _solo(strategy: str, steps: int, **firm: object) -> InnovationModel:
+    firms = [{"name": "solo", "strategy": strategy, **firm}]
+    return InnovationModel(n_customers=400, firms=firms, rng=9).run(steps)
+
+
+def _releases(model: InnovationModel):
+    frame = model.releases()
+    return frame[(frame.firm == "solo") & (frame.generation >= 1)]
+
+
+def test_registry_finds_every_strategy_by_name() -> None:
+    assert set(STRATEGIES) >= {"incremental", "differentiated", "radical", "adaptive"}
+    assert make_strategy("radical") == Radical()
+    assert make_strategy("incremental", {"incremental": {"cadence": 2}}).cadence == 2
+    with pytest.raises(KeyError, match="unknown strategy 'bogus'"):
+        make_strategy("bogus")
+
+
+@pytest.mark.parametrize(
+    ("cls", "cadence", "step", "move", "risk"),
+    [
+        (Incremental, 4, 0.03, 0.05, 0.01),
+        (Differentiated, 12, 0.10, 0.25, 0.04),
+        (Radical, 36, 0.35, 0.5, 0.15),
+    ],
+)
+def test_defaults_follow_model_md(cls, cadence, step, move, risk) -> None:
+    s = cls()
+    assert (s.cadence, s.quality_step_mean, s.move, s.risk) == (cadence, step, move, risk)
+    assert cls.__doc__ and "19" in cls.__doc__  # cites where the behaviour comes from
+
+
+def test_incremental_releases_often_small_and_toward_current_needs() -> None:
+    model = _solo("incremental", 40)
+    rel = _releases(model)
+    assert list(rel.step) == [4, 8, 12, 16, 20, 24, 28, 32, 36, 40]
+    claimed_steps = rel.claimed_quality.to_numpy() - np.r_[1.0, rel.true_quality.to_numpy()[:-1]]
+    assert np.all(np.abs(claimed_steps - 0.03) < 0.03)  # 6 sd of N(0.03, 0.005)
+    # it moves 5 % of the way toward its co-creators' mean needs (it has some)
+    firm = model.firms[0]
+    assert np.linalg.norm(firm.position - model.cocreator_needs(firm)) < np.linalg.norm(
+        np.array([0.75, 0.5]) - model.cocreator_needs(firm)
+    )
+
+
+def test_differentiated_moves_a_quarter_of_the_way_to_its_cocreators() -> None:
+    model = InnovationModel(
+        n_customers=400,
+        firms=[{"name": "solo", "strategy": "differentiated", "cocreation": 0.2}],
+        rng=3,
+    )
+    firm = model.firms[0]
+    before = firm.position.copy()
+    target = model.cocreator_needs(firm)
+    model.run(12)
+    np.testing.assert_allclose(firm.position, before + 0.25 * (target - before))
+
+
+def test_radical_leaps_toward_the_future_need_point() -> None:
+    model = _solo("radical", 36)
+    rel = _releases(model)
+    assert list(rel.step) == [36]
+    position = rel[["position_0", "position_1"]].to_numpy()[0]
+    start = np.array([0.75, 0.5])
+    # half way toward 0.9 +- forecast error 0.1 on each axis (5 sd bound)
+    assert np.all(np.abs(position - (start + 0.5 * (0.9 - start))) < 0.25)
+    assert np.linalg.norm(position - 0.9) < np.linalg.norm(start - 0.9)
+
+
+def test_scenario_overrides_reach_the_strategy() -> None:
+    model = _solo("radical", 20, cadence=10, quality_step_mean=0.5, quality_step_sd=0.0, risk=0.0)
+    rel = _releases(model)
+    assert list(rel.step) == [10, 20]
+    np.testing.assert_allclose(rel.claimed_quality, [1.5, 2.0])
+    np.testing.assert_allclose(rel.true_quality, rel.claimed_quality)
+
+
+def test_adaptive_chooses_among_the_three() -> None:
+    model = InnovationModel(
+        n_customers=600, firms=["adaptive", "incremental", "radical"], rng=4
+    ).run(150)
+    kinds = set(model.releases().query("firm == 'adaptive' and generation >= 1").kind)
+    assert kinds and kinds <= {"incremental", "differentiated", "radical"}
+
+
+def test_adaptive_exploits_the_best_score_and_explores_at_rate_epsilon() -> None:
+    model = InnovationModel(n_customers=300, firms=["adaptive", "incremental"], rng=0)
+    firm = model.firms[0]
+    greedy = Adaptive(exploration=0.0)
+    scores = greedy.scores(firm, model)
+    # a rival follows incremental, at an equal share: no imitation bonus; nothing tried yet
+    np.testing.assert_allclose(scores, 0.0, atol=1e-12)
+    firm.history.clear()
+    from sim.agents import ReleaseRecord
+
+    firm.history.append(ReleaseRecord(0, "radical", 1, 0.0))  # share rose since: 0 -> 0.5
+    assert greedy.choose(firm, model).name == "radical"
+    explorer = Adaptive(exploration=1.0)
+    picks = {explorer.choose(firm, model).name for _ in range(60)}
+    assert picks == {"incremental", "differentiated", "radical"}
+
+
+def test_a_new_strategy_plugs_in_without_touching_the_model() -> None:
+    from dataclasses import dataclass
+    from typing import ClassVar
+
+    @dataclass(frozen=True)
+    class StandStill(Strategy):
+        """Releases the same design every 5 steps (a test double; Smith 1900)."""
+
+        name: ClassVar[str] = "stand_still_test"
+        cadence: int = 5
+        quality_step_mean: float = 0.01
+
+        def target(self, firm, model):
+            return firm.position
+
+    register(StandStill)
+    try:
+        model = InnovationModel(n_customers=200, firms=["stand_still_test", "radical"], rng=1)
+        model.run(10)
+        assert model.firms[0].generation == 2
+        assert "share_strategy_stand_still_test" in model.timeseries()
+    finally:
+        del STRATEGIES["stand_still_test"]
