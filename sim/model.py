@@ -145,7 +145,9 @@ class InnovationModel(mesa.Model):
         self.cocreation_firm = np.full(n, -1, dtype=np.int64)
         if p["start"] == "spread":
             for firm in self.firms:
-                self._add_release(firm, firm.true_quality, firm.true_quality, firm.position, "")
+                self._add_release(
+                    firm, firm.true_quality, firm.true_quality, firm.position, firm.current_kind, 0
+                )
             self.firm_of = rng.permutation(np.arange(n) % n_firms).astype(np.int64)
             self.product = self.latest[self.firm_of]
             draws = rng.random(n)
@@ -225,18 +227,23 @@ class InnovationModel(mesa.Model):
                 )
 
     def _add_release(
-        self, firm: Firm, claimed: float, true: float, position: np.ndarray, kind: str
+        self,
+        firm: Firm,
+        claimed: float,
+        true: float,
+        position: np.ndarray,
+        kind: str,
+        generation: int,
     ) -> int:
         """Append a release to the table and make it the firm's latest."""
         release = len(self.release_firm)
-        generation = firm.generation + (1 if firm.latest_release >= 0 or kind else 0)
         self.release_firm = np.append(self.release_firm, firm.index)
         self.release_claimed = np.append(self.release_claimed, claimed)
         self.release_true = np.append(self.release_true, true)
         self.release_position = np.vstack([self.release_position, position])
         self.release_step = np.append(self.release_step, self.steps)
         self.release_generation = np.append(self.release_generation, generation)
-        self.release_kind.append(kind or firm.current_kind)
+        self.release_kind.append(kind)
         firm.latest_release = release
         firm.generation = generation
         firm.claimed_quality, firm.true_quality = claimed, true
@@ -257,7 +264,7 @@ class InnovationModel(mesa.Model):
         true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
         target = kind.target(firm, self)
         position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
-        self._add_release(firm, claimed, true, position, kind.name)
+        self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
         k = firm.index
         self.aware[:, k] = (self.firm_of == k) | (self.cocreation_firm == k)
         self._update_latest_distances([k])
