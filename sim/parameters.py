@@ -53,10 +53,13 @@ class Spec:
         ]
         if self.kind is list:  # pragma: no cover - lists are described by their owner
             return "a list"
-        lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self.low:g}"
-        hi = "" if self.high is None else f"<= {self.high:g}"
+        lo = "" if self.low is None else f"{'>' if self.low_open else '>='} {self._num(self.low)}"
+        hi = "" if self.high is None else f"<= {self._num(self.high)}"
         bounds = " and ".join(b for b in (lo, hi) if b)
         return f"{kind} {bounds}".strip()
+
+    def _num(self, x: float) -> str:
+        return f"{int(x):_}" if self.kind is int else f"{x:g}"
 
     def range_text(self) -> str:
         """Short range for documentation: [low, high] or the choices."""
@@ -65,12 +68,8 @@ class Spec:
         if self.kind is bool:
             return "true | false"
 
-        def num(x: float | None, missing: str) -> str:
-            if x is None:
-                return missing
-            return f"{int(x):_}" if self.kind is int else f"{x:g}"
-
-        lo, hi = num(self.low, "-inf"), num(self.high, "inf")
+        lo = "-inf" if self.low is None else self._num(self.low)
+        hi = "inf" if self.high is None else self._num(self.high)
         return f"{'(' if self.low_open else '['}{lo}, {hi}]"
 
 

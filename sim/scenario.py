@@ -79,9 +79,14 @@ class Scenario:
     def with_overrides(self, assignments: dict[str, Any]) -> Scenario:
         """A new scenario with ``{"section.key": value}`` overrides applied and validated."""
         data = copy.deepcopy(self.data)
+        label = f"{self.source} with overrides"
         for key, value in assignments.items():
-            apply_override(data, key, value, self.source)
-        return from_dict(data, self.source)
+            apply_override(data, key, value, label)
+        scenario = from_dict(data, label)
+        scenario.source = self.source
+        if not data.get("scenario", {}).get("name"):
+            scenario.name = self.name
+        return scenario
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario's (raw, validated) tables, for manifests."""
