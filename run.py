@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-DEFAULT_SCENARIO = ROOT / "scenarios" / "baseline.toml"
 
 
 def _error(message: str) -> int:
@@ -120,17 +119,15 @@ def cmd_lesson(args: argparse.Namespace) -> int:
 
 
 def cmd_default(args: argparse.Namespace) -> int:
-    """The main job with no arguments."""
+    """The main job with no arguments: the strategy map at quick size, its winners and report."""
     args = argparse.Namespace(
-        scenario=str(DEFAULT_SCENARIO),
-        steps=None,
-        replicates=None,
-        seed=None,
-        set=None,
+        experiment=str(ROOT / "experiments" / "strategy_map.toml"),
+        workers=None,
+        scheduler=None,
         out=None,
-        quiet=False,
+        quick=True,
     )
-    return cmd_run(args)
+    return cmd_sweep(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

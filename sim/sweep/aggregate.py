@@ -1,0 +1,258 @@
+"""Aggregate a sweep's runs: per design point, mean and 95 % CI of every run summary.
+
+Confidence intervals are t-based across replicates (:func:`sim.plots.mean_and_ci`),
+so they assume roughly normal replicate means; with n = 1 the interval collapses to
+the mean. ``n`` counts the replicates with a defined value (``first_t50`` is
+undefined when nobody adopted, Bass p and q when the fit fails).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..plots import mean_and_ci
+from .experiment import SUMMARY_METRICS, Experiment
+
+__all__ = [
+    "aggregate",
+    "curves",
+    "sobol_indices",
+    "winners",
+]
+
+
+def aggregate(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """Tidy table: one row per design point x firm x metric with mean, sd, n, CI.
+
+    Columns: point, the factor columns, firm, strategy, metric, mean, sd, n,
+    ci_low, ci_high.
+    """
+    factors = experiment.factor_names
+    long = runs.melt(
+        id_vars=["point", "replicate", "firm", "firm_index", "strategy"],
+        value_vars=[m for m in SUMMARY_METRICS if m in runs],
+        var_name="metric",
+    )
+    stats_ = mean_and_ci(long, "value", by=["point", "firm_index", "firm", "metric"])
+    stats_ = stats_.reset_index().rename(
+        columns={"std": "sd", "count": "n", "low": "ci_low", "high": "ci_high"}
+    )
+    nan = stats_["n"] == 0
+    stats_.loc[nan, ["ci_low", "ci_high"]] = np.nan
+    strategy = runs.groupby(["point", "firm_index"])["strategy"].agg(_mode).reset_index()
+    stats_ = stats_.merge(strategy, on=["point", "firm_index"])
+    design = experiment.table.copy()
+    design.insert(0, "point", range(len(design)))
+    out = design.merge(stats_, on="point")
+    order = {m: i for i, m in enumerate(SUMMARY_METRICS)}
+    out = out.sort_values(
+        ["point", "firm_index", "metric"], key=lambda s: s.map(order) if s.name == "metric" else s
+    )
+    columns = [
+        "point",
+        *factors,
+        "firm",
+        "strategy",
+        "metric",
+        "mean",
+        "sd",
+        "n",
+        "ci_low",
+        "ci_high",
+    ]
+    out["n"] = out["n"].astype(int)
+    return out[columns].reset_index(drop=True)
+
+
+def _mode(values: pd.Series) -> str:
+    """The most frequent strategy (an adaptive firm's varies; fixed firms have one)."""
+    return str(values.mode().iloc[0]) if len(values) else ""
+
+
+def winners(runs: pd.DataFrame, experiment: Experiment, level: float = 0.95) -> pd.DataFrame:
+    """Per design point: the firm with the highest mean final share and its margin.
+
+    ``margin`` is the winner's mean share minus the runner-up's; its CI is the t-interval
+    of the paired per-replicate difference. ``clear`` is True when that interval is
+    above zero. ``wins`` is the share of replicates in which the winner came first.
+    """
+    rows = []
+    shares = runs.pivot_table(
+        index=["point", "replicate"], columns="firm", values="final_share", aggfunc="first"
+    )
+    firms = [f for f in experiment.firm_names if f in shares.columns]
+    shares = shares[firms]
+    for point, frame in shares.groupby(level="point"):
+        means = frame.mean()
+        order = means.sort_values(ascending=False, kind="stable").index.tolist()
+        first = order[0]
+        second = order[1] if len(order) > 1 else None
+        diff = frame[first] - (frame[second] if second else 0.0)
+        n = int(diff.notna().sum())
+        mean = float(diff.mean())
+        if n > 1 and float(diff.std()) > 0:
+            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * diff.std() / np.sqrt(n))
+        else:
+            half = 0.0
+        top = frame.idxmax(axis=1)
+        rows.append(
+            {
+                "point": point,
+                "winner": first,
+                "winner_share": float(means[first]),
+                "runner_up": second or "",
+                "runner_up_share": float(means[second]) if second else np.nan,
+                "margin": mean,
+                "margin_ci_low": mean - half,
+                "margin_ci_high": mean + half,
+                "clear": bool(mean - half > 0) if n > 1 else False,
+                "wins": float((top == first).mean()),
+                "n": n,
+            }
+        )
+    design = experiment.table.copy()
+    design.insert(0, "point", range(len(design)))
+    return design.merge(pd.DataFrame(rows), on="point")
+
+
+def curves(timeseries: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Mean and 95 % CI of time-series ``columns`` per design point and step (tidy)."""
+    parts = []
+    for column in columns:
+        band = mean_and_ci(timeseries, column, by=["point", "step"]).reset_index()
+        band.insert(2, "observable", column)
+        parts.append(band.rename(columns={"std": "sd", "count": "n"}))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def sobol_indices(
+    runs: pd.DataFrame,
+    experiment: Experiment,
+    metrics: list[str] | None = None,
+) -> tuple[pd.DataFrame, list[str]]:
+    """First-order and total Sobol indices (SALib, bootstrap 95 % CIs) per firm and metric.
+
+    The output of a design point is its mean over replicates. Undefined times
+    (``first_t*``: nobody adopted) count as the run length, i.e. censored.
+    ``noise_share`` is the part of the variance of the point means that is replicate
+    noise (mean within-point variance / replicates, over the variance of the means;
+    NaN with one replicate): when it is large the indices describe noise, not the
+    parameters. Returns the indices and notes on outputs that could not be analysed.
+    """
+    from SALib.analyze import sobol
+
+    metrics = metrics or ["final_share", "first_t50"]
+    problem = experiment.sobol_problem()
+    notes: list[str] = []
+    rows: list[dict[str, Any]] = []
+    for metric in metrics:
+        values = runs[["point", "firm", metric]].copy()
+        if metric.startswith("first_t"):
+            values[metric] = values[metric].fillna(experiment.steps)
+        table = values.pivot_table(index="point", columns="firm", values=metric, aggfunc="mean")
+        table = table.reindex(range(experiment.n_points))
+        for firm in experiment.firm_names:
+            y = table[firm].to_numpy(dtype=float) if firm in table else np.full(1, np.nan)
+            if y.size != experiment.n_points or not np.isfinite(y).all():
+                notes.append(f"{metric} of {firm}: some design points missing or undefined")
+                continue
+            if np.ptp(y) == 0:
+                notes.append(f"{metric} of {firm}: constant over the design")
+                continue
+            per_run = values[values["firm"] == firm].groupby("point")[metric]
+            counts = per_run.count()
+            within = float((per_run.var(ddof=1) / counts).mean()) if counts.min() > 1 else np.nan
+            noise = within / float(np.var(y, ddof=1))
+            result = sobol.analyze(
+                problem,
+                y,
+                calc_second_order=False,
+                num_resamples=experiment.bootstrap,
+                conf_level=0.95,
+                seed=experiment.seed % 2**32,
+            )
+            for j, name in enumerate(problem["names"]):
+                rows.append(
+                    {
+                        "metric": metric,
+                        "firm": firm,
+                        "factor": name,
+                        "S1": float(result["S1"][j]),
+                        "S1_conf": float(result["S1_conf"][j]),
+                        "ST": float(result["ST"][j]),
+                        "ST_conf": float(result["ST_conf"][j]),
+                        "noise_share": noise,
+                    }
+                )
+    return pd.DataFrame(rows), notes
+
+
+def bass_check(bands: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """ABM against the Bass recursion and closed form, per design point (one firm, legacy start).
+
+    Columns: p, q, graph (the network), F(5) of the ABM, the recursion and the closed form, the RMSE
+    and largest gap between the ABM mean and the recursion, the share of steps where the
+    recursion lies in the ABM's 95 % CI, and how far the curve rises above complete
+    mixing at the same (p, q) (``above_complete``: largest mean difference;
+    ``above_complete_significant``: a step where the CIs do not overlap).
+    """
+    from ..analysis import bass_curve, bass_recursion
+    from .figures import bass_parameters
+
+    firm = experiment.firm_names[0]
+    share = bands[bands["observable"] == f"share_{firm}"]
+    networks = [kw.get("network", "watts_strogatz") for kw in experiment.point_kwargs]
+    rows = []
+    for point in range(experiment.n_points):
+        band = share[share["point"] == point].sort_values("step")
+        if band.empty:
+            continue
+        p, q = bass_parameters(experiment, point)
+        t = band["step"].to_numpy()
+        rec = bass_recursion(int(t.max()), p, q)[t]
+        closed = bass_curve(t, p, q)
+        mean = band["mean"].to_numpy()
+        live = rec < 0.995  # compare where adoption is still going on
+        live[0] = True
+        rows.append(
+            {
+                "point": point,
+                "p": p,
+                "q": q,
+                "graph": networks[point],
+                "F5_abm": float(mean[t == 5][0]) if (t == 5).any() else np.nan,
+                "F5_recursion": float(rec[t == 5][0]) if (t == 5).any() else np.nan,
+                "F5_closed_form": float(closed[t == 5][0]) if (t == 5).any() else np.nan,
+                "rmse_recursion": float(np.sqrt(np.mean((mean - rec)[live] ** 2))),
+                "max_gap_recursion": float(np.max(np.abs(mean - rec)[live])),
+                "max_gap_closed_form": float(np.max(np.abs(mean - closed)[live])),
+                "recursion_in_ci": float(
+                    np.mean(
+                        (
+                            (band["low"].to_numpy() <= rec + 1e-12)
+                            & (rec - 1e-12 <= band["high"].to_numpy())
+                        )[live]
+                    )
+                ),
+            }
+        )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["above_complete"] = np.nan
+    out["above_complete_significant"] = False
+    for i, row in out.iterrows():
+        twin = out[(out["p"] == row["p"]) & (out["q"] == row["q"]) & (out["graph"] == "complete")]
+        if twin.empty or row["graph"] == "complete":
+            continue
+        mine = share[share["point"] == row["point"]].set_index("step")
+        ref = share[share["point"] == int(twin["point"].iloc[0])].set_index("step")
+        out.loc[i, "above_complete"] = float((mine["mean"] - ref["mean"]).max())
+        out.loc[i, "above_complete_significant"] = bool((mine["low"] > ref["high"]).any())
+    design = experiment.table.copy()
+    design.insert(0, "point", range(len(design)))
+    return design.merge(out, on="point")

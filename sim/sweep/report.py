@@ -1,0 +1,335 @@
+"""``report.md``: a sweep's question, design, figures, winners and how to reproduce it.
+
+Written for a strategist who does not read code: every figure has a sentence on how
+to read it, and every table says what its numbers are.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .experiment import Experiment
+from .figures import METRIC_LABELS, fmt
+
+__all__ = ["winners_pivot", "winners_text", "write_report"]
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub markdown table (no extra dependency)."""
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
+    return "\n".join([head, rule, *body])
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:.3g}"
+    return str(value)
+
+
+def winners_pivot(winners: pd.DataFrame, experiment: Experiment) -> pd.DataFrame | None:
+    """Winner (margin) by the two map factors, as a table; None without a map."""
+    axes = experiment.report.get("map")
+    if not axes or winners.empty:
+        return None
+    x_name, y_name = axes
+    from .figures import _others_fixed
+
+    mask, _ = _others_fixed(experiment, [x_name, y_name])
+    frame = winners[mask[winners["point"].to_numpy()]].copy()
+    frame["cell"] = [
+        f"{w} +{m:.2f}{'' if c else ' (?)'}"
+        for w, m, c in zip(frame["winner"], frame["margin"], frame["clear"], strict=True)
+    ]
+    from .figures import levels
+
+    pivot = frame.pivot(index=y_name, columns=x_name, values="cell")
+    pivot = pivot.reindex(index=levels(experiment, y_name), columns=levels(experiment, x_name))
+    pivot.index = [f"{experiment.factor(y_name).title} = {fmt(v)}" for v in pivot.index]
+    pivot.columns = [f"{experiment.factor(x_name).title} = {fmt(v)}" for v in pivot.columns]
+    return pivot
+
+
+def winners_text(winners: pd.DataFrame, experiment: Experiment) -> str:
+    """The winners table for the terminal."""
+    if winners.empty:
+        return "(no finished runs)"
+    pivot = winners_pivot(winners, experiment)
+    if pivot is not None:
+        text = pivot.to_string()
+    else:
+        names = experiment.factor_names
+        cols = [*names, "winner", "winner_share", "runner_up", "margin", "clear"]
+        text = winners[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
+    return (
+        "winner by condition (highest mean final share; +margin over the runner-up; "
+        "(?) = margin's 95% CI includes 0)\n" + text
+    )
+
+
+def _design_section(experiment: Experiment, outcome: Any) -> str:
+    params = experiment.base.resolved_parameters()
+    rows = []
+    for f in experiment.factors:
+        if f.is_range:
+            how = f"range [{f.low:g}, {f.high:g}]" + (" (log scale)" if f.scale == "log" else "")
+            if experiment.design == "grid":
+                how += ": " + ", ".join(fmt(v) for v in f.grid_levels())
+        else:
+            how = ", ".join(fmt(f.level_value(v)) for v in f.values or ())
+        rows.append({"factor": f.title, "scenario keys": ", ".join(f.keys), "levels": how})
+    lines = [
+        f"- **Base scenario**: {experiment.base.name} "
+        f"({experiment.base.description.rstrip('.') or 'see the manifest'}); "
+        f"N = {params['n_customers']:,} customers, network {params['network']}, "
+        f"firms: {', '.join(experiment.firm_names)}.",
+        f"- **Design**: {experiment.describe()}.",
+        f"- **Seeds**: run (point i, replicate r) uses `derive_seed({experiment.seed}, i, r)`, "
+        "so results do not depend on the number of workers or machines.",
+    ]
+    if outcome is not None:
+        lines.append(
+            f"- **Runs**: {outcome.skipped + outcome.finished} of {outcome.total} finished"
+            f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}; "
+            f"this session ran {outcome.finished} in {outcome.seconds:.0f} s."
+        )
+    if rows:
+        lines += ["", _md_table(pd.DataFrame(rows))]
+    return "\n".join(lines)
+
+
+def write_report(
+    experiment: Experiment,
+    out: Path,
+    *,
+    winners: pd.DataFrame,
+    summary: pd.DataFrame,
+    figures: dict[str, Path],
+    sobol: pd.DataFrame | None = None,
+    notes: list[str] | None = None,
+    bass: pd.DataFrame | None = None,
+    outcome: Any = None,
+    versions: dict[str, str] | None = None,
+) -> Path:
+    """Write ``out/report.md`` and return its path."""
+    path = out / "report.md"
+    parts = [
+        f"# {experiment.name}" + (" (quick size)" if experiment.quick else ""),
+        "",
+        f"*Generated {time.strftime('%Y-%m-%d %H:%M')} by `{experiment.command()}`.*",
+        "",
+        "## The question",
+        "",
+        experiment.question or "(the experiment file states no question)",
+    ]
+    if experiment.description:
+        parts += ["", experiment.description]
+    parts += ["", "## The design", "", _design_section(experiment, outcome)]
+
+    if experiment.report.get("analysis") == "bass" and bass is not None and not bass.empty:
+        parts += _bass_section(bass, figures)
+    else:
+        parts += _winners_section(experiment, winners, figures)
+    factor_name = experiment.report.get(
+        "metric_factor", experiment.factor_names[0] if experiment.factors else ""
+    )
+    for key, figure in figures.items():
+        if not key.startswith("metric:"):
+            continue
+        metric = key.split(":", 1)[1]
+        parts += [
+            "",
+            f"### {METRIC_LABELS.get(metric, metric).capitalize()} against "
+            f"{experiment.factor(factor_name).title}",
+            "",
+            f"![{metric}]({figure.name})",
+            "",
+            "Each line is the mean over replicates, with its 95 % confidence band.",
+        ]
+    if "curves" in figures:
+        parts += [
+            "",
+            "### Adoption curves",
+            "",
+            f"![adoption curves]({figures['curves'].name})",
+            "",
+            "Each panel is one condition; lines are each firm's customer share over time "
+            "(mean over replicates) with a 95 % confidence band.",
+        ]
+    if sobol is not None and "sobol" in figures:
+        parts += _sobol_section(sobol, figures, notes or [])
+    parts += [
+        "",
+        "## Files",
+        "",
+        "- `summary.csv` / `summary.parquet`: per design point, firm and metric: mean, sd, "
+        "n, 95 % CI (`ci_low`, `ci_high`) across replicates. Metrics: "
+        + ", ".join(f"`{m}`" for m in METRIC_LABELS)
+        + ".",
+        "- `winners.csv`: winner, runner-up and margin (with its CI) per design point.",
+        "- `runs/summary/*.parquet`, `runs/timeseries/*.parquet`: every run, one part each.",
+        "- `manifest.json`: the experiment, design table, seeds and package versions.",
+        "",
+        "## Reproduce",
+        "",
+        "```",
+        experiment.command(),
+        "```",
+        "",
+        "Running it again resumes: finished runs are kept and not run twice. "
+        "Add `--workers W` or `--scheduler tcp://HOST:8786` (Dask) to change where it "
+        "runs; the results stay identical.",
+    ]
+    if versions:
+        parts += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "."]
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def _winners_section(
+    experiment: Experiment, winners: pd.DataFrame, figures: dict[str, Path]
+) -> list[str]:
+    parts = ["", "## The answer: which strategy wins where", ""]
+    if winners.empty:
+        return [*parts, "No finished runs."]
+    parts.append(
+        "The winner of a condition is the firm with the highest mean final customer share; "
+        "its *margin* is how many share points (as a fraction) it leads the runner-up by. "
+        "A margin marked (?) has a 95 % confidence interval that includes 0: more "
+        "replicates are needed before calling that cell."
+    )
+    pivot = winners_pivot(winners, experiment)
+    if "map" in figures:
+        parts += ["", f"![strategy map]({figures['map'].name})"]
+    if pivot is not None:
+        parts += ["", _md_table(pivot.reset_index(names=""))]
+    names = experiment.factor_names
+    table = winners[[*names, "winner", "winner_share", "runner_up", "runner_up_share"]].copy()
+    table["margin (95% CI)"] = [
+        f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+        for m, lo, hi in zip(
+            winners["margin"], winners["margin_ci_low"], winners["margin_ci_high"], strict=True
+        )
+    ]
+    table["replicates won"] = [f"{w:.0%}" for w in winners["wins"]]
+    table = table.rename(columns={n: experiment.factor(n).title for n in names})
+    parts += ["", "### Winners by condition", "", _md_table(table)]
+    counts = winners["winner"].value_counts()
+    parts += [
+        "",
+        "In short: "
+        + "; ".join(
+            f"**{firm}** wins {n} of {len(winners)} conditions" for firm, n in counts.items()
+        )
+        + f" ({int(winners['clear'].sum())} with a clear margin).",
+    ]
+    return parts
+
+
+def _bass_section(bass: pd.DataFrame, figures: dict[str, Path]) -> list[str]:
+    parts = ["", "## The answer: does the agent-based model reproduce Bass diffusion?", ""]
+    if "bass" in figures:
+        parts += [f"![Bass check]({figures['bass'].name})", ""]
+    parts.append(
+        "Dashed: the discrete Bass recursion F(t+1) = F + (1 − (1 − p)(1 − qF))(1 − F), the "
+        "exact expectation of the model's per-step hazard under complete mixing. Dotted: the "
+        "continuous Bass curve, which runs slightly ahead of any step-by-step process. "
+        "Coloured: the agent-based model's mean share adopted with its 95 % CI."
+    )
+    table = bass[
+        [
+            "p",
+            "q",
+            "graph",
+            "F5_abm",
+            "F5_recursion",
+            "F5_closed_form",
+            "rmse_recursion",
+            "max_gap_recursion",
+            "max_gap_closed_form",
+            "recursion_in_ci",
+            "above_complete",
+            "above_complete_significant",
+        ]
+    ]
+    parts += ["", _md_table(table), ""]
+    complete = bass[bass["graph"] == "complete"]
+    networked = bass[bass["graph"] != "complete"]
+    parts.append(
+        f"Complete mixing: largest gap to the recursion {complete['max_gap_recursion'].max():.3f}"
+        f" (share of steps where the recursion lies within the 95 % CI: "
+        f"{complete['recursion_in_ci'].min():.0%} at worst); the closed form is up to "
+        f"{complete['max_gap_closed_form'].max():.3f} ahead or behind."
+        if not complete.empty
+        else "No complete-mixing condition."
+    )
+    if not networked.empty:
+        above = networked["above_complete_significant"].astype(bool)
+        parts.append(
+            ""
+            if above.empty
+            else (
+                "Networked curves never rise significantly above complete mixing "
+                f"(largest mean excess {networked['above_complete'].max():.3f})."
+                if not above.any()
+                else "WARNING: a networked curve rises significantly above complete mixing in "
+                f"{int(above.sum())} condition(s); see `above_complete_significant`."
+            )
+        )
+    return parts
+
+
+def _sobol_section(sobol: pd.DataFrame, figures: dict[str, Path], notes: list[str]) -> list[str]:
+    parts = [
+        "",
+        "## Sensitivity: which parameters matter",
+        "",
+        f"![Sobol indices]({figures['sobol'].name})",
+        "",
+        "First-order index S1: the share of the output's variance due to that parameter "
+        "alone; total index ST: including all its interactions. Bars show 95 % bootstrap "
+        "intervals. A parameter with ST near 0 can be fixed without changing the answer.",
+    ]
+    if not sobol.empty:
+        table = sobol.copy()
+        for col in ("S1", "S1_conf", "ST", "ST_conf"):
+            table[col] = table[col].round(3)
+        top = (
+            table.sort_values("ST", ascending=False)
+            .groupby(["metric", "firm"], sort=False)
+            .head(2)
+            .sort_values(["metric", "firm", "ST"], ascending=[True, True, False])
+        )
+        parts += [
+            "",
+            "The two most influential parameters for each output:",
+            "",
+            _md_table(top[["metric", "firm", "factor", "S1", "S1_conf", "ST", "ST_conf"]]),
+        ]
+        noise = sobol.groupby(["metric", "firm"], sort=False)["noise_share"].first()
+        if noise.notna().any():
+            parts += [
+                "",
+                "Replicate noise: the share of the variance of the design points' means that "
+                "is run-to-run randomness rather than the parameters (indices are only "
+                "meaningful when it is well below 1): "
+                + "; ".join(f"{m} of {f}: {v:.0%}" for (m, f), v in noise.items())
+                + ".",
+            ]
+        else:
+            parts += [
+                "",
+                "With one replicate per point, replicate noise cannot be separated "
+                "from the parameters' effects: read the indices as an upper bound on "
+                "what the parameters explain plus noise.",
+            ]
+    if notes:
+        parts += ["", "Not analysed: " + "; ".join(notes) + "."]
+    return parts
