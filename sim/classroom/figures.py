@@ -1,0 +1,435 @@
+"""The classroom's matplotlib panels, shared by the page and the lesson handouts.
+
+Each function returns a :class:`matplotlib.figure.Figure` (no pyplot, so sessions in
+threads never share state). Type is large and colours are Okabe–Ito; a firm has its
+colour in every panel (``model.firm_colours`` when the model has them).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from ..psychology import value
+from ..style import LEGACY_COLOUR, RC_PARAMS, firm_colour
+
+__all__ = [
+    "PAGE_RC",
+    "adoption_figure",
+    "breakeven_figure",
+    "comparison_figure",
+    "firm_colours",
+    "network_figure",
+    "network_layout",
+    "save",
+    "to_png",
+    "value_function_figure",
+    "winners_figure",
+]
+
+#: A bit larger than the print style: read from the back of a classroom.
+PAGE_RC: dict[str, Any] = {
+    **RC_PARAMS,
+    "font.size": 16,
+    "axes.titlesize": 17,
+    "axes.labelsize": 15,
+    "legend.fontsize": 13,
+    "xtick.labelsize": 14,
+    "ytick.labelsize": 14,
+    "axes.linewidth": 1.4,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+}
+FIGSIZE = (6.4, 4.4)
+#: Most network links drawn (a sample): enough to see the small world, cheap to draw.
+MAX_LINKS = 600
+_LAYOUTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.contextmanager
+def _consistent(model: Any) -> Iterator[None]:
+    """Hold the model's lock (if it has one) so a step does not run while we read."""
+    lock = getattr(model, "lock", None)
+    if lock is None:
+        yield
+    else:
+        with lock:
+            yield
+
+
+def _locked(draw: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Decorator: draw a model's figure while holding its lock."""
+
+    @functools.wraps(draw)
+    def wrapper(model: Any, *args: Any, **kwargs: Any) -> Figure:
+        with _consistent(model):
+            return draw(model, *args, **kwargs)
+
+    return wrapper
+
+
+def _figure(figsize: tuple[float, float] = FIGSIZE, **margins: float) -> Figure:
+    """A figure with fixed margins (a constrained layout costs more than the drawing)."""
+    with mpl.rc_context(PAGE_RC):
+        fig = Figure(figsize=figsize)
+    fig.subplots_adjust(**{"left": 0.13, "right": 0.97, "top": 0.9, "bottom": 0.15, **margins})
+    return fig
+
+
+def firm_colours(model: Any) -> list[str]:
+    """Colour of each of the model's firms: its slot's on the page, else its index's."""
+    colours = getattr(model, "firm_colours", None)
+    return list(colours) if colours else [firm_colour(f.index) for f in model.firms]
+
+
+def _firm_label(firm: Any) -> str:
+    return f"{firm.name} ({firm.strategy.name})" if firm.name != firm.strategy.name else firm.name
+
+
+# --------------------------------------------------------------- value function
+def value_function_figure(
+    loss_aversion: float = 2.25, alpha: float = 0.88, beta: float = 0.88, span: float = 1.0
+) -> Figure:
+    """v(x) with its kink at 0, against the loss-neutral v (λ = 1)."""
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure(left=0.14)
+        ax = fig.add_subplot()
+        x = np.linspace(-span, span, 401)
+        ax.axhline(0, color="black", lw=1.2)
+        ax.axvline(0, color="black", lw=1.2)
+        ax.plot(
+            x,
+            value(x, 1.0, alpha, beta),
+            color=LEGACY_COLOUR,
+            ls="--",
+            lw=2,
+            label="no loss aversion (λ = 1)",
+        )
+        ax.plot(
+            x,
+            value(x, loss_aversion, alpha, beta),
+            color="#0072B2",
+            lw=3.2,
+            label=f"λ̄ = {loss_aversion:.2f}, α = {alpha:.2f}, β = {beta:.2f}",
+        )
+        half = span / 2
+        gain, loss = (
+            value(half, loss_aversion, alpha, beta),
+            value(-half, loss_aversion, alpha, beta),
+        )
+        ax.plot([half, -half], [gain, loss], "o", color="#D55E00", ms=10, zorder=5)
+        ax.annotate(
+            f"gain +{half:g}: v = {gain:+.2f}",
+            (half, gain),
+            xytext=(-12, 10),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+        )
+        ax.annotate(
+            f"loss −{half:g}: v = {loss:+.2f}",
+            (-half, loss),
+            xytext=(10, -4),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+        )
+        ax.plot([0], [0], "o", color="black", ms=7)
+        ax.annotate(
+            "kink at 0:\nthe reference point",
+            (0, 0),
+            xytext=(12, -52),
+            textcoords="offset points",
+            ha="left",
+            arrowprops={"arrowstyle": "->", "lw": 1.2},
+        )
+        ax.set_xlabel("change from what the customer has now, x")
+        ax.set_ylabel("felt value v(x)")
+        ax.set_title(f"Losses loom larger: a loss hurts {abs(loss / gain):.2f}× a gain")
+        ax.legend(loc="lower right", frameon=False, fontsize=12)
+        ax.set_xlim(-span, span)
+    return fig
+
+
+# ---------------------------------------------------------------- adoption curves
+@_locked
+def adoption_figure(model: Any) -> Figure:
+    """Share of customers per firm (solid) and on its latest release (dashed), live."""
+    ts = model.timeseries()
+    colours = firm_colours(model)
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure(bottom=0.3, top=0.92)
+        ax = fig.add_subplot()
+        steps = ts["step"].to_numpy()
+        if ts["share_legacy"].max() > 0:
+            ax.plot(steps, ts["share_legacy"], color=LEGACY_COLOUR, lw=2.6, label="legacy product")
+        releases = model.releases()
+        handles = ax.get_legend_handles_labels()[0]
+        for firm, colour in zip(model.firms, colours, strict=True):
+            (line,) = ax.plot(
+                steps, ts[f"share_{firm.name}"], color=colour, lw=3.2, label=_firm_label(firm)
+            )
+            handles.append(line)
+            ax.plot(
+                steps, ts[f"share_latest_{firm.name}"], color=colour, lw=1.6, ls="--", alpha=0.8
+            )
+            launched = releases.loc[releases["firm"] == firm.name, "step"].to_numpy()
+            ax.plot(launched, np.full(launched.size, 0.97), "v", color=colour, ms=9)
+        handles.append(Line2D([], [], color="black", lw=1.6, ls="--", label="on latest release"))
+        handles.append(Line2D([], [], color="black", ls="", marker="v", ms=9, label="a release"))
+        ax.set_ylim(0, 1.0)
+        ax.set_xlim(0, max(10, int(steps[-1])))
+        ax.set_xlabel("step")
+        ax.set_ylabel("share of customers")
+        ax.set_title(f"Adoption, step {model.steps}")
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.17),
+            ncols=3,
+            frameon=False,
+            fontsize=12,
+            columnspacing=1.2,
+            handlelength=1.8,
+        )
+    return fig
+
+
+# ----------------------------------------------------------------------- network
+def network_layout(model: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Node positions and a sample of links, computed once per model.
+
+    A Watts–Strogatz network is a ring lattice with a few rewired links, so customers
+    sit on a ring band in their lattice order (neighbours side by side) and the links
+    drawn are the long, rewired ones. Other networks: customers at their needs θ.
+    """
+    cached = _LAYOUTS.get(model)
+    if cached is not None:
+        return cached
+    n = model.n_customers
+    adjacency = model.adjacency
+    ring = model.params.get("network", "watts_strogatz") == "watts_strogatz"
+    if ring:
+        band = max(1, min(8, model.params.get("mean_degree", 10)))
+        angle = 2 * np.pi * np.arange(n) / n
+        radius = 1.0 + 0.3 * (np.arange(n) % band) / max(band - 1, 1)
+        pos = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    else:
+        needs = model.needs
+        pos = np.column_stack(
+            [needs[:, 0], needs[:, 1] if needs.shape[1] > 1 else np.random.default_rng(0).random(n)]
+        )
+    links = np.zeros((0, 2, 2))
+    if adjacency is not None:
+        coo = adjacency.tocoo()
+        u, v = coo.row, coo.col
+        keep = u < v
+        u, v = u[keep], v[keep]
+        if ring:
+            gap = np.abs(u - v)
+            gap = np.minimum(gap, n - gap)
+            far = gap > model.params.get("mean_degree", 10)
+            u, v = u[far], v[far]
+        if u.size > MAX_LINKS:
+            pick = np.random.default_rng(0).choice(u.size, MAX_LINKS, replace=False)
+            u, v = u[pick], v[pick]
+        links = np.stack([pos[u], pos[v]], axis=1)
+    _LAYOUTS[model] = (pos, links)
+    return pos, links
+
+
+@_locked
+def network_figure(model: Any) -> Figure:
+    """Customers on their social network, coloured by the firm whose product they use."""
+    pos, links = network_layout(model)
+    colours = np.array([LEGACY_COLOUR, *firm_colours(model)])
+    node_colour = colours[model.firm_of + 1]
+    n = model.n_customers
+    size = float(np.clip(9000 / n, 6, 60))
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure((6.0, 4.6), left=0.01, right=0.99, bottom=0.01, top=0.92)
+        ax = fig.add_subplot()
+        if len(links):
+            ax.add_collection(
+                LineCollection(links, colors="#999999", linewidths=0.5, alpha=0.35, zorder=1)
+            )
+        ax.scatter(pos[:, 0], pos[:, 1], s=size, c=node_colour, linewidths=0, zorder=2)
+        ax.set_aspect("equal")
+        ax.axis("off")
+        counts = np.bincount(model.firm_of + 1, minlength=model.n_firms + 1)
+        handles = []
+        if counts[0] or model.params.get("start") == "legacy":
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    ms=11,
+                    color=LEGACY_COLOUR,
+                    label=f"legacy {counts[0] / n:.0%}",
+                )
+            )
+        for firm, colour in zip(model.firms, firm_colours(model), strict=True):
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    ls="",
+                    marker="o",
+                    ms=11,
+                    color=colour,
+                    label=f"{firm.name} {counts[firm.index + 1] / n:.0%}",
+                )
+            )
+        ax.legend(handles=handles, loc="center", frameon=False, handletextpad=0.3)
+        ax.set_title(f"Who uses what: {n:,} customers, step {model.steps}")
+    return fig
+
+
+# -------------------------------------------------------------------- break-even
+@_locked
+def breakeven_figure(model: Any, firm: int = 0) -> Figure:
+    """The firm's latest release: felt gain T·G^α against felt loss λ·L^β, per customer.
+
+    A customer clears the bar (V > 0) above the diagonal. With α = β = 1 and T = 1 the
+    axes are G and λ·L themselves: gains must be about λ times the losses.
+    """
+    terms = model.offer_terms(firm)
+    alpha, beta = model.params["alpha"], model.params["beta"]
+    the_firm = model.firms[firm]
+    colour = firm_colours(model)[firm]
+    offered = terms.dropna(subset=["value"])
+    felt_gain = (offered["trust"] * offered["gain"] ** alpha).to_numpy()
+    felt_loss = (offered["loss_aversion"] * offered["loss"] ** beta).to_numpy()
+    clears = offered["value"].to_numpy() > 0
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        if offered.empty:
+            ax.text(
+                0.5,
+                0.5,
+                "Every customer already uses this release.",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
+            top = 1.0
+        else:
+            top = float(np.quantile(np.concatenate([felt_gain, felt_loss]), 0.99)) * 1.1
+            top = top if top > 0 else 1.0
+            ax.fill_between([0, top], [0, top], [top, top], color=colour, alpha=0.08, lw=0)
+            ax.plot([0, top], [0, top], color="black", lw=2)
+            ax.scatter(
+                felt_loss[~clears],
+                felt_gain[~clears],
+                s=16,
+                marker="x",
+                color=LEGACY_COLOUR,
+                linewidths=1.0,
+                label="does not clear the bar",
+            )
+            ax.scatter(
+                felt_loss[clears],
+                felt_gain[clears],
+                s=22,
+                color=colour,
+                edgecolors="black",
+                linewidths=0.3,
+                label="clears the bar (V > 0)",
+            )
+            ax.text(0.04 * top, 0.93 * top, "adopt", fontsize=15, color="black", va="top")
+            ax.text(0.96 * top, 0.05 * top, "stay", fontsize=15, color="black", ha="right")
+            ax.legend(loc="upper right", frameon=False, markerscale=1.6)
+        ax.set_xlim(0, top)
+        ax.set_ylim(0, top)
+        ax.set_xlabel(f"felt loss  λ·L^β   (β = {beta:.2f})")
+        ax.set_ylabel(f"felt gain  T·G^α   (α = {alpha:.2f})")
+        share = clears.mean() if clears.size else 0.0
+        ax.set_title(
+            f"Break-even, {the_firm.name}'s release: {share:.0%} of {clears.size:,} clear it"
+        )
+    return fig
+
+
+# -------------------------------------------------------------- lesson extras
+def comparison_figure(runs: list[tuple[str, Any]], title: str) -> Figure:
+    """Share of the first firm over time in several runs (a lesson's what-ifs)."""
+    styles = ["-", "--", ":", "-."]
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        for i, (label, model) in enumerate(runs):
+            firm = model.firms[0]
+            ts = model.timeseries()
+            ax.plot(
+                ts["step"],
+                ts[f"share_{firm.name}"],
+                color=firm_colours(model)[0],
+                ls=styles[i % len(styles)],
+                lw=3.2 - 0.4 * i,
+                label=label,
+            )
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("step")
+        ax.set_ylabel("share adopting")
+        ax.set_title(title)
+        ax.legend(loc="best", frameon=False)
+    return fig
+
+
+def winners_figure(results: list[tuple[str, list[str], np.ndarray]], title: str) -> Figure:
+    """Mean final share per firm (bars) in several market regimes."""
+    with mpl.rc_context(PAGE_RC):
+        fig = _figure((8.0, 4.8), left=0.1, bottom=0.17)
+        ax = fig.add_subplot()
+        names = results[0][1]
+        width = 0.8 / len(names)
+        for k, name in enumerate(names):
+            shares = [r[2][k] for r in results]
+            ax.bar(
+                np.arange(len(results)) + (k - (len(names) - 1) / 2) * width,
+                shares,
+                width,
+                color=firm_colour(k),
+                label=name,
+                edgecolor="black",
+                lw=0.6,
+            )
+        ax.set_xticks(np.arange(len(results)), [r[0] for r in results])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("final share (mean of seeds)")
+        ax.set_title(title)
+        ax.legend(loc="upper left", frameon=False, ncols=len(names))
+    return fig
+
+
+# -------------------------------------------------------------------------- I/O
+def to_png(fig: Figure, dpi: float | None = None) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    with mpl.rc_context(PAGE_RC):
+        fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def save(fig: Figure, path: str | Path, dpi: float = 150) -> Path:
+    """Write the figure as a PNG (150 dpi: sharp on slides and paper)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(to_png(fig, dpi))
+    return path
