@@ -173,10 +173,16 @@ class InnovationModel(mesa.Model):
             self.inverse_degree = np.divide(
                 1.0, degree, out=np.zeros_like(degree, dtype=np.float64), where=degree > 0
             )
+            # Neighbour counts of all firms in ONE float32 mat-vec: firm k's count sits in
+            # bits [k b, (k + 1) b) of an exact float32 integer (b bits hold the max degree).
+            bits = max(1, int(degree.max()).bit_length())
+            self._count_bits = bits if bits * n_firms <= 24 else 0
+            weights = 2.0 ** (bits * np.arange(n_firms))
+            self._count_weight = np.append(weights, 0.0).astype(np.float32)
 
         # --- caches -------------------------------------------------------------
         self._distance_to_current = self._distances(self.needs, self.release_position[self.product])
-        self._distance_to_latest = np.zeros((n, n_firms))
+        self._distance_to_latest = np.zeros((n_firms, n))  # firm-major: rows are contiguous
         self._update_latest_distances(range(n_firms))
         self.new_adoptions = 0
         self._adoption_log: list[tuple[int, int, int]] = []
@@ -222,7 +228,7 @@ class InnovationModel(mesa.Model):
         for k in firm_indices:
             r = self.latest[k]
             if r >= 0:
-                self._distance_to_latest[:, k] = self._distances(
+                self._distance_to_latest[k] = self._distances(
                     self.needs, self.release_position[r][None, :]
                 )
 
@@ -306,12 +312,25 @@ class InnovationModel(mesa.Model):
         return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
 
     # -------------------------------------------------------------------- step
-    def _neighbour_share(self, using: np.ndarray) -> np.ndarray:
+    def _neighbour_share(self) -> np.ndarray:
         """f_ik: share of i's neighbours using firm k's latest release (N x K)."""
-        if self.adjacency is None:  # complete mixing: the whole market
-            return np.broadcast_to(using.mean(axis=0), using.shape)
-        counts = self.adjacency @ using.astype(np.float32)
-        return counts * self.inverse_degree[:, None]
+        if self.adjacency is None or not self._count_bits:
+            using = self.product[:, None] == self.latest[None, :]
+            if self.adjacency is None:  # complete mixing: the whole market
+                return np.broadcast_to(using.mean(axis=0), using.shape)
+            counts = self.adjacency @ using.astype(np.float32)
+            return counts * self.inverse_degree[:, None]
+        # code[r] = k if release r is firm k's latest, else n_firms (weight 0)
+        code = np.full(len(self.release_firm), self.n_firms, dtype=np.int64)
+        active = np.flatnonzero(self.latest >= 0)
+        code[self.latest[active]] = active
+        packed = (self.adjacency @ self._count_weight[code[self.product]]).astype(np.int32)
+        bits = self._count_bits
+        share = np.empty((self.n_customers, self.n_firms))
+        for k in range(self.n_firms):
+            counts = (packed >> (bits * k)) & ((1 << bits) - 1)
+            np.multiply(counts, self.inverse_degree, out=share[:, k])
+        return share
 
     def step(self) -> None:
         """One synchronous step of MODEL.md's process."""
@@ -332,21 +351,29 @@ class InnovationModel(mesa.Model):
         active = np.flatnonzero(self.latest >= 0)
 
         # 3. awareness spreads (Bass), on neighbours' products at the start of the step
-        using = self.product[:, None] == self.latest[None, :]
-        share = self._neighbour_share(using)
-        hazard = 1.0 - (1.0 - self.broadcast_rates) * (1.0 - p["imitation"] * share)
+        share = self._neighbour_share()
+        # hazard = 1 - (1 - p_k)(1 - q f_ik), the same operations in place
+        hazard = p["imitation"] * share
+        np.subtract(1.0, hazard, out=hazard)
+        hazard *= 1.0 - self.broadcast_rates
+        np.subtract(1.0, hazard, out=hazard)
         draws = rng.random((n, n_firms))
-        self.aware |= (draws < hazard) & (self.latest >= 0)[None, :]
+        hit = draws < hazard
+        hit &= (self.latest >= 0)[None, :]
+        self.aware |= hit
 
         # 4. decision: prospect-theory value of each release the customer knows
-        values = np.full((n, n_firms), -np.inf)
+        # the best release so far; strict > keeps the lowest firm index on ties (= argmax)
+        best_value = np.full(n, -np.inf)
+        best = np.zeros(n, dtype=np.int64)
         for k in active:
             r = self.latest[k]
             idx = np.flatnonzero(self.aware[:, k] & (self.product != r))
             if idx.size:
-                values[idx, k] = self._offer_value(idx, k, r, share)
-        best = values.argmax(axis=1)
-        best_value = values[np.arange(n), best]
+                value = self._offer_value(idx, k, r, share)
+                better = value > best_value[idx]
+                best_value[idx[better]] = value[better]
+                best[idx[better]] = k
         deciding = np.flatnonzero(np.isfinite(best_value))
         chance = adoption_probability(best_value[deciding], p["temperature"])
         adopters = deciding[rng.random(deciding.size) < chance]
@@ -367,18 +394,18 @@ class InnovationModel(mesa.Model):
         """Gains and losses (both >= 0) of firm k's latest release for customers ``idx``."""
         p = self.params
         current = self.product[idx]
-        quality = self.release_claimed[release] - self.release_true[current]
-        fit = p["fit_weight"] * (self._distance_to_current[idx] - self._distance_to_latest[idx, k])
-        moved = self._distances(
-            self.release_position[current], self.release_position[release][None, :]
-        )
-        discount = np.where(self.cocreation_firm[idx] == k, 1.0 - p["cocreation_discount"], 1.0)
-        gains = np.maximum(quality, 0.0) + np.maximum(fit, 0.0) + p["social_proof"] * share
+        # terms that depend only on (current product, release): one table per release
+        quality = self.release_claimed[release] - self.release_true
+        moved = self._distances(self.release_position, self.release_position[release][None, :])
+        switching = p["switching_cost"] * (self.release_firm != k)
+        learning = np.array([1.0, 1.0 - p["cocreation_discount"]]) * p["learning_cost"]
+        fit = p["fit_weight"] * (self._distance_to_current[idx] - self._distance_to_latest[k][idx])
+        gains = np.maximum(quality, 0.0)[current] + np.maximum(fit, 0.0) + p["social_proof"] * share
         losses = (
-            np.maximum(-quality, 0.0)
+            np.maximum(-quality, 0.0)[current]
             + np.maximum(-fit, 0.0)
-            + p["switching_cost"] * (self.firm_of[idx] != k)
-            + p["learning_cost"] * discount * moved
+            + switching[current]
+            + learning[(self.cocreation_firm[idx] == k).view(np.int8)] * moved[current]
         )
         return gains, losses
 
@@ -413,8 +440,7 @@ class InnovationModel(mesa.Model):
         )
         if release < 0:
             return frame
-        using = self.product[:, None] == self.latest[None, :]
-        share = np.asarray(self._neighbour_share(using))
+        share = np.asarray(self._neighbour_share())
         idx = np.flatnonzero(self.product != release)
         gains, losses = self._offer_terms(idx, k, release, share[idx, k])
         frame.loc[idx, "gain"] = gains
@@ -442,7 +468,7 @@ class InnovationModel(mesa.Model):
         switching = self.firm_of[adopters] != firms
         self.product[adopters] = releases
         self.firm_of[adopters] = firms
-        self._distance_to_current[adopters] = self._distance_to_latest[adopters, firms]
+        self._distance_to_current[adopters] = self._distance_to_latest[firms, adopters]
         surprise = self.release_true[releases] - self.release_claimed[releases]
         self.trust[adopters, firms] = update_trust(
             self.trust[adopters, firms],
