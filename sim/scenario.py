@@ -33,6 +33,7 @@ __all__ = [
     "apply_override",
     "load_scenario",
     "parse_assignment",
+    "read_toml",
 ]
 
 
@@ -158,19 +159,25 @@ def _sectioned(message: str) -> str:
     return f"{spec.section}.{message}" if spec else message
 
 
+def read_toml(
+    path: str | Path, what: str = "scenario", error: type[ScenarioError] = ScenarioError
+) -> dict[str, Any]:
+    """Parse a TOML file; a missing file, broken TOML or a binary file raise ``error``."""
+    path = Path(path)
+    if not path.is_file():
+        raise error(f"{path}: no such {what} file")
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as err:
+        raise error(f"{path}: not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise error(f"{path}: not a UTF-8 text file") from None
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file, then apply ``{"section.key": value}`` overrides."""
-    path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise ScenarioError(f"{source}: no such scenario file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{source}: not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{source}: not a UTF-8 text file") from None
-    scenario = from_dict(data, source)
+    scenario = from_dict(read_toml(path), source)
     return scenario.with_overrides(overrides) if overrides else scenario
 
 

@@ -19,7 +19,6 @@ import itertools
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,14 @@ import pandas as pd
 
 from ..parameters import MODEL_PARAMETERS, default_firms
 from ..runner import derive_seed
-from ..scenario import Scenario, ScenarioError, apply_override, from_dict, load_scenario
+from ..scenario import (
+    Scenario,
+    ScenarioError,
+    apply_override,
+    from_dict,
+    load_scenario,
+    read_toml,
+)
 
 __all__ = [
     "DESIGNS",
@@ -370,16 +376,8 @@ def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
     Both the full and the quick variant are validated, so an error in either is found
     before any run starts.
     """
-    path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise ExperimentError(f"{source}: no such experiment file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as err:
-        raise ExperimentError(f"{source}: not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ExperimentError(f"{source}: not a UTF-8 text file") from None
+    data = read_toml(path, "experiment", ExperimentError)
     full = build_experiment(data, source, quick=False)
     small = build_experiment(data, source, quick=True) if "quick" in data else full
     return small if quick else full
