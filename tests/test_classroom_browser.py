@@ -118,6 +118,28 @@ def _not_blank(png: bytes) -> bool:
     return bool(pixels.std() > 0.05 and drawn > 0.02)
 
 
+ALL_PANELS_LOADED = (
+    "document.querySelectorAll('.classroom-panel img').length >= 4"
+    " && [...document.querySelectorAll('.classroom-panel img')]"
+    ".every(i => i.complete && i.naturalWidth > 100)"
+)
+
+
+def _panel_png(page: object, index: int, tries: int = 20) -> bytes:
+    """Screenshot of panel ``index``. A live panel swaps its <img> when it redraws, so an
+    element caught mid-swap ("not attached to the DOM") is looked up again."""
+    for attempt in range(tries):
+        page.wait_for_function(ALL_PANELS_LOADED)  # type: ignore[attr-defined]
+        try:
+            panel = page.locator(".classroom-panel img").nth(index)  # type: ignore[attr-defined]
+            return panel.screenshot(timeout=5_000)
+        except playwright_api.Error:
+            if attempt == tries - 1:
+                raise
+            page.wait_for_timeout(250)  # type: ignore[attr-defined]
+    raise AssertionError("unreachable")
+
+
 def _info(page: object) -> str:
     return page.locator(".classroom-info").inner_text()  # type: ignore[attr-defined]
 
@@ -154,15 +176,10 @@ def test_classroom_page_offline(server: tuple[str, Path]) -> None:
                 assert page.get_by_role("slider", name=name).count() == 1
             for label in ("Firm A strategy", "Firm B strategy", "Firm C strategy"):
                 assert page.get_by_text(label, exact=True).count() >= 1
-            panels = page.locator(".classroom-panel img")
-            page.wait_for_function(
-                "document.querySelectorAll('.classroom-panel img').length >= 4"
-                " && [...document.querySelectorAll('.classroom-panel img')]"
-                ".every(i => i.complete && i.naturalWidth > 100)"
-            )
-            assert panels.count() == 4
+            page.wait_for_function(ALL_PANELS_LOADED)
+            assert page.locator(".classroom-panel img").count() == 4
             for i in range(4):
-                assert _not_blank(panels.nth(i).screenshot()), f"panel {i} is blank"
+                assert _not_blank(_panel_png(page, i)), f"panel {i} is blank"
             assert "λ̄ = 2.25" in _info(page) and "step 0" in _info(page)
 
             # move λ̄ to its maximum with the keyboard, then Reset rebuilds the model
@@ -193,7 +210,7 @@ def test_classroom_page_offline(server: tuple[str, Path]) -> None:
             )
             page.wait_for_timeout(500)  # let the last images paint
             for i in range(4):
-                assert _not_blank(panels.nth(i).screenshot()), f"panel {i} is blank after Step"
+                assert _not_blank(_panel_png(page, i)), f"panel {i} is blank after Step"
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
         finally:
