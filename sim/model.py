@@ -2,7 +2,9 @@
 
 Customer state is held in NumPy arrays and updated synchronously: every customer
 decides on the state at the start of the step, and all changes apply together at its
-end, so a step costs O(customers + links) vectorized work. See docs/ODD.md.
+end, so a step costs O(customers + links). The per-customer loops (neighbour shares,
+awareness, the terms of each offer, tallies) run compiled in :mod:`sim.kernels`; the
+psychology is :mod:`sim.psychology`'s, applied to all offers at once. See docs/ODD.md.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from . import analysis
+from . import analysis, kernels
 from .agents import Customer, Firm, ReleaseRecord
 from .network import build_network
 from .parameters import (
@@ -36,6 +38,24 @@ AUTO_AGENT_LIMIT = 10_000
 
 def _d(name: str) -> Any:
     return MODEL_PARAMETERS[name].default
+
+
+class _ObservablesCollector(mesa.DataCollector):
+    """Mesa's DataCollector, filled from the observables the model computes once a step.
+
+    Its reporters (one per observable) stay, so ``get_model_vars_dataframe`` and
+    ``mesa.batch_run`` work as usual; ``collect`` appends the model's numbers directly
+    instead of calling each reporter and deep-copying its (immutable) result.
+    """
+
+    def collect(self, model: InnovationModel) -> None:
+        plain = not (self.agent_reporters or self.agenttype_reporters)
+        if not plain or model._observed.keys() != self.model_vars.keys():
+            super().collect(model)
+            return
+        self._collection_steps.append(model.time)
+        for key, value in model._observed.items():
+            self.model_vars[key].append(value)
 
 
 class InnovationModel(mesa.Model):
@@ -85,6 +105,7 @@ class InnovationModel(mesa.Model):
         rng: Any = None,
     ) -> None:
         super().__init__(rng=rng)
+        kernels.load()  # once per process: compiled code from the disk cache
         given = {k: v for k, v in locals().items() if k in MODEL_PARAMETERS}
         self.params: dict[str, Any] = validate_model_parameters(given)
         p = self.params
@@ -126,8 +147,8 @@ class InnovationModel(mesa.Model):
             )
         n_firms = len(self.firms)
         self.n_firms = n_firms
-        self.cocreation_rates = np.array([f.cocreation for f in self.firms])
-        self.broadcast_rates = np.array([f.broadcast for f in self.firms])
+        self.cocreation_rates = np.array([f.cocreation for f in self.firms], dtype=float)
+        self.broadcast_rates = np.array([f.broadcast for f in self.firms], dtype=float)
 
         # --- releases (products) table; id 0 is the legacy product ------------
         self.release_firm = np.array([-1], dtype=np.int64)
@@ -168,25 +189,35 @@ class InnovationModel(mesa.Model):
 
         # --- network ----------------------------------------------------------
         self.adjacency = build_network(p["network"], n, p["mean_degree"], p["rewiring"], rng)
+        # the kernels read neighbours from the CSR arrays; none for complete mixing
+        self._indptr = np.zeros(0, dtype=np.int64)
+        self._indices = np.zeros(0, dtype=np.int32)
+        self.inverse_degree = np.zeros(0)
         if self.adjacency is not None:
+            if not np.all(self.adjacency.data == 1):
+                raise ValueError("the adjacency matrix must be unweighted (all entries 1)")
+            self._indptr = self.adjacency.indptr.astype(np.int64)
+            self._indices = self.adjacency.indices.astype(np.int32)
             degree = np.asarray(self.adjacency.sum(axis=1)).ravel()
             self.inverse_degree = np.divide(
                 1.0, degree, out=np.zeros_like(degree, dtype=np.float64), where=degree > 0
             )
-            # Neighbour counts of all firms in ONE float32 mat-vec: firm k's count sits in
-            # bits [k b, (k + 1) b) of an exact float32 integer (b bits hold the max degree).
-            bits = max(1, int(degree.max()).bit_length())
-            self._count_bits = bits if bits * n_firms <= 24 else 0
-            weights = 2.0 ** (bits * np.arange(n_firms))
-            self._count_weight = np.append(weights, 0.0).astype(np.float32)
 
         # --- caches -------------------------------------------------------------
+        # neighbours on each firm's latest release, kept up to date (none: complete mixing)
+        self._neighbour_counts = np.zeros((0, n_firms), dtype=np.int32)
+        if self.adjacency is not None:
+            self._neighbour_counts = kernels.neighbour_counts(
+                self._indptr, self._indices, self.product, self.latest
+            )
         self._distance_to_current = self._distances(self.needs, self.release_position[self.product])
         self._distance_to_latest = np.zeros((n_firms, n))  # firm-major: rows are contiguous
         self._update_latest_distances(range(n_firms))
         self.new_adoptions = 0
         self._adoption_log: list[tuple[int, int, int]] = []
         self._observed: dict[str, float] = {}
+        self._table = np.zeros((n_firms, 0, 4))  # per-release offer terms, see _offer_table
+        self._offers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
         # --- release schedule (a release at step 0 happens now) -----------------
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
@@ -203,7 +234,13 @@ class InnovationModel(mesa.Model):
             for i in range(n):
                 Customer(self, i)
 
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        # observable names, built once
+        self._names = [
+            (f"share_{f.name}", f"share_latest_{f.name}", f"trust_{f.name}", f"cocreators_{f.name}")
+            for f in self.firms
+        ]
+        self._kinds = self.strategy_names
+        self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self._observe()
         self.datacollector.collect(self)
 
@@ -221,6 +258,8 @@ class InnovationModel(mesa.Model):
     @staticmethod
     def _distances(points: np.ndarray, others: np.ndarray) -> np.ndarray:
         """Row-wise Euclidean distance."""
+        if points.shape[1] <= 2 and len(others) == 1:  # compiled, and bit-identical to:
+            return kernels.distances_to(points, others[0])
         diff = points - others
         return np.sqrt(np.einsum("ij,ij->i", diff, diff))
 
@@ -272,6 +311,7 @@ class InnovationModel(mesa.Model):
         position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
         self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
         k = firm.index
+        self._neighbour_counts[:, k] = 0  # nobody uses the new release yet
         self.aware[:, k] = (self.firm_of == k) | (self.cocreation_firm == k)
         self._update_latest_distances([k])
         firm.next_kind = firm.strategy.choose(firm, self)
@@ -312,25 +352,43 @@ class InnovationModel(mesa.Model):
         return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
 
     # -------------------------------------------------------------------- step
+    def _offer_table(self) -> np.ndarray:
+        """table[k, c]: the terms of firm k's latest release that depend only on the
+        customer's current release c (see :func:`sim.kernels.decide`), rebuilt when a
+        release is added."""
+        n_releases = len(self.release_firm)
+        if self._table.shape[1] == n_releases:
+            return self._table
+        p = self.params
+        table = np.zeros((self.n_firms, n_releases, 4))
+        learning = np.array([1.0, 1.0 - p["cocreation_discount"]]) * p["learning_cost"]
+        for k in np.flatnonzero(self.latest >= 0):
+            r = self.latest[k]
+            moved = self._distances(self.release_position, self.release_position[r][None, :])
+            table[k, :, kernels.QUALITY] = self.release_claimed[r] - self.release_true
+            table[k, :, kernels.SWITCHING] = p["switching_cost"] * (self.release_firm != k)
+            table[k, :, kernels.LEARNING] = learning[0] * moved
+            table[k, :, kernels.COCREATOR_LEARNING] = learning[1] * moved
+        self._table = table
+        return table
+
+    def _offer_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Room for every (customer, firm) offer of a step, allocated once."""
+        if self._offers is None:
+            size = self.n_customers * self.n_firms
+            self._offers = (
+                np.empty(size, dtype=np.int64),
+                np.empty(size, dtype=np.int64),
+                np.empty((4, size)),
+            )
+        return self._offers
+
     def _neighbour_share(self) -> np.ndarray:
         """f_ik: share of i's neighbours using firm k's latest release (N x K)."""
-        if self.adjacency is None or not self._count_bits:
+        if self.adjacency is None:  # complete mixing: the whole market
             using = self.product[:, None] == self.latest[None, :]
-            if self.adjacency is None:  # complete mixing: the whole market
-                return np.broadcast_to(using.mean(axis=0), using.shape)
-            counts = self.adjacency @ using.astype(np.float32)
-            return counts * self.inverse_degree[:, None]
-        # code[r] = k if release r is firm k's latest, else n_firms (weight 0)
-        code = np.full(len(self.release_firm), self.n_firms, dtype=np.int64)
-        active = np.flatnonzero(self.latest >= 0)
-        code[self.latest[active]] = active
-        packed = (self.adjacency @ self._count_weight[code[self.product]]).astype(np.int32)
-        bits = self._count_bits
-        share = np.empty((self.n_customers, self.n_firms))
-        for k in range(self.n_firms):
-            counts = (packed >> (bits * k)) & ((1 << bits) - 1)
-            np.multiply(counts, self.inverse_degree, out=share[:, k])
-        return share
+            return np.broadcast_to(using.mean(axis=0), using.shape)
+        return self._neighbour_counts * self.inverse_degree[:, None]
 
     def step(self) -> None:
         """One synchronous step of MODEL.md's process."""
@@ -348,38 +406,43 @@ class InnovationModel(mesa.Model):
 
         # 2. releases
         self._release_due(self.steps)
-        active = np.flatnonzero(self.latest >= 0)
 
-        # 3. awareness spreads (Bass), on neighbours' products at the start of the step
-        share = self._neighbour_share()
-        # hazard = 1 - (1 - p_k)(1 - q f_ik), the same operations in place
-        hazard = p["imitation"] * share
-        np.subtract(1.0, hazard, out=hazard)
-        hazard *= 1.0 - self.broadcast_rates
-        np.subtract(1.0, hazard, out=hazard)
+        # 3. awareness spreads (Bass), on neighbours' products at the start of the step;
+        # 4. decision: the gains and losses of every release a customer knows and is not on
+        market = self._neighbour_share()[0].copy() if self.adjacency is None else np.zeros(0)
         draws = rng.random((n, n_firms))
-        hit = draws < hazard
-        hit &= (self.latest >= 0)[None, :]
-        self.aware |= hit
-
-        # 4. decision: prospect-theory value of each release the customer knows
-        # the best release so far; strict > keeps the lowest firm index on ties (= argmax)
-        best_value = np.full(n, -np.inf)
-        best = np.zeros(n, dtype=np.int64)
-        for k in active:
-            r = self.latest[k]
-            idx = np.flatnonzero(self.aware[:, k] & (self.product != r))
-            if idx.size:
-                value = self._offer_value(idx, k, r, share)
-                better = value > best_value[idx]
-                best_value[idx[better]] = value[better]
-                best[idx[better]] = k
-        deciding = np.flatnonzero(np.isfinite(best_value))
-        chance = adoption_probability(best_value[deciding], p["temperature"])
-        adopters = deciding[rng.random(deciding.size) < chance]
+        customer, firm, terms = self._offer_buffers()
+        m = kernels.decide(
+            self._neighbour_counts,
+            self.inverse_degree,
+            market,
+            self.broadcast_rates,
+            p["imitation"],
+            draws,
+            self.aware,
+            self.product,
+            self.latest,
+            self._offer_table(),
+            p["fit_weight"],
+            p["social_proof"],
+            self._distance_to_current,
+            self._distance_to_latest,
+            self.cocreation_firm,
+            self.trust,
+            self.loss_aversion,
+            customer,
+            firm,
+            terms,
+        )
+        gains, losses, trust, loss_aversion = terms[:, :m]
+        value = prospect_value(gains, losses, trust, loss_aversion, p["alpha"], p["beta"])
+        # each customer's best offer (ties: lowest firm index), adopted with the logistic chance
+        deciding, best, best_value = kernels.best_offers(customer[:m], firm[:m], value)
+        chance = adoption_probability(best_value, p["temperature"])
+        adopt = rng.random(deciding.size) < chance
 
         # 5.-6. apply together: experience, trust, co-creation
-        self._adopt(adopters, best[adopters])
+        self._adopt(deciding[adopt], best[adopt])
         members = np.flatnonzero(self.cocreation_firm >= 0)
         firms_of_members = self.cocreation_firm[members]
         self.trust[members, firms_of_members] = grow_trust(
@@ -387,35 +450,6 @@ class InnovationModel(mesa.Model):
         )
         self._observe()
         self.datacollector.collect(self)
-
-    def _offer_terms(
-        self, idx: np.ndarray, k: int, release: int, share: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Gains and losses (both >= 0) of firm k's latest release for customers ``idx``."""
-        p = self.params
-        current = self.product[idx]
-        # terms that depend only on (current product, release): one table per release
-        quality = self.release_claimed[release] - self.release_true
-        moved = self._distances(self.release_position, self.release_position[release][None, :])
-        switching = p["switching_cost"] * (self.release_firm != k)
-        learning = np.array([1.0, 1.0 - p["cocreation_discount"]]) * p["learning_cost"]
-        fit = p["fit_weight"] * (self._distance_to_current[idx] - self._distance_to_latest[k][idx])
-        gains = np.maximum(quality, 0.0)[current] + np.maximum(fit, 0.0) + p["social_proof"] * share
-        losses = (
-            np.maximum(-quality, 0.0)[current]
-            + np.maximum(-fit, 0.0)
-            + switching[current]
-            + learning[(self.cocreation_firm[idx] == k).view(np.int8)] * moved[current]
-        )
-        return gains, losses
-
-    def _offer_value(self, idx: np.ndarray, k: int, release: int, share: np.ndarray) -> np.ndarray:
-        """V = T * gains**alpha - lambda * losses**beta for customers ``idx`` (MODEL.md step 4)."""
-        p = self.params
-        gains, losses = self._offer_terms(idx, k, release, share[idx, k])
-        return prospect_value(
-            gains, losses, self.trust[idx, k], self.loss_aversion[idx], p["alpha"], p["beta"]
-        )
 
     def offer_terms(self, firm: int | str) -> pd.DataFrame:
         """What firm ``firm``'s latest release offers every customer, as the model weighs it.
@@ -440,12 +474,26 @@ class InnovationModel(mesa.Model):
         )
         if release < 0:
             return frame
-        share = np.asarray(self._neighbour_share())
+        p = self.params
+        offers = kernels.firm_offers(
+            k,
+            np.ascontiguousarray(self._neighbour_share()),
+            self.product,
+            self.latest,
+            self._offer_table(),
+            p["fit_weight"],
+            p["social_proof"],
+            self._distance_to_current,
+            self._distance_to_latest,
+            self.cocreation_firm,
+        )
         idx = np.flatnonzero(self.product != release)
-        gains, losses = self._offer_terms(idx, k, release, share[idx, k])
+        gains, losses = offers[idx, 0], offers[idx, 1]
         frame.loc[idx, "gain"] = gains
         frame.loc[idx, "loss"] = losses
-        frame.loc[idx, "value"] = self._offer_value(idx, k, release, share)
+        frame.loc[idx, "value"] = prospect_value(
+            gains, losses, self.trust[idx, k], self.loss_aversion[idx], p["alpha"], p["beta"]
+        )
         return frame
 
     def _firm_index(self, firm: int | str) -> int:
@@ -465,10 +513,19 @@ class InnovationModel(mesa.Model):
         if adopters.size == 0:
             return
         releases = self.latest[firms]
-        switching = self.firm_of[adopters] != firms
-        self.product[adopters] = releases
-        self.firm_of[adopters] = firms
-        self._distance_to_current[adopters] = self._distance_to_latest[firms, adopters]
+        redraw = kernels.move_adopters(
+            adopters,
+            firms,
+            self.latest,
+            self.product,
+            self.firm_of,
+            self.cocreation_firm,
+            self._distance_to_current,
+            self._distance_to_latest,
+            self._indptr,
+            self._indices,
+            self._neighbour_counts,
+        )
         surprise = self.release_true[releases] - self.release_claimed[releases]
         self.trust[adopters, firms] = update_trust(
             self.trust[adopters, firms],
@@ -478,7 +535,6 @@ class InnovationModel(mesa.Model):
             p["alpha"],
             p["beta"],
         )
-        redraw = switching & (self.cocreation_firm[adopters] != firms)
         movers = adopters[redraw]
         joins = self.rng.random(movers.size) < self.cocreation_rates[firms[redraw]]
         self.cocreation_firm[movers] = np.where(joins, firms[redraw], -1)
@@ -490,24 +546,28 @@ class InnovationModel(mesa.Model):
     def _observe(self) -> None:
         """Compute this step's observables once; the DataCollector reads them."""
         n = self.n_customers
-        counts = np.bincount(self.firm_of + 1, minlength=self.n_firms + 1)
-        on_release = np.bincount(self.product, minlength=len(self.release_firm))
-        cocreators = np.bincount(self.cocreation_firm + 1, minlength=self.n_firms + 1)
-        trust = self.trust.mean(axis=0)
+        counts, on_release, cocreators, trust_sum = kernels.tally(
+            self.firm_of, self.product, self.cocreation_firm, self.trust, len(self.release_firm)
+        )
+        # = self.trust.mean(axis=0), which NumPy sums pairwise when K = 1, else in row order
+        trust = (trust_sum / n if self.n_firms > 1 else self.trust.mean(axis=0)).tolist()
+        counts, on_release, cocreators = counts.tolist(), on_release.tolist(), cocreators.tolist()
         obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(self.strategy_names, 0.0)
-        for firm in self.firms:
+        by_kind = dict.fromkeys(self._kinds, 0.0)
+        for firm, (share, share_latest, trust_name, cocreators_name) in zip(
+            self.firms, self._names, strict=True
+        ):
             k = firm.index
-            obs[f"share_{firm.name}"] = counts[k + 1] / n
+            obs[share] = counts[k + 1] / n
             latest = self.latest[k]
-            obs[f"share_latest_{firm.name}"] = on_release[latest] / n if latest >= 0 else 0.0
-            obs[f"trust_{firm.name}"] = float(trust[k])
-            obs[f"cocreators_{firm.name}"] = int(cocreators[k + 1])
+            obs[share_latest] = on_release[latest] / n if latest >= 0 else 0.0
+            obs[trust_name] = trust[k]
+            obs[cocreators_name] = cocreators[k + 1]
             by_kind[firm.current_kind] = by_kind.get(firm.current_kind, 0.0) + counts[k + 1] / n
         for kind, value in by_kind.items():
             obs[f"share_strategy_{kind}"] = value
         obs["new_adoptions"] = self.new_adoptions
-        obs["cocreators"] = int(cocreators[1:].sum())
+        obs["cocreators"] = sum(cocreators[1:])
         self._observed = obs
 
     @property

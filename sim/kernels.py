@@ -1,0 +1,336 @@
+"""Compiled per-customer loops of the model's step (Numba).
+
+At 10,000 customers a NumPy step is dominated by the fixed cost of ~150 small array
+calls, at a million by passes over N x K temporaries. These kernels walk the
+customers once instead, each doing for one customer what MODEL.md says, in the same
+floating-point operations and order as the NumPy code they replace, so results are
+bit-identical for a seed (``tests/test_kernels.py`` checks every kernel against a
+NumPy formulation of the same rule).
+
+They cover the bookkeeping arithmetic only: the psychology (``prospect_value``,
+``adoption_probability``, ``update_trust``, ``grow_trust``) stays in
+:mod:`sim.psychology` and is applied by the model to the kernels' outputs, and every
+random number is drawn by the model from its own generator, in the same calls as
+before. Without a compiler (``njit`` is plain Python) the kernels give the same
+results, only far slower.
+
+Compiled on first use and cached on disk (``cache=True``, in ``sim/__pycache__``): the
+first process on a machine pays about 4 s, every later one (tests, sweep workers)
+loads the cache in about 0.3 s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+__all__ = [
+    "COCREATOR_LEARNING",
+    "LEARNING",
+    "QUALITY",
+    "SWITCHING",
+    "bass_hazard",
+    "best_offers",
+    "decide",
+    "distances_to",
+    "firm_offers",
+    "move_adopters",
+    "neighbour_counts",
+    "offer_terms",
+    "tally",
+]
+
+#: Columns of the per-release table ``table[k, c]`` (see :func:`decide`).
+QUALITY, SWITCHING, LEARNING, COCREATOR_LEARNING = range(4)
+
+
+# ------------------------------------------------------------ one customer, one firm
+@njit(cache=True)
+def bass_hazard(broadcast: float, imitation: float, share: float) -> float:
+    """MODEL.md step 3: chance of becoming aware, 1 - (1 - p_k)(1 - q f_ik)."""
+    return 1.0 - (1.0 - broadcast) * (1.0 - imitation * share)
+
+
+@njit(cache=True)
+def offer_terms(
+    quality: float,
+    fit: float,
+    share: float,
+    switching: float,
+    learning: float,
+    social_proof: float,
+) -> tuple[float, float]:
+    """MODEL.md step 4: (gains, losses) of an offer, both >= 0.
+
+    ``quality`` = claimed - current quality, ``fit`` = d (distance to current -
+    distance to new), ``switching`` = s if the offer means leaving one firm for
+    another, ``learning`` = l (1 - kappa if co-creator) x distance moved, ``share`` =
+    f_ik for social proof w_s f_ik.
+    """
+    gains = max(quality, 0.0) + max(fit, 0.0) + social_proof * share
+    losses = max(-quality, 0.0) + max(-fit, 0.0) + switching + learning
+    return gains, losses
+
+
+# ---------------------------------------------------------------- the customers
+@njit(cache=True)
+def neighbour_counts(
+    indptr: np.ndarray, indices: np.ndarray, product: np.ndarray, latest: np.ndarray
+) -> np.ndarray:
+    """counts[i, k]: how many of customer i's neighbours use firm k's latest release.
+
+    The model counts once, then keeps the counts up to date: a new release starts at
+    zero, and :func:`move_neighbour_counts` moves each adopter.
+    """
+    firm_of_release = np.full(max(product.max(), latest.max()) + 1, -1, dtype=np.int64)
+    for k in range(latest.size):
+        if latest[k] >= 0:
+            firm_of_release[latest[k]] = k
+    counts = np.zeros((product.size, latest.size), dtype=np.int32)
+    for i in range(product.size):
+        for p in range(indptr[i], indptr[i + 1]):
+            k = firm_of_release[product[indices[p]]]
+            if k >= 0:
+                counts[i, k] += 1
+    return counts
+
+
+@njit(cache=True)
+def move_adopters(
+    adopters: np.ndarray,
+    firms: np.ndarray,
+    latest: np.ndarray,
+    product: np.ndarray,
+    firm_of: np.ndarray,
+    cocreation_firm: np.ndarray,
+    distance_to_current: np.ndarray,
+    distance_to_latest: np.ndarray,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    counts: np.ndarray,
+) -> np.ndarray:
+    """MODEL.md step 5, the bookkeeping: adopter ``adopters[a]`` moves to firm
+    ``firms[a]``'s latest release (product, firm, distance to its product, and its
+    neighbours' counts, unless complete mixing: ``indptr`` empty). Returns which
+    adopters switch firm without already co-creating with the new one (their
+    co-creation is redrawn)."""
+    redraw = np.empty(adopters.size, dtype=np.bool_)
+    for a in range(adopters.size):
+        i, k = adopters[a], firms[a]
+        redraw[a] = firm_of[i] != k and cocreation_firm[i] != k
+        if indptr.size:
+            left = -1  # the firm whose latest release i leaves, if any
+            for other in range(latest.size):
+                if latest[other] == product[i]:
+                    left = other
+            for p in range(indptr[i], indptr[i + 1]):
+                if left >= 0:
+                    counts[indices[p], left] -= 1
+                counts[indices[p], k] += 1
+        product[i] = latest[k]
+        firm_of[i] = k
+        distance_to_current[i] = distance_to_latest[k, i]
+    return redraw
+
+
+@njit(cache=True)
+def decide(
+    counts: np.ndarray,
+    inverse_degree: np.ndarray,
+    market: np.ndarray,
+    broadcast: np.ndarray,
+    imitation: float,
+    draws: np.ndarray,
+    aware: np.ndarray,
+    product: np.ndarray,
+    latest: np.ndarray,
+    table: np.ndarray,
+    fit_weight: float,
+    social_proof: float,
+    distance_to_current: np.ndarray,
+    distance_to_latest: np.ndarray,
+    cocreation_firm: np.ndarray,
+    trust: np.ndarray,
+    loss_aversion: np.ndarray,
+    out_customer: np.ndarray,
+    out_firm: np.ndarray,
+    out_terms: np.ndarray,
+) -> int:
+    """MODEL.md steps 3 and 4 up to the value: awareness, then every offer's terms.
+
+    For each customer i (in order) and firm k with a release (in order), with f_ik =
+    ``counts[i, k] * inverse_degree[i]`` (``market[k]`` under complete mixing): i
+    becomes aware when ``draws[i, k]`` < the Bass hazard (``aware`` is updated in
+    place); if aware and not already on that release, the offer goes to entry m of
+    the outputs: ``out_customer[m]``, ``out_firm[m]`` and ``out_terms[:, m]`` =
+    (gains, losses, T_ik, lambda_i). Returns the number of offers m.
+
+    ``table[k, c]`` holds what depends only on the customer's current release c and
+    firm k's latest: (claimed - current quality, switching cost, learning cost for a
+    non-co-creator, for a co-creator).
+    """
+    n, n_firms = aware.shape
+    complete = market.size > 0
+    m = 0
+    for i in range(n):
+        current = product[i]
+        for k in range(n_firms):
+            release = latest[k]
+            if release < 0:
+                continue
+            share = market[k] if complete else counts[i, k] * inverse_degree[i]
+            if not aware[i, k] and draws[i, k] < bass_hazard(broadcast[k], imitation, share):
+                aware[i, k] = True
+            # the offer is written in any case and kept (m advances) if i knows the
+            # release and is not on it: no unpredictable branch
+            learning = LEARNING if cocreation_firm[i] != k else COCREATOR_LEARNING
+            fit = fit_weight * (distance_to_current[i] - distance_to_latest[k, i])
+            gains, losses = offer_terms(
+                table[k, current, QUALITY],
+                fit,
+                share,
+                table[k, current, SWITCHING],
+                table[k, current, learning],
+                social_proof,
+            )
+            out_customer[m] = i
+            out_firm[m] = k
+            out_terms[0, m] = gains
+            out_terms[1, m] = losses
+            out_terms[2, m] = trust[i, k]
+            out_terms[3, m] = loss_aversion[i]
+            m += aware[i, k] and current != release
+    return m
+
+
+@njit(cache=True)
+def firm_offers(
+    k: int,
+    share: np.ndarray,
+    product: np.ndarray,
+    latest: np.ndarray,
+    table: np.ndarray,
+    fit_weight: float,
+    social_proof: float,
+    distance_to_current: np.ndarray,
+    distance_to_latest: np.ndarray,
+    cocreation_firm: np.ndarray,
+) -> np.ndarray:
+    """(gains, losses) of firm k's latest release for every customer (N x 2; NaN for
+    its users), aware or not, as :func:`decide` weighs them; for inspection."""
+    terms_out = np.full((product.size, 2), np.nan)
+    release = latest[k]
+    for i in range(product.size):
+        current = product[i]
+        if release < 0 or current == release:
+            continue
+        terms = table[k, current]
+        learning = terms[COCREATOR_LEARNING] if cocreation_firm[i] == k else terms[LEARNING]
+        fit = fit_weight * (distance_to_current[i] - distance_to_latest[k, i])
+        terms_out[i, 0], terms_out[i, 1] = offer_terms(
+            terms[QUALITY], fit, share[i, k], terms[SWITCHING], learning, social_proof
+        )
+    return terms_out
+
+
+@njit(cache=True)
+def best_offers(
+    customer: np.ndarray, firm: np.ndarray, value: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each deciding customer's best offer: (customers, firm, value), customers ascending.
+
+    The offers come grouped by customer, firms ascending; a later firm wins only with
+    a strictly greater value, so ties go to the lowest firm index (as ``argmax``).
+    """
+    deciding = np.empty(customer.size, dtype=np.int64)
+    best_firm = np.empty(customer.size, dtype=np.int64)
+    best_value = np.empty(customer.size)
+    d = -1
+    for m in range(customer.size):
+        if d < 0 or customer[m] != deciding[d]:
+            d += 1
+            deciding[d], best_firm[d], best_value[d] = customer[m], firm[m], value[m]
+        elif value[m] > best_value[d]:
+            best_firm[d], best_value[d] = firm[m], value[m]
+    return deciding[: d + 1], best_firm[: d + 1], best_value[: d + 1]
+
+
+# ------------------------------------------------------------------- geometry
+@njit(cache=True)
+def distances_to(points: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Euclidean distance of each row of ``points`` to the point ``other``.
+
+    The squares are added in axis order: for D <= 2 that is bit-identical to NumPy's
+    ``sqrt(einsum("ij,ij->i", diff, diff))``, whose SIMD sum groups them differently
+    for D > 2 (so the model uses this kernel only for D <= 2).
+    """
+    out = np.empty(points.shape[0])
+    for i in range(points.shape[0]):
+        total = 0.0
+        for j in range(points.shape[1]):
+            total += (points[i, j] - other[j]) ** 2
+        out[i] = np.sqrt(total)
+    return out
+
+
+# ---------------------------------------------------------------- observables
+@njit(cache=True)
+def tally(
+    firm_of: np.ndarray,
+    product: np.ndarray,
+    cocreation_firm: np.ndarray,
+    trust: np.ndarray,
+    n_releases: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass for the observables: customers per firm (index 0: legacy, i.e. -1),
+    customers per release, co-creators per firm (index 0: none) and the sum of trust
+    in each firm, added in customer order (as NumPy's ``trust.sum(axis=0)`` for K > 1).
+    """
+    n, n_firms = trust.shape
+    customers = np.zeros(n_firms + 1, dtype=np.int64)
+    on_release = np.zeros(n_releases, dtype=np.int64)
+    cocreators = np.zeros(n_firms + 1, dtype=np.int64)
+    trust_sum = np.zeros(n_firms)
+    for i in range(n):
+        customers[firm_of[i] + 1] += 1
+        on_release[product[i]] += 1
+        cocreators[cocreation_firm[i] + 1] += 1
+        for k in range(n_firms):
+            trust_sum[k] += trust[i, k]
+    return customers, on_release, cocreators, trust_sum
+
+
+_loaded = False
+
+
+def load() -> None:
+    """Compile the kernels, or load them from the disk cache, before the first step.
+
+    Runs each kernel once on a three-customer market with the dtypes the model
+    uses, so a process pays this once (~0.2 s from the cache, a few seconds for the
+    very first compilation) when it builds its first model, not inside a step.
+    """
+    global _loaded
+    if _loaded:
+        return
+    n, k = 3, 2
+    indptr, indices = np.array([0, 1, 2, 2]), np.array([1, 0], dtype=np.int32)
+    product, latest = np.array([1, 2, 0]), np.array([1, 2])
+    counts = neighbour_counts(indptr, indices, product, latest)
+    ones, none, per_firm = np.ones(n), np.zeros(n, dtype=np.int64), np.zeros((k, n))
+    grid, aware, table = np.zeros((n, k)), np.ones((n, k), dtype=np.bool_), np.zeros((k, 3, 4))
+    customer, firm, terms = none.repeat(k), none.repeat(k), np.zeros((4, n * k))
+    m = decide(
+        counts, ones, np.zeros(0), np.zeros(k), 0.5, grid, aware, product, latest, table,
+        0.5, 0.2, ones, per_firm, none, grid, ones, customer, firm, terms,
+    )  # fmt: skip
+    best_offers(customer[:m], firm[:m], terms[0, :m])
+    firm_offers(0, grid, product, latest, table, 0.5, 0.2, ones, per_firm, none)
+    adopters = np.array([2])
+    move_adopters(
+        adopters, adopters - 2, latest, product, none.copy(), none.copy(), ones, per_firm,
+        indptr, indices, counts,
+    )  # fmt: skip
+    distances_to(grid, np.zeros(k))
+    tally(none, product, none, grid, 3)
+    _loaded = True
