@@ -31,6 +31,7 @@ __all__ = [
     "SWITCHING",
     "bass_hazard",
     "best_offers",
+    "customer_offer",
     "decide",
     "distances_to",
     "firm_offers",
@@ -70,6 +71,28 @@ def offer_terms(
     gains = max(quality, 0.0) + max(fit, 0.0) + social_proof * share
     losses = max(-quality, 0.0) + max(-fit, 0.0) + switching + learning
     return gains, losses
+
+
+@njit(cache=True)
+def customer_offer(
+    table: np.ndarray,
+    k: int,
+    current: int,
+    cocreator: bool,
+    fit_weight: float,
+    distance_to_current: float,
+    distance_to_new: float,
+    share: float,
+    social_proof: float,
+) -> tuple[float, float]:
+    """(gains, losses) of firm k's latest release for a customer on release ``current``,
+    with the per-release terms of ``table[k, current]`` (see :func:`decide`)."""
+    learning = table[k, current, COCREATOR_LEARNING if cocreator else LEARNING]
+    fit = fit_weight * (distance_to_current - distance_to_new)
+    return offer_terms(
+        table[k, current, QUALITY], fit, share, table[k, current, SWITCHING], learning,
+        social_proof,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the customers
@@ -183,16 +206,10 @@ def decide(
                 aware[i, k] = True
             # the offer is written in any case and kept (m advances) if i knows the
             # release and is not on it: no unpredictable branch
-            learning = LEARNING if cocreation_firm[i] != k else COCREATOR_LEARNING
-            fit = fit_weight * (distance_to_current[i] - distance_to_latest[k, i])
-            gains, losses = offer_terms(
-                table[k, current, QUALITY],
-                fit,
-                share,
-                table[k, current, SWITCHING],
-                table[k, current, learning],
-                social_proof,
-            )
+            gains, losses = customer_offer(
+                table, k, current, cocreation_firm[i] == k, fit_weight,
+                distance_to_current[i], distance_to_latest[k, i], share, social_proof,
+            )  # fmt: skip
             out_customer[m] = i
             out_firm[m] = k
             out_terms[0, m] = gains
@@ -224,12 +241,10 @@ def firm_offers(
         current = product[i]
         if release < 0 or current == release:
             continue
-        terms = table[k, current]
-        learning = terms[COCREATOR_LEARNING] if cocreation_firm[i] == k else terms[LEARNING]
-        fit = fit_weight * (distance_to_current[i] - distance_to_latest[k, i])
-        terms_out[i, 0], terms_out[i, 1] = offer_terms(
-            terms[QUALITY], fit, share[i, k], terms[SWITCHING], learning, social_proof
-        )
+        terms_out[i, 0], terms_out[i, 1] = customer_offer(
+            table, k, current, cocreation_firm[i] == k, fit_weight,
+            distance_to_current[i], distance_to_latest[k, i], share[i, k], social_proof,
+        )  # fmt: skip
     return terms_out
 
 

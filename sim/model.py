@@ -22,6 +22,7 @@ from .parameters import (
     MODEL_PARAMETERS,
     ParameterError,
     default_firms,
+    strategy_overrides,
     validate_firms,
     validate_model_parameters,
 )
@@ -125,13 +126,7 @@ class InnovationModel(mesa.Model):
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
         for k, spec in enumerate(self.firm_specs):
-            overrides = {
-                spec["strategy"]: {
-                    key: spec[key]
-                    for key in ("cadence", "quality_step_mean", "quality_step_sd", "move", "risk")
-                    if key in spec
-                }
-            }
+            overrides = {spec["strategy"]: strategy_overrides(spec)}
             quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
             self.firms.append(
                 Firm(
@@ -163,7 +158,6 @@ class InnovationModel(mesa.Model):
         # --- customers' products, trust, awareness, co-creation ----------------
         self.trust = np.full((n, n_firms), p["initial_trust"])
         self.aware = np.zeros((n, n_firms), dtype=bool)
-        self.cocreation_firm = np.full(n, -1, dtype=np.int64)
         if p["start"] == "spread":
             for firm in self.firms:
                 self._add_release(
@@ -240,8 +234,8 @@ class InnovationModel(mesa.Model):
             for f in self.firms
         ]
         self._kinds = self.strategy_names
-        self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self._observe()
+        self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------------ helpers
@@ -582,7 +576,7 @@ class InnovationModel(mesa.Model):
         return names
 
     def _reporters(self) -> dict[str, Any]:
-        self._observe()
+        """One DataCollector reporter per observable that ``_observe`` computed."""
         return {key: (lambda m, key=key: m._observed[key]) for key in self._observed}
 
     # -------------------------------------------------------------------- API

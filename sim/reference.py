@@ -26,7 +26,6 @@ from typing import Any
 import mesa
 import networkx as nx
 import numpy as np
-import pandas as pd
 from mesa.discrete_space import FixedAgent, Network
 
 from .agents import Firm, ReleaseRecord
@@ -35,6 +34,7 @@ from .network import build_network
 from .parameters import (
     MODEL_PARAMETERS,
     default_firms,
+    strategy_overrides,
     validate_firms,
     validate_model_parameters,
 )
@@ -169,9 +169,13 @@ class ReferenceModel(mesa.Model):
 
     #: Agent class of the customers (a hook for deliberately wrong variants in tests).
     customer_class: type[ReferenceCustomer] = ReferenceCustomer
-    # Shared with the vectorized model: they read only ``self.firms``.
+    # Shared with the vectorized model: they read only ``self.firms``, ``self._observed``,
+    # ``self._adoption_log`` and the DataCollector, never the customers' state.
     strategy_names = InnovationModel.strategy_names
     _spread_positions = staticmethod(InnovationModel._spread_positions)
+    _reporters = InnovationModel._reporters
+    timeseries = InnovationModel.timeseries
+    adoptions = InnovationModel.adoptions
 
     def __init__(
         self,
@@ -195,8 +199,7 @@ class ReferenceModel(mesa.Model):
         positions = self._spread_positions(len(self.firm_specs), d)
         quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
         for k, spec in enumerate(self.firm_specs):
-            keys = ("cadence", "quality_step_mean", "quality_step_sd", "move", "risk")
-            overrides = {spec["strategy"]: {key: spec[key] for key in keys if key in spec}}
+            overrides = {spec["strategy"]: strategy_overrides(spec)}
             self.firms.append(
                 Firm(
                     self,  # type: ignore[arg-type]
@@ -265,8 +268,8 @@ class ReferenceModel(mesa.Model):
             firm.current_kind = firm.next_kind.name
         self._release_due(0)
 
-        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self._observe()
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------ firm side
@@ -413,17 +416,3 @@ class ReferenceModel(mesa.Model):
         obs["new_adoptions"] = self.new_adoptions
         obs["cocreators"] = sum(cocreators[1:])
         self._observed = obs
-
-    def _reporters(self) -> dict[str, Any]:
-        self._observe()
-        return {key: (lambda m, key=key: m._observed[key]) for key in self._observed}
-
-    def timeseries(self) -> pd.DataFrame:
-        """Observables per step: one row per step with a ``step`` column."""
-        frame = self.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-        frame.insert(0, "step", np.arange(len(frame)))
-        return frame
-
-    def adoptions(self) -> pd.DataFrame:
-        """Adoption events: (step, release, adoptions)."""
-        return pd.DataFrame(self._adoption_log, columns=["step", "release", "adoptions"])

@@ -74,8 +74,12 @@ def _others_fixed(experiment: Experiment, shown: list[str]) -> tuple[np.ndarray,
     return mask, ", ".join(notes)
 
 
-def _footer(fig: plt.Figure, text: str) -> None:
-    fig.text(0.99, 0.005, text, ha="right", va="bottom", fontsize=10, color="#444444")
+def _finish(fig: plt.Figure, path: str | Path, footer: str, bottom: float = 0.04) -> None:
+    """Footer note, layout above it, save (tight) and close: how every figure ends."""
+    fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=10, color="#444444")
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.savefig(path, bbox_inches="tight")
+    plt.close(fig)
 
 
 def plot_curves(
@@ -159,11 +163,10 @@ def plot_curves(
                 plt.Line2D([], [], color=LEGACY_COLOUR, linestyle="--", label="legacy product")
             )
         fig.suptitle(f"{experiment.name}: {ylabel} by firm over time", fontsize=14)
-        _footer(fig, f"mean and 95% CI over {n_rep} replicates" + (f"; {note}" if note else ""))
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        # a figure legend: tight_layout lays out axes only, so it may come first
         fig.legend(handles=handles, loc="center left", frameon=False, bbox_to_anchor=(1.0, 0.5))
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
+        footer = f"mean and 95% CI over {n_rep} replicates" + (f"; {note}" if note else "")
+        _finish(fig, path, footer, bottom=0.03)
     return path
 
 
@@ -223,14 +226,12 @@ def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str |
             Patch(facecolor="white", edgecolor="#777777", hatch="//", label="margin CI includes 0")
         )
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-        _footer(
+        _finish(
             fig,
+            path,
             f"+x: winner's mean share minus runner-up's; {experiment.replicates} replicates"
             + (f"; {note}" if note else ""),
         )
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
     return path
 
 
@@ -288,14 +289,12 @@ def plot_metric(
         title = None if by_firm else experiment.factor(other).title
         axes[0, -1].legend(loc="best", frameon=False, title=title, fontsize=10)
         fig.suptitle(f"{experiment.name}: {METRIC_LABELS.get(metric, metric)}", fontsize=14)
-        _footer(
+        _finish(
             fig,
+            path,
             f"mean and 95% CI over {experiment.replicates} replicates"
             + (f"; {note}" if note else ""),
         )
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
     return path
 
 
@@ -349,14 +348,13 @@ def plot_sobol(indices: pd.DataFrame, experiment: Experiment, path: str | Path) 
                     ax.set_ylabel("Sobol index")
         axes[0, 0].legend(loc="upper left", frameon=False, fontsize=10)
         fig.suptitle(f"{experiment.name}: Sobol sensitivity indices", fontsize=14)
-        _footer(
+        _finish(
             fig,
+            path,
             f"Saltelli design N = {experiment.samples}, {experiment.n_points} points x "
             f"{experiment.replicates} replicates; bars: 95% bootstrap CI",
+            bottom=0.03,
         )
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
     return path
 
 
@@ -427,14 +425,12 @@ def plot_bass(bands: pd.DataFrame, experiment: Experiment, path: str | Path) -> 
                 ax.set_ylabel("share adopted F(t)")
         axes[0, 0].legend(loc="lower right", frameon=False, fontsize=10)
         fig.suptitle(f"{experiment.name}: agent-based adoption against the Bass model", fontsize=14)
-        _footer(
+        _finish(
             fig,
+            path,
             f"ABM: mean and 95% CI over {experiment.replicates} replicates, "
             f"N = {experiment.base.resolved_parameters()['n_customers']:,}",
         )
-        fig.tight_layout(rect=(0, 0.04, 1, 1))
-        fig.savefig(path, bbox_inches="tight")
-        plt.close(fig)
     return path
 
 
