@@ -10,9 +10,10 @@ NumPy formulation of the same rule).
 They cover the bookkeeping arithmetic only: the psychology (``prospect_value``,
 ``adoption_probability``, ``update_trust``, ``grow_trust``) stays in
 :mod:`sim.psychology` and is applied by the model to the kernels' outputs, and every
-random number is drawn by the model from its own generator, in the same calls as
-before. Without a compiler (``njit`` is plain Python) the kernels give the same
-results, only far slower.
+random number is drawn by the model from its own generator and handed in (the
+awareness draws only for the pairs that need one, see :func:`decide`). Without a
+compiler (``njit`` is plain Python) the kernels give the same results, only far
+slower.
 
 Compiled on first use and cached on disk (``cache=True``, in ``sim/__pycache__``): the
 first process on a machine pays about 4 s, every later one (tests, sweep workers)
@@ -35,6 +36,7 @@ __all__ = [
     "decide",
     "distances_to",
     "firm_offers",
+    "group_mean",
     "move_adopters",
     "neighbour_counts",
     "offer_terms",
@@ -120,8 +122,10 @@ def neighbour_counts(
 
 @njit(cache=True)
 def move_adopters(
-    adopters: np.ndarray,
-    firms: np.ndarray,
+    deciding: np.ndarray,
+    best: np.ndarray,
+    chance: np.ndarray,
+    uniforms: np.ndarray,
     latest: np.ndarray,
     product: np.ndarray,
     firm_of: np.ndarray,
@@ -131,16 +135,27 @@ def move_adopters(
     indptr: np.ndarray,
     indices: np.ndarray,
     counts: np.ndarray,
-) -> np.ndarray:
-    """MODEL.md step 5, the bookkeeping: adopter ``adopters[a]`` moves to firm
-    ``firms[a]``'s latest release (product, firm, distance to its product, and its
-    neighbours' counts, unless complete mixing: ``indptr`` empty). Returns which
-    adopters switch firm without already co-creating with the new one (their
-    co-creation is redrawn)."""
-    redraw = np.empty(adopters.size, dtype=np.bool_)
-    for a in range(adopters.size):
-        i, k = adopters[a], firms[a]
-        redraw[a] = firm_of[i] != k and cocreation_firm[i] != k
+    out_adopters: np.ndarray,
+    out_firms: np.ndarray,
+    out_redraw: np.ndarray,
+) -> int:
+    """MODEL.md step 5, the bookkeeping: deciding customer ``deciding[d]`` adopts its
+    best offer, firm ``best[d]``'s latest release, when ``uniforms[d] < chance[d]``.
+
+    Each adopter (in order) moves: product, firm, distance to its product, and its
+    neighbours' counts (unless complete mixing: ``indptr`` empty). Adopter a is
+    written to ``out_adopters[a]`` and ``out_firms[a]``, with ``out_redraw[a]`` true
+    if it switches firm without already co-creating with the new one (its
+    co-creation is redrawn). Returns the number of adopters.
+    """
+    a = 0
+    for d in range(deciding.size):
+        if not uniforms[d] < chance[d]:
+            continue
+        i, k = deciding[d], best[d]
+        out_adopters[a], out_firms[a] = i, k
+        out_redraw[a] = firm_of[i] != k and cocreation_firm[i] != k
+        a += 1
         if indptr.size:
             left = -1  # the firm whose latest release i leaves, if any
             for other in range(latest.size):
@@ -153,7 +168,7 @@ def move_adopters(
         product[i] = latest[k]
         firm_of[i] = k
         distance_to_current[i] = distance_to_latest[k, i]
-    return redraw
+    return a
 
 
 @njit(cache=True)
@@ -182,8 +197,9 @@ def decide(
     """MODEL.md steps 3 and 4 up to the value: awareness, then every offer's terms.
 
     For each customer i (in order) and firm k with a release (in order), with f_ik =
-    ``counts[i, k] * inverse_degree[i]`` (``market[k]`` under complete mixing): i
-    becomes aware when ``draws[i, k]`` < the Bass hazard (``aware`` is updated in
+    ``counts[i, k] * inverse_degree[i]`` (``market[k]`` under complete mixing): if i
+    is unaware of k, i becomes aware when the next of the uniform ``draws`` (one per
+    such unaware pair, used in this order) < the Bass hazard (``aware`` is updated in
     place); if aware and not already on that release, the offer goes to entry m of
     the outputs: ``out_customer[m]``, ``out_firm[m]`` and ``out_terms[:, m]`` =
     (gains, losses, T_ik, lambda_i). Returns the number of offers m.
@@ -195,28 +211,38 @@ def decide(
     n, n_firms = aware.shape
     complete = market.size > 0
     m = 0
+    j, last = 0, draws.size - 1  # the next unused draw; draws[-1] is never used
     for i in range(n):
         current = product[i]
+        cocreator_of = cocreation_firm[i]
+        to_current = distance_to_current[i]
+        per_neighbour = 0.0 if complete else inverse_degree[i]
+        lam = loss_aversion[i]
         for k in range(n_firms):
             release = latest[k]
             if release < 0:
                 continue
-            share = market[k] if complete else counts[i, k] * inverse_degree[i]
-            if not aware[i, k] and draws[i, k] < bass_hazard(broadcast[k], imitation, share):
-                aware[i, k] = True
+            share = market[k] if complete else counts[i, k] * per_neighbour
+            # branchless: a draw is read, and the hazard computed, whether or not i
+            # already knows; the draw is used up only if i did not
+            draw = draws[min(j, last)]
+            was_aware = aware[i, k]
+            known = was_aware | (draw < bass_hazard(broadcast[k], imitation, share))
+            j += not was_aware
+            aware[i, k] = known
             # the offer is written in any case and kept (m advances) if i knows the
             # release and is not on it: no unpredictable branch
             gains, losses = customer_offer(
-                table, k, current, cocreation_firm[i] == k, fit_weight,
-                distance_to_current[i], distance_to_latest[k, i], share, social_proof,
+                table, k, current, cocreator_of == k, fit_weight,
+                to_current, distance_to_latest[k, i], share, social_proof,
             )  # fmt: skip
             out_customer[m] = i
             out_firm[m] = k
             out_terms[0, m] = gains
             out_terms[1, m] = losses
             out_terms[2, m] = trust[i, k]
-            out_terms[3, m] = loss_aversion[i]
-            m += aware[i, k] and current != release
+            out_terms[3, m] = lam
+            m += known and current != release
     return m
 
 
@@ -250,24 +276,27 @@ def firm_offers(
 
 @njit(cache=True)
 def best_offers(
-    customer: np.ndarray, firm: np.ndarray, value: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each deciding customer's best offer: (customers, firm, value), customers ascending.
+    customer: np.ndarray,
+    firm: np.ndarray,
+    value: np.ndarray,
+    out_customer: np.ndarray,
+    out_firm: np.ndarray,
+    out_value: np.ndarray,
+) -> int:
+    """Each deciding customer's best offer, written to entry d of the outputs
+    (customer, firm, value; customers ascending). Returns the number of them.
 
     The offers come grouped by customer, firms ascending; a later firm wins only with
     a strictly greater value, so ties go to the lowest firm index (as ``argmax``).
     """
-    deciding = np.empty(customer.size, dtype=np.int64)
-    best_firm = np.empty(customer.size, dtype=np.int64)
-    best_value = np.empty(customer.size)
     d = -1
     for m in range(customer.size):
-        if d < 0 or customer[m] != deciding[d]:
+        if d < 0 or customer[m] != out_customer[d]:
             d += 1
-            deciding[d], best_firm[d], best_value[d] = customer[m], firm[m], value[m]
-        elif value[m] > best_value[d]:
-            best_firm[d], best_value[d] = firm[m], value[m]
-    return deciding[: d + 1], best_firm[: d + 1], best_value[: d + 1]
+            out_customer[d], out_firm[d], out_value[d] = customer[m], firm[m], value[m]
+        elif value[m] > out_value[d]:
+            out_firm[d], out_value[d] = firm[m], value[m]
+    return d + 1
 
 
 # ------------------------------------------------------------------- geometry
@@ -288,6 +317,24 @@ def distances_to(points: np.ndarray, other: np.ndarray) -> np.ndarray:
     return out
 
 
+@njit(cache=True)
+def group_mean(points: np.ndarray, labels: np.ndarray, label: int) -> tuple[np.ndarray, int]:
+    """Mean of the rows of ``points`` whose ``labels`` equal ``label`` (zeros if none),
+    and how many there are.
+
+    The rows are added in order, as NumPy's ``points[labels == label].mean(axis=0)``
+    does for two or more columns (a single column NumPy sums pairwise).
+    """
+    total = np.zeros(points.shape[1])
+    count = 0
+    for i in range(points.shape[0]):
+        if labels[i] == label:
+            count += 1
+            for j in range(points.shape[1]):
+                total[j] += points[i, j]
+    return (total / count if count else total), count
+
+
 # ---------------------------------------------------------------- observables
 @njit(cache=True)
 def tally(
@@ -295,24 +342,34 @@ def tally(
     product: np.ndarray,
     cocreation_firm: np.ndarray,
     trust: np.ndarray,
-    n_releases: int,
+    latest: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One pass for the observables: customers per firm (index 0: legacy, i.e. -1),
-    customers per release, co-creators per firm (index 0: none) and the sum of trust
-    in each firm, added in customer order (as NumPy's ``trust.sum(axis=0)`` for K > 1).
+    """The observables' counts: customers per firm (index 0: legacy, i.e. -1),
+    customers on each firm's latest release, co-creators per firm (index 0: none) and
+    the sum of trust in each firm, added in customer order (as NumPy's
+    ``trust.sum(axis=0)`` for K > 1).
+
+    One pass per firm and array: each count is a branchless loop that compiles to
+    SIMD code, and each trust column a single chain of additions.
     """
     n, n_firms = trust.shape
     customers = np.zeros(n_firms + 1, dtype=np.int64)
-    on_release = np.zeros(n_releases, dtype=np.int64)
+    on_latest = np.zeros(n_firms, dtype=np.int64)
     cocreators = np.zeros(n_firms + 1, dtype=np.int64)
     trust_sum = np.zeros(n_firms)
-    for i in range(n):
-        customers[firm_of[i] + 1] += 1
-        on_release[product[i]] += 1
-        cocreators[cocreation_firm[i] + 1] += 1
-        for k in range(n_firms):
-            trust_sum[k] += trust[i, k]
-    return customers, on_release, cocreators, trust_sum
+    for k in range(-1, n_firms):
+        with_firm, cocreating = 0, 0
+        for i in range(n):
+            with_firm += firm_of[i] == k
+            cocreating += cocreation_firm[i] == k
+        customers[k + 1], cocreators[k + 1] = with_firm, cocreating
+    for k in range(n_firms):
+        release, on_release, total = latest[k], 0, 0.0
+        for i in range(n):
+            on_release += product[i] == release
+            total += trust[i, k]
+        on_latest[k], trust_sum[k] = on_release, total
+    return customers, on_latest, cocreators, trust_sum
 
 
 _loaded = False
@@ -333,19 +390,22 @@ def load() -> None:
     product, latest = np.array([1, 2, 0]), np.array([1, 2])
     counts = neighbour_counts(indptr, indices, product, latest)
     ones, none, per_firm = np.ones(n), np.zeros(n, dtype=np.int64), np.zeros((k, n))
-    grid, aware, table = np.zeros((n, k)), np.ones((n, k), dtype=np.bool_), np.zeros((k, 3, 4))
-    customer, firm, terms = none.repeat(k), none.repeat(k), np.zeros((4, n * k))
+    grid, aware, table = np.zeros((n, k)), np.zeros((n, k), dtype=np.bool_), np.zeros((k, 3, 4))
+    small = np.zeros(n * k, dtype=np.int32)  # the model's offer and best-offer buffers
+    customer, firm, terms = small.copy(), small.copy(), np.zeros((4, n * k))
     m = decide(
-        counts, ones, np.zeros(0), np.zeros(k), 0.5, grid, aware, product, latest, table,
+        counts, ones, np.zeros(0), np.zeros(k), 0.5, ones, aware, product, latest, table,
         0.5, 0.2, ones, per_firm, none, grid, ones, customer, firm, terms,
     )  # fmt: skip
-    best_offers(customer[:m], firm[:m], terms[0, :m])
+    deciding, best, value = small.copy(), small.copy(), np.zeros(n * k)
+    d = best_offers(customer[:m], firm[:m], terms[0, :m], deciding, best, value)
     firm_offers(0, grid, product, latest, table, 0.5, 0.2, ones, per_firm, none)
-    adopters = np.array([2])
     move_adopters(
-        adopters, adopters - 2, latest, product, none.copy(), none.copy(), ones, per_firm,
-        indptr, indices, counts,
+        deciding[:d], best[:d], value[:d], value[:d] - 1, latest, product, none.copy(),
+        none.copy(), ones, per_firm, indptr, indices, counts, none.copy(), none.copy(),
+        aware[:, 0].copy(),
     )  # fmt: skip
     distances_to(grid, np.zeros(k))
-    tally(none, product, none, grid, 3)
+    group_mean(grid, none, 0)
+    tally(none, product, none, grid, latest)
     _loaded = True

@@ -9,6 +9,7 @@ psychology is :mod:`sim.psychology`'s, applied to all offers at once. See docs/O
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -57,6 +58,32 @@ class _ObservablesCollector(mesa.DataCollector):
         self._collection_steps.append(model.time)
         for key, value in model._observed.items():
             self.model_vars[key].append(value)
+
+
+@dataclass
+class _StepBuffers:
+    """Arrays a step writes into, allocated once per model (reused memory stays in
+    cache). Offers are (customer, firm) pairs, at most N x K of them; the rest hold one
+    entry per customer at most."""
+
+    offer_customer: np.ndarray  # int32, as offer_firm: less memory traffic per offer
+    offer_firm: np.ndarray
+    offer_terms: np.ndarray  # (gains, losses, trust, loss aversion) x offers
+    deciding: np.ndarray  # each deciding customer's best offer: customer, firm, value
+    best_firm: np.ndarray
+    best_value: np.ndarray
+    adopters: np.ndarray  # int64: they index NumPy arrays
+    adopted_firm: np.ndarray
+    redraw: np.ndarray
+
+    @classmethod
+    def allocate(cls, n_customers: int, n_firms: int) -> _StepBuffers:
+        n, offers = n_customers, n_customers * n_firms
+        return cls(
+            np.empty(offers, np.int32), np.empty(offers, np.int32), np.empty((4, offers)),
+            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n),
+            np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool),
+        )  # fmt: skip
 
 
 class InnovationModel(mesa.Model):
@@ -210,8 +237,9 @@ class InnovationModel(mesa.Model):
         self.new_adoptions = 0
         self._adoption_log: list[tuple[int, int, int]] = []
         self._observed: dict[str, float] = {}
+        self._firm_counts: np.ndarray | None = None  # customers per firm, index 0: legacy
         self._table = np.zeros((n_firms, 0, 4))  # per-release offer terms, see _offer_table
-        self._offers: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._buffers: _StepBuffers | None = None  # allocated by the first step
 
         # --- release schedule (a release at step 0 happens now) -----------------
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
@@ -319,13 +347,22 @@ class InnovationModel(mesa.Model):
     # --------------------------------------------------------- market knowledge
     def firm_shares(self) -> np.ndarray:
         """Share of customers with each firm (legacy excluded)."""
-        counts = np.bincount(self.firm_of + 1, minlength=self.n_firms + 1)
+        counts = self._firm_counts  # counted by the last _observe, unless customers moved since
+        if counts is None:
+            counts = np.bincount(self.firm_of + 1, minlength=self.n_firms + 1)
         return counts[1:] / self.n_customers
+
+    def _mean_needs(self, labels: np.ndarray, label: int) -> np.ndarray | None:
+        """Mean current needs of the customers whose ``labels`` equal ``label``, or None."""
+        if self.n_dims >= 2:  # compiled, and bit-identical to the NumPy below
+            mean, count = kernels.group_mean(self.needs, labels, label)
+            return mean if count else None
+        members = labels == label  # one column: NumPy sums it pairwise
+        return self.needs[members].mean(axis=0) if members.any() else None
 
     def cocreator_needs(self, firm: Firm) -> np.ndarray | None:
         """Mean current needs of the firm's co-creators (they reveal them), or None."""
-        members = self.cocreation_firm == firm.index
-        return self.needs[members].mean(axis=0) if members.any() else None
+        return self._mean_needs(self.cocreation_firm, firm.index)
 
     def estimate_current_needs(self, firm: Firm) -> np.ndarray:
         """The firm's estimate of its customers' current needs.
@@ -336,10 +373,11 @@ class InnovationModel(mesa.Model):
         revealed = self.cocreator_needs(firm)
         if revealed is not None:
             return revealed
-        customers = self.firm_of == firm.index
-        pool = self.needs[customers] if customers.any() else self.needs
+        pooled = self._mean_needs(self.firm_of, firm.index)
+        if pooled is None:
+            pooled = self.needs.mean(axis=0)
         noise = self.rng.normal(0.0, self.params["estimate_noise"], self.n_dims)
-        return pool.mean(axis=0) + noise
+        return pooled + noise
 
     def forecast_future_needs(self) -> np.ndarray:
         """A forecast of the future need point, with error sd ``forecast_error``."""
@@ -366,16 +404,10 @@ class InnovationModel(mesa.Model):
         self._table = table
         return table
 
-    def _offer_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Room for every (customer, firm) offer of a step, allocated once."""
-        if self._offers is None:
-            size = self.n_customers * self.n_firms
-            self._offers = (
-                np.empty(size, dtype=np.int64),
-                np.empty(size, dtype=np.int64),
-                np.empty((4, size)),
-            )
-        return self._offers
+    def _step_buffers(self) -> _StepBuffers:
+        if self._buffers is None:
+            self._buffers = _StepBuffers.allocate(self.n_customers, self.n_firms)
+        return self._buffers
 
     def _neighbour_share(self) -> np.ndarray:
         """f_ik: share of i's neighbours using firm k's latest release (N x K)."""
@@ -388,7 +420,7 @@ class InnovationModel(mesa.Model):
         """One synchronous step of MODEL.md's process."""
         p = self.params
         rng = self.rng
-        n, n_firms = self.n_customers, self.n_firms
+        n_firms = self.n_firms
 
         # 1. needs drift toward the future need point
         if p["market_dynamism"] > 0:
@@ -404,8 +436,14 @@ class InnovationModel(mesa.Model):
         # 3. awareness spreads (Bass), on neighbours' products at the start of the step;
         # 4. decision: the gains and losses of every release a customer knows and is not on
         market = self._neighbour_share()[0].copy() if self.adjacency is None else np.zeros(0)
-        draws = rng.random((n, n_firms))
-        customer, firm, terms = self._offer_buffers()
+        # one uniform per (customer, released firm) pair not yet aware, in that order
+        released = self.latest >= 0
+        unaware = self.aware.size - np.count_nonzero(self.aware)
+        if not released.all():
+            unaware = self.aware[:, released].size - np.count_nonzero(self.aware[:, released])
+        draws = rng.random(unaware + 1)
+        buffers = self._step_buffers()
+        customer, firm, terms = buffers.offer_customer, buffers.offer_firm, buffers.offer_terms
         m = kernels.decide(
             self._neighbour_counts,
             self.inverse_degree,
@@ -431,12 +469,12 @@ class InnovationModel(mesa.Model):
         gains, losses, trust, loss_aversion = terms[:, :m]
         value = prospect_value(gains, losses, trust, loss_aversion, p["alpha"], p["beta"])
         # each customer's best offer (ties: lowest firm index), adopted with the logistic chance
-        deciding, best, best_value = kernels.best_offers(customer[:m], firm[:m], value)
-        chance = adoption_probability(best_value, p["temperature"])
-        adopt = rng.random(deciding.size) < chance
+        deciding, best, best_value = buffers.deciding, buffers.best_firm, buffers.best_value
+        d = kernels.best_offers(customer[:m], firm[:m], value, deciding, best, best_value)
+        chance = adoption_probability(best_value[:d], p["temperature"])
 
         # 5.-6. apply together: experience, trust, co-creation
-        self._adopt(deciding[adopt], best[adopt])
+        self._adopt(deciding[:d], best[:d], chance, rng.random(d))
         members = np.flatnonzero(self.cocreation_firm >= 0)
         firms_of_members = self.cocreation_firm[members]
         self.trust[members, firms_of_members] = grow_trust(
@@ -500,16 +538,20 @@ class InnovationModel(mesa.Model):
             raise IndexError(f"firm index {firm} out of range 0..{self.n_firms - 1}")
         return int(firm)
 
-    def _adopt(self, adopters: np.ndarray, firms: np.ndarray) -> None:
-        """Adopters move to their chosen release; trust learns from the surprise."""
+    def _adopt(
+        self, deciding: np.ndarray, best: np.ndarray, chance: np.ndarray, uniforms: np.ndarray
+    ) -> None:
+        """Deciding customers adopt their best offer when ``uniforms < chance``: they move
+        to the release, and trust learns from the surprise."""
         p = self.params
-        self.new_adoptions = int(adopters.size)
-        if adopters.size == 0:
-            return
-        releases = self.latest[firms]
-        redraw = kernels.move_adopters(
-            adopters,
-            firms,
+        n_firms = self.n_firms
+        buffers = self._step_buffers()
+        adopters, firms, redraw = buffers.adopters, buffers.adopted_firm, buffers.redraw
+        a = kernels.move_adopters(
+            deciding,
+            best,
+            chance,
+            uniforms,
             self.latest,
             self.product,
             self.firm_of,
@@ -519,8 +561,17 @@ class InnovationModel(mesa.Model):
             self._indptr,
             self._indices,
             self._neighbour_counts,
+            adopters,
+            firms,
+            redraw,
         )
-        surprise = self.release_true[releases] - self.release_claimed[releases]
+        self.new_adoptions = a
+        if a == 0:
+            return
+        self._firm_counts = None
+        adopters, firms, redraw = adopters[:a], firms[:a], redraw[:a]
+        latest = self.latest
+        surprise = (self.release_true[latest] - self.release_claimed[latest])[firms]
         self.trust[adopters, firms] = update_trust(
             self.trust[adopters, firms],
             surprise,
@@ -532,20 +583,22 @@ class InnovationModel(mesa.Model):
         movers = adopters[redraw]
         joins = self.rng.random(movers.size) < self.cocreation_rates[firms[redraw]]
         self.cocreation_firm[movers] = np.where(joins, firms[redraw], -1)
-        counts = np.bincount(releases)
-        for release in np.flatnonzero(counts):
-            self._adoption_log.append((self.steps, int(release), int(counts[release])))
+        per_firm = np.bincount(firms, minlength=n_firms).tolist()
+        for k in sorted(range(n_firms), key=latest.__getitem__):  # by release, as logged
+            if per_firm[k]:
+                self._adoption_log.append((self.steps, int(latest[k]), per_firm[k]))
 
     # ------------------------------------------------------------- observables
     def _observe(self) -> None:
         """Compute this step's observables once; the DataCollector reads them."""
         n = self.n_customers
-        counts, on_release, cocreators, trust_sum = kernels.tally(
-            self.firm_of, self.product, self.cocreation_firm, self.trust, len(self.release_firm)
+        counts, on_latest, cocreators, trust_sum = kernels.tally(
+            self.firm_of, self.product, self.cocreation_firm, self.trust, self.latest
         )
+        self._firm_counts = counts
         # = self.trust.mean(axis=0), which NumPy sums pairwise when K = 1, else in row order
         trust = (trust_sum / n if self.n_firms > 1 else self.trust.mean(axis=0)).tolist()
-        counts, on_release, cocreators = counts.tolist(), on_release.tolist(), cocreators.tolist()
+        counts, on_latest, cocreators = counts.tolist(), on_latest.tolist(), cocreators.tolist()
         obs: dict[str, float] = {"share_legacy": counts[0] / n}
         by_kind = dict.fromkeys(self._kinds, 0.0)
         for firm, (share, share_latest, trust_name, cocreators_name) in zip(
@@ -553,8 +606,7 @@ class InnovationModel(mesa.Model):
         ):
             k = firm.index
             obs[share] = counts[k + 1] / n
-            latest = self.latest[k]
-            obs[share_latest] = on_release[latest] / n if latest >= 0 else 0.0
+            obs[share_latest] = on_latest[k] / n
             obs[trust_name] = trust[k]
             obs[cocreators_name] = cocreators[k + 1]
             by_kind[firm.current_kind] = by_kind.get(firm.current_kind, 0.0) + counts[k + 1] / n

@@ -29,6 +29,31 @@ def _unwrap(result: np.ndarray) -> float | np.ndarray:
     return float(result) if np.ndim(result) == 0 else result
 
 
+def _power(magnitude: np.ndarray, exponent: float) -> np.ndarray:
+    """``magnitude**exponent`` for magnitudes (>= 0), zeros raised apart.
+
+    NumPy's vectorized ``pow`` (SVML on AVX-512 machines) leaves its fast path for
+    every block of values that holds an exact 0, and a third of the offers in a step
+    have no gains, which makes the power three times slower. So the zeros of a
+    contiguous array are raised as ones and multiplied back by ``sign(0) = 0``: the
+    same vectorized path, every element bit-identical to ``magnitude**exponent``
+    (but for the sign of a zero given as -0.0).
+    """
+    if (
+        magnitude.ndim == 0
+        or not magnitude.flags.c_contiguous
+        or magnitude.size == 0
+        or magnitude.min() != 0
+    ):
+        return np.power(magnitude, exponent)
+    positive = np.sign(magnitude)  # 0 or 1
+    raised = 1.0 - positive
+    raised += magnitude  # the magnitude, or 1 where it is 0
+    np.power(raised, exponent, out=raised)
+    raised *= positive
+    return raised
+
+
 def value(
     x: ArrayLike,
     loss_aversion: ArrayLike = 2.25,
@@ -42,8 +67,10 @@ def value(
     """
     x = np.asarray(x, dtype=float)
     magnitude = np.abs(x)
-    gains = magnitude**alpha
-    losses = -np.asarray(loss_aversion, dtype=float) * magnitude**beta
+    gains = _power(magnitude, alpha)
+    losses = -np.asarray(loss_aversion, dtype=float) * (
+        gains if beta == alpha else _power(magnitude, beta)
+    )
     return _unwrap(np.where(x >= 0.0, gains, losses))
 
 
@@ -62,12 +89,19 @@ def prospect_value(
     """
     gains = np.asarray(gains, dtype=float)
     losses = np.asarray(losses, dtype=float)
-    if np.any(gains < 0) or np.any(losses < 0):
+    if gains.min(initial=0.0) < 0 or losses.min(initial=0.0) < 0:  # NaN passes, as any(x < 0)
         raise ValueError("gains and losses are magnitudes and must be >= 0")
-    result = (
-        np.asarray(trust, dtype=float) * gains**alpha
-        - np.asarray(loss_aversion, dtype=float) * losses**beta
-    )
+    trust = np.asarray(trust, dtype=float)
+    loss_aversion = np.asarray(loss_aversion, dtype=float)
+    gained, lost = _power(gains, alpha), _power(losses, beta)
+    shape = np.broadcast_shapes(gained.shape, lost.shape, trust.shape, loss_aversion.shape)
+    if gained.shape == lost.shape == shape and gained.ndim:
+        # one offer per element (the model's case): the same operations, in place
+        gained *= trust
+        lost *= loss_aversion
+        gained -= lost
+        return gained
+    result = trust * gained - loss_aversion * lost
     return _unwrap(result)
 
 
@@ -82,7 +116,12 @@ def adoption_probability(v: ArrayLike, temperature: float = 0.02) -> float | np.
         raise ValueError(f"temperature must be >= 0, got {temperature}")
     if temperature == 0:
         return _unwrap((v > 0).astype(float))
-    return _unwrap(0.5 * (1.0 + np.tanh(v / (2.0 * temperature))))
+    # 0.5 * (1 + tanh(v / 2T)), in place on one new array
+    chance = np.divide(v, 2.0 * temperature, out=np.empty_like(v))
+    np.tanh(chance, out=chance)
+    chance += 1.0
+    chance *= 0.5
+    return _unwrap(chance)
 
 
 def update_trust(

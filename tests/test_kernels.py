@@ -40,6 +40,12 @@ def test_scalar_rules_match_numpy_formulas() -> None:
         assert (g, loss) == (gains[i], losses[i])
 
 
+def _best_offers(customer, firm, value) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    out = np.empty(customer.size, np.int32), np.empty(customer.size, np.int32), np.empty(value.size)
+    d = kernels.best_offers(customer, firm, value, *out)
+    return tuple(a[:d] for a in out)
+
+
 @pytest.mark.parametrize("network", ["watts_strogatz", "barabasi_albert", "complete"])
 def test_decide_matches_numpy_step(network: str) -> None:
     """Awareness and every offer's terms as the NumPy step computed them."""
@@ -51,11 +57,17 @@ def test_decide_matches_numpy_step(network: str) -> None:
         assert np.array_equal(model._neighbour_counts, fresh)
         using = (model.product[:, None] == model.latest[None, :]).astype(np.float32)
         assert np.array_equal(share, (model.adjacency @ using) * model.inverse_degree[:, None])
-    draws = np.random.default_rng(1).random((n, n_firms))
+    # one uniform per unaware (customer, released firm) pair, in row-major order, and
+    # one more that the kernel may read but never uses
+    unaware = ~model.aware & (model.latest >= 0)[None, :]
+    assert 0 < unaware.sum() < unaware.size
+    draws = np.random.default_rng(1).random(unaware.sum() + 1)
+    uniform = np.ones((n, n_firms))
+    uniform[unaware] = draws[:-1]
 
     # the NumPy formulation (the step before the kernels)
     hazard = 1.0 - (1.0 - p["imitation"] * share) * (1.0 - model.broadcast_rates)
-    aware = model.aware | ((draws < hazard) & (model.latest >= 0)[None, :])
+    aware = model.aware | ((uniform < hazard) & (model.latest >= 0)[None, :])
     expected = []
     for k in np.flatnonzero(model.latest >= 0):
         r = model.latest[k]
@@ -78,7 +90,10 @@ def test_decide_matches_numpy_step(network: str) -> None:
         expected += zip(idx, [k] * idx.size, gains, losses, strict=True)
     expected.sort(key=lambda offer: (offer[0], offer[1]))
 
-    customer, firm, terms = (np.array(a) for a in model._offer_buffers())
+    buffers = model._step_buffers()
+    customer, firm, terms = (
+        a.copy() for a in (buffers.offer_customer, buffers.offer_firm, buffers.offer_terms)
+    )
     kernel_aware = model.aware.copy()
     market = share[0].copy() if network == "complete" else np.zeros(0)
     m = kernels.decide(
@@ -100,7 +115,7 @@ def test_decide_matches_numpy_step(network: str) -> None:
     value = prospect_value(terms[0, :m], terms[1, :m], terms[2, :m], terms[3, :m], 0.88, 0.88)
     table = np.full((n, n_firms), -np.inf)
     table[customer[:m], firm[:m]] = value
-    deciding, best, best_value = kernels.best_offers(customer[:m], firm[:m], value)
+    deciding, best, best_value = _best_offers(customer[:m], firm[:m], value)
     assert np.array_equal(deciding, np.flatnonzero(np.isfinite(table.max(axis=1))))
     assert np.array_equal(best, table.argmax(axis=1)[deciding])
     assert np.array_equal(best_value, table.max(axis=1)[deciding])
@@ -109,7 +124,7 @@ def test_decide_matches_numpy_step(network: str) -> None:
 def test_best_offers_ties_go_to_the_lowest_firm() -> None:
     customer, firm = np.array([0, 0, 0, 2, 2]), np.array([0, 1, 2, 1, 2])
     value = np.array([0.1, 0.3, 0.3, -0.2, -0.2])
-    deciding, best, best_value = kernels.best_offers(customer, firm, value)
+    deciding, best, best_value = _best_offers(customer, firm, value)
     assert deciding.tolist() == [0, 2] and best.tolist() == [1, 1]
     assert best_value.tolist() == [0.3, -0.2]
 
@@ -117,11 +132,12 @@ def test_best_offers_ties_go_to_the_lowest_firm() -> None:
 @pytest.mark.parametrize("n_firms", [1, 2, 3])
 def test_tally_matches_bincount_and_mean(n_firms: int) -> None:
     model = _model(firms=["incremental", "differentiated", "radical"][:n_firms])
-    counts, on_release, cocreators, trust_sum = kernels.tally(
-        model.firm_of, model.product, model.cocreation_firm, model.trust, len(model.release_firm)
+    counts, on_latest, cocreators, trust_sum = kernels.tally(
+        model.firm_of, model.product, model.cocreation_firm, model.trust, model.latest
     )
     assert np.array_equal(counts, np.bincount(model.firm_of + 1, minlength=n_firms + 1))
-    assert np.array_equal(on_release, np.bincount(model.product, minlength=len(model.release_firm)))
+    on_release = np.bincount(model.product, minlength=len(model.release_firm))
+    assert np.array_equal(on_latest, np.where(model.latest >= 0, on_release[model.latest], 0))
     assert np.array_equal(cocreators, np.bincount(model.cocreation_firm + 1, minlength=n_firms + 1))
     if n_firms > 1:  # NumPy adds row by row; for one column it sums pairwise
         assert np.array_equal(trust_sum / model.n_customers, model.trust.mean(axis=0))

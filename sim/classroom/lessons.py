@@ -142,8 +142,8 @@ LESSONS: dict[str, Lesson] = {
             "In our runs the differentiated firm wins most often in a stable market. "
             "Raising λ̄ helps the small steps and hurts the leaps, which ask customers to "
             "relearn the most. When needs drift (ρ = 0.01) the radical firm, aiming where "
-            "needs are going, wins about half the time or more. Single runs differ: try "
-            "several seeds before drawing a conclusion.",
+            "needs are going, takes the largest share on average and wins about half the "
+            "runs. Single runs differ: try several seeds before drawing a conclusion.",
             {
                 "firm_a": "incremental",
                 "firm_b": "differentiated",
