@@ -436,7 +436,8 @@ class InnovationModel(mesa.Model):
         # 3. awareness spreads (Bass), on neighbours' products at the start of the step;
         # 4. decision: the gains and losses of every release a customer knows and is not on
         market = self._neighbour_share()[0].copy() if self.adjacency is None else np.zeros(0)
-        # one uniform per (customer, released firm) pair not yet aware, in that order
+        # one uniform per (customer, released firm) pair not yet aware, in that order, and
+        # one more that decide may read (branch-free) but never uses
         released = self.latest >= 0
         unaware = self.aware.size - np.count_nonzero(self.aware)
         if not released.all():

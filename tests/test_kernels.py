@@ -1,7 +1,8 @@
 """The compiled kernels of sim.kernels against NumPy formulations of the same rules.
 
 Every check is exact (array_equal): the kernels promise bit-identical results to the
-vectorized NumPy step they replaced, so a seed gives the same run as before.
+NumPy formulations of the same rules (the vectorized step they replaced; awareness
+with one uniform per unaware pair, drawn in (customer, firm) order).
 """
 
 from __future__ import annotations
@@ -158,3 +159,45 @@ def test_python_fallback_gives_the_same_results() -> None:
     args = (model._indptr, model._indices, model.product, model.latest)
     compiled = kernels.neighbour_counts(*args)
     assert np.array_equal(kernels.neighbour_counts.py_func(*args), compiled)
+
+
+@pytest.mark.parametrize("n_dims", [2, 3, 5])
+def test_group_mean_matches_numpy_for_two_or_more_columns(n_dims: int) -> None:
+    rng = np.random.default_rng(n_dims)
+    points, labels = rng.random((2_000, n_dims)), rng.integers(-1, 3, 2_000)
+    for label in (-1, 0, 2, 7):  # 7: nobody
+        mean, count = kernels.group_mean(points, labels, label)
+        members = labels == label
+        assert count == members.sum()
+        if count:
+            assert np.array_equal(mean, points[members].mean(axis=0))
+
+
+def test_move_adopters_moves_exactly_the_adopters() -> None:
+    """Adopters are the deciding customers whose uniform falls below their chance; each
+    moves to the firm's latest release, and the neighbour counts stay equal to a fresh
+    count."""
+    model = _model()
+    k = 0
+    deciding = np.flatnonzero(model.product != model.latest[k]).astype(np.int32)
+    best = np.full(deciding.size, k, dtype=np.int32)
+    rng = np.random.default_rng(5)
+    chance, uniforms = rng.random(deciding.size), rng.random(deciding.size)
+    expected = deciding[uniforms < chance]
+    assert 0 < expected.size < deciding.size
+    was_firm, was_cocreating = model.firm_of.copy(), model.cocreation_firm.copy()
+    n = model.n_customers
+    adopters, firms, redraw = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool)
+    a = kernels.move_adopters(
+        deciding, best, chance, uniforms, model.latest, model.product, model.firm_of,
+        model.cocreation_firm, model._distance_to_current, model._distance_to_latest,
+        model._indptr, model._indices, model._neighbour_counts, adopters, firms, redraw,
+    )  # fmt: skip
+    assert np.array_equal(adopters[:a], expected) and np.all(firms[:a] == k)
+    assert np.array_equal(redraw[:a], (was_firm[expected] != k) & (was_cocreating[expected] != k))
+    assert np.all(model.product[expected] == model.latest[k])
+    assert np.all(model.firm_of[expected] == k)
+    moved = model._distance_to_current[expected]
+    assert np.array_equal(moved, model._distance_to_latest[k, expected])
+    fresh = kernels.neighbour_counts(model._indptr, model._indices, model.product, model.latest)
+    assert np.array_equal(model._neighbour_counts, fresh)
