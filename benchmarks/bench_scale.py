@@ -465,7 +465,12 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--large", type=int, default=1_000_000, help="sizes >= this are large")
     parser.add_argument("--large-repeats", type=int, default=2, help="runs per large size")
     parser.add_argument("--reference-max", type=int, default=10_000)
-    parser.add_argument("--reference-steps", type=int, default=20)
+    parser.add_argument(
+        "--reference-steps",
+        type=int,
+        default=None,
+        help="steps per reference run (default: --steps, so both do the same work)",
+    )
     parser.add_argument("--reference-repeats", type=int, default=3)
     parser.add_argument("--virus-max", type=int, default=100_000)
     parser.add_argument("--virus-steps", type=int, default=20)
@@ -479,6 +484,8 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.sizes, args.steps, args.repeats = [1_000, 10_000], 20, 2
         args.reference_max, args.reference_steps, args.reference_repeats = 1_000, 5, 1
         args.virus_max, args.virus_steps = 1_000, 5
+    if args.reference_steps is None:
+        args.reference_steps = args.steps
     return args
 
 

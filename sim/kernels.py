@@ -190,10 +190,11 @@ def decide(
     cocreation_firm: np.ndarray,
     trust: np.ndarray,
     loss_aversion: np.ndarray,
-    out_customer: np.ndarray,
+    out_deciding: np.ndarray,
+    out_slot: np.ndarray,
     out_firm: np.ndarray,
     out_terms: np.ndarray,
-) -> int:
+) -> tuple[int, int]:
     """MODEL.md steps 3 and 4 up to the value: awareness, then every offer's terms.
 
     For each customer i (in order) and firm k with a release (in order), with f_ik =
@@ -201,8 +202,10 @@ def decide(
     is unaware of k, i becomes aware when the next of the uniform ``draws`` (one per
     such unaware pair, used in this order) < the Bass hazard (``aware`` is updated in
     place); if aware and not already on that release, the offer goes to entry m of
-    the outputs: ``out_customer[m]``, ``out_firm[m]`` and ``out_terms[:, m]`` =
-    (gains, losses, T_ik, lambda_i). Returns the number of offers m.
+    the outputs: ``out_firm[m]``, ``out_terms[:, m]`` = (gains, losses, T_ik,
+    lambda_i) and ``out_slot[m]`` = d, where ``out_deciding[d]`` = i lists the
+    customers with at least one offer (the deciding customers, ascending). Returns
+    the numbers of offers and of deciding customers.
 
     ``table[k, c]`` holds what depends only on the customer's current release c and
     firm k's latest: (claimed - current quality, switching cost, learning cost for a
@@ -210,9 +213,10 @@ def decide(
     """
     n, n_firms = aware.shape
     complete = market.size > 0
-    m = 0
+    m = d = 0
     j, last = 0, draws.size - 1  # the next unused draw; draws[-1] is never used
     for i in range(n):
+        first = m
         current = product[i]
         cocreator_of = cocreation_firm[i]
         to_current = distance_to_current[i]
@@ -236,14 +240,16 @@ def decide(
                 table, k, current, cocreator_of == k, fit_weight,
                 to_current, distance_to_latest[k, i], share, social_proof,
             )  # fmt: skip
-            out_customer[m] = i
+            out_slot[m] = d
             out_firm[m] = k
             out_terms[0, m] = gains
             out_terms[1, m] = losses
             out_terms[2, m] = trust[i, k]
             out_terms[3, m] = lam
             m += known and current != release
-    return m
+        out_deciding[d] = i  # kept (d advances) if i has an offer
+        d += m > first
+    return m, d
 
 
 @njit(cache=True)
@@ -276,27 +282,38 @@ def firm_offers(
 
 @njit(cache=True)
 def best_offers(
-    customer: np.ndarray,
+    slot: np.ndarray,
     firm: np.ndarray,
     value: np.ndarray,
-    out_customer: np.ndarray,
+    n_deciding: int,
+    n_firms: int,
+    scratch: np.ndarray,
     out_firm: np.ndarray,
     out_value: np.ndarray,
-) -> int:
-    """Each deciding customer's best offer, written to entry d of the outputs
-    (customer, firm, value; customers ascending). Returns the number of them.
+) -> None:
+    """Each deciding customer's best offer: ``out_firm[d]``, ``out_value[d]`` for the
+    customer of slot d (see :func:`decide`); ties go to the lowest firm index (as
+    ``argmax``). Values must be > -inf (the model's are finite).
 
-    The offers come grouped by customer, firms ascending; a later firm wins only with
-    a strictly greater value, so ties go to the lowest firm index (as ``argmax``).
+    The offers are spread into a (deciding customer x firm) table in ``scratch`` (room
+    for ``n_deciding * n_firms``; -inf where there is no offer) and each row is
+    scanned with selects, not branches: a scan over the offers in order would branch
+    on every change of customer and every comparison, and fresh data defeat the
+    branch predictor.
     """
-    d = -1
-    for m in range(customer.size):
-        if d < 0 or customer[m] != out_customer[d]:
-            d += 1
-            out_customer[d], out_firm[d], out_value[d] = customer[m], firm[m], value[m]
-        elif value[m] > out_value[d]:
-            out_firm[d], out_value[d] = firm[m], value[m]
-    return d + 1
+    table = scratch[: n_deciding * n_firms]
+    table[:] = -np.inf
+    for m in range(slot.size):
+        table[slot[m] * n_firms + firm[m]] = value[m]
+    for d in range(n_deciding):
+        row = d * n_firms
+        best, best_value = 0, table[row]
+        for k in range(1, n_firms):
+            candidate = table[row + k]
+            better = candidate > best_value
+            best = k if better else best
+            best_value = candidate if better else best_value
+        out_firm[d], out_value[d] = best, best_value
 
 
 # ------------------------------------------------------------------- geometry
@@ -392,13 +409,13 @@ def load() -> None:
     ones, none, per_firm = np.ones(n), np.zeros(n, dtype=np.int64), np.zeros((k, n))
     grid, aware, table = np.zeros((n, k)), np.zeros((n, k), dtype=np.bool_), np.zeros((k, 3, 4))
     small = np.zeros(n * k, dtype=np.int32)  # the model's offer and best-offer buffers
-    customer, firm, terms = small.copy(), small.copy(), np.zeros((4, n * k))
-    m = decide(
+    deciding, slot, firm, terms = small[:n].copy(), small.copy(), small.copy(), np.zeros((4, n * k))
+    m, d = decide(
         counts, ones, np.zeros(0), np.zeros(k), 0.5, ones, aware, product, latest, table,
-        0.5, 0.2, ones, per_firm, none, grid, ones, customer, firm, terms,
+        0.5, 0.2, ones, per_firm, none, grid, ones, deciding, slot, firm, terms,
     )  # fmt: skip
-    deciding, best, value = small.copy(), small.copy(), np.zeros(n * k)
-    d = best_offers(customer[:m], firm[:m], terms[0, :m], deciding, best, value)
+    best, value = small[:n].copy(), np.zeros(n)
+    best_offers(slot[:m], firm[:m], terms[0, :m], d, k, np.zeros(n * k), best, value)
     firm_offers(0, grid, product, latest, table, 0.5, 0.2, ones, per_firm, none)
     move_adopters(
         deciding[:d], best[:d], value[:d], value[:d] - 1, latest, product, none.copy(),

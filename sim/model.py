@@ -66,10 +66,11 @@ class _StepBuffers:
     cache). Offers are (customer, firm) pairs, at most N x K of them; the rest hold one
     entry per customer at most."""
 
-    offer_customer: np.ndarray  # int32, as offer_firm: less memory traffic per offer
+    offer_slot: np.ndarray  # int32, as offer_firm: less memory traffic per offer
     offer_firm: np.ndarray
     offer_terms: np.ndarray  # (gains, losses, trust, loss aversion) x offers
-    deciding: np.ndarray  # each deciding customer's best offer: customer, firm, value
+    offer_table: np.ndarray  # scratch for kernels.best_offers: N x K
+    deciding: np.ndarray  # each deciding customer, and its best offer: firm, value
     best_firm: np.ndarray
     best_value: np.ndarray
     adopters: np.ndarray  # int64: they index NumPy arrays
@@ -81,7 +82,7 @@ class _StepBuffers:
         n, offers = n_customers, n_customers * n_firms
         return cls(
             np.empty(offers, np.int32), np.empty(offers, np.int32), np.empty((4, offers)),
-            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n),
+            np.empty(offers), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n),
             np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool),
         )  # fmt: skip
 
@@ -444,8 +445,9 @@ class InnovationModel(mesa.Model):
             unaware = self.aware[:, released].size - np.count_nonzero(self.aware[:, released])
         draws = rng.random(unaware + 1)
         buffers = self._step_buffers()
-        customer, firm, terms = buffers.offer_customer, buffers.offer_firm, buffers.offer_terms
-        m = kernels.decide(
+        slot, firm, terms = buffers.offer_slot, buffers.offer_firm, buffers.offer_terms
+        deciding, best, best_value = buffers.deciding, buffers.best_firm, buffers.best_value
+        m, d = kernels.decide(
             self._neighbour_counts,
             self.inverse_degree,
             market,
@@ -463,15 +465,17 @@ class InnovationModel(mesa.Model):
             self.cocreation_firm,
             self.trust,
             self.loss_aversion,
-            customer,
+            deciding,
+            slot,
             firm,
             terms,
         )
         gains, losses, trust, loss_aversion = terms[:, :m]
         value = prospect_value(gains, losses, trust, loss_aversion, p["alpha"], p["beta"])
         # each customer's best offer (ties: lowest firm index), adopted with the logistic chance
-        deciding, best, best_value = buffers.deciding, buffers.best_firm, buffers.best_value
-        d = kernels.best_offers(customer[:m], firm[:m], value, deciding, best, best_value)
+        kernels.best_offers(
+            slot[:m], firm[:m], value, d, n_firms, buffers.offer_table, best, best_value
+        )
         chance = adoption_probability(best_value[:d], p["temperature"])
 
         # 5.-6. apply together: experience, trust, co-creation

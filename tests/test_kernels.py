@@ -41,10 +41,11 @@ def test_scalar_rules_match_numpy_formulas() -> None:
         assert (g, loss) == (gains[i], losses[i])
 
 
-def _best_offers(customer, firm, value) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    out = np.empty(customer.size, np.int32), np.empty(customer.size, np.int32), np.empty(value.size)
-    d = kernels.best_offers(customer, firm, value, *out)
-    return tuple(a[:d] for a in out)
+def _best_offers(slot, firm, value, n_deciding: int, n_firms: int) -> tuple[np.ndarray, ...]:
+    best, best_value = np.empty(n_deciding, np.int32), np.empty(n_deciding)
+    scratch = np.empty(n_deciding * n_firms)
+    kernels.best_offers(slot, firm, value, n_deciding, n_firms, scratch, best, best_value)
+    return best, best_value
 
 
 @pytest.mark.parametrize("network", ["watts_strogatz", "barabasi_albert", "complete"])
@@ -92,41 +93,46 @@ def test_decide_matches_numpy_step(network: str) -> None:
     expected.sort(key=lambda offer: (offer[0], offer[1]))
 
     buffers = model._step_buffers()
-    customer, firm, terms = (
-        a.copy() for a in (buffers.offer_customer, buffers.offer_firm, buffers.offer_terms)
+    deciding, slot, firm, terms = (
+        a.copy()
+        for a in (buffers.deciding, buffers.offer_slot, buffers.offer_firm, buffers.offer_terms)
     )
     kernel_aware = model.aware.copy()
     market = share[0].copy() if network == "complete" else np.zeros(0)
-    m = kernels.decide(
+    m, d = kernels.decide(
         model._neighbour_counts, model.inverse_degree, market, model.broadcast_rates,
         p["imitation"], draws, kernel_aware, model.product, model.latest, model._offer_table(),
         p["fit_weight"], p["social_proof"], model._distance_to_current,
         model._distance_to_latest, model.cocreation_firm, model.trust, model.loss_aversion,
-        customer, firm, terms,
+        deciding, slot, firm, terms,
     )  # fmt: skip
     assert np.array_equal(kernel_aware, aware)
     want = np.array(expected).T
     assert m == want.shape[1] > 0
-    assert np.array_equal(customer[:m], want[0]) and np.array_equal(firm[:m], want[1])
+    deciding = deciding[:d]
+    assert np.array_equal(deciding, np.unique(want[0]))
+    customer = deciding[slot[:m]]
+    assert np.array_equal(customer, want[0]) and np.array_equal(firm[:m], want[1])
     assert np.array_equal(terms[0, :m], want[2]) and np.array_equal(terms[1, :m], want[3])
-    assert np.array_equal(terms[2, :m], model.trust[customer[:m], firm[:m]])
-    assert np.array_equal(terms[3, :m], model.loss_aversion[customer[:m]])
+    assert np.array_equal(terms[2, :m], model.trust[customer, firm[:m]])
+    assert np.array_equal(terms[3, :m], model.loss_aversion[customer])
 
     # the best offer: NumPy's argmax over the value table (ties: lowest firm)
     value = prospect_value(terms[0, :m], terms[1, :m], terms[2, :m], terms[3, :m], 0.88, 0.88)
     table = np.full((n, n_firms), -np.inf)
-    table[customer[:m], firm[:m]] = value
-    deciding, best, best_value = _best_offers(customer[:m], firm[:m], value)
+    table[customer, firm[:m]] = value
+    best, best_value = _best_offers(slot[:m], firm[:m], value, d, n_firms)
     assert np.array_equal(deciding, np.flatnonzero(np.isfinite(table.max(axis=1))))
     assert np.array_equal(best, table.argmax(axis=1)[deciding])
     assert np.array_equal(best_value, table.max(axis=1)[deciding])
 
 
 def test_best_offers_ties_go_to_the_lowest_firm() -> None:
-    customer, firm = np.array([0, 0, 0, 2, 2]), np.array([0, 1, 2, 1, 2])
+    # deciding customers 0 (offers from firms 0, 1, 2) and 1 (firms 1, 2; none from 0)
+    slot, firm = np.array([0, 0, 0, 1, 1]), np.array([0, 1, 2, 1, 2])
     value = np.array([0.1, 0.3, 0.3, -0.2, -0.2])
-    deciding, best, best_value = _best_offers(customer, firm, value)
-    assert deciding.tolist() == [0, 2] and best.tolist() == [1, 1]
+    best, best_value = _best_offers(slot, firm, value, 2, 3)
+    assert best.tolist() == [1, 1]
     assert best_value.tolist() == [0.3, -0.2]
 
 
