@@ -32,6 +32,7 @@ __all__ = [
     "SWITCHING",
     "bass_hazard",
     "best_offers",
+    "cocreator_cells",
     "customer_offer",
     "decide",
     "distances_to",
@@ -352,6 +353,19 @@ def group_mean(points: np.ndarray, labels: np.ndarray, label: int) -> tuple[np.n
     return (total / count if count else total), count
 
 
+@njit(cache=True)
+def cocreator_cells(cocreation_firm: np.ndarray, n_firms: int, out: np.ndarray) -> int:
+    """Flat indices ``i * n_firms + k`` of the trust cells (customer i, firm k) of the
+    co-creators (``cocreation_firm[i] = k >= 0``), ascending, written to ``out``;
+    returns how many. Branch-free: every customer is written, co-creators are kept."""
+    count = 0
+    for i in range(cocreation_firm.size):
+        firm = cocreation_firm[i]
+        out[count] = i * n_firms + firm
+        count += firm >= 0
+    return count
+
+
 # ---------------------------------------------------------------- observables
 @njit(cache=True)
 def tally(
@@ -424,5 +438,6 @@ def load() -> None:
     )  # fmt: skip
     distances_to(grid, np.zeros(k))
     group_mean(grid, none, 0)
+    cocreator_cells(none, k, none.copy())
     tally(none, product, none, grid, latest)
     _loaded = True

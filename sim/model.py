@@ -76,6 +76,7 @@ class _StepBuffers:
     adopters: np.ndarray  # int64: they index NumPy arrays
     adopted_firm: np.ndarray
     redraw: np.ndarray
+    cocreator_cells: np.ndarray  # co-creators' cells of the flattened trust array
 
     @classmethod
     def allocate(cls, n_customers: int, n_firms: int) -> _StepBuffers:
@@ -84,6 +85,7 @@ class _StepBuffers:
             np.empty(offers, np.int32), np.empty(offers, np.int32), np.empty((4, offers)),
             np.empty(offers), np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n),
             np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, bool),
+            np.empty(n, np.int64),
         )  # fmt: skip
 
 
@@ -480,11 +482,10 @@ class InnovationModel(mesa.Model):
 
         # 5.-6. apply together: experience, trust, co-creation
         self._adopt(deciding[:d], best[:d], chance, rng.random(d))
-        members = np.flatnonzero(self.cocreation_firm >= 0)
-        firms_of_members = self.cocreation_firm[members]
-        self.trust[members, firms_of_members] = grow_trust(
-            self.trust[members, firms_of_members], p["cocreation_trust_growth"]
-        )
+        cells = buffers.cocreator_cells
+        cells = cells[: kernels.cocreator_cells(self.cocreation_firm, n_firms, cells)]
+        trust = np.reshape(self.trust, -1, copy=False)  # a view (raises if it cannot be)
+        trust[cells] = grow_trust(trust[cells], p["cocreation_trust_growth"])
         self._observe()
         self.datacollector.collect(self)
 
