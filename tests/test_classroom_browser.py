@@ -179,7 +179,15 @@ def test_classroom_page_offline(server: tuple[str, Path]) -> None:
             page.wait_for_function(ALL_PANELS_LOADED)
             assert page.locator(".classroom-panel img").count() == 4
             for i in range(4):
-                assert _not_blank(_panel_png(page, i)), f"panel {i} is blank"
+                png = _panel_png(page, i)
+                if not _not_blank(png):  # caught before its paint: a blank figure stays blank
+                    page.wait_for_timeout(2_000)
+                    png = _panel_png(page, i)
+                if not _not_blank(png):
+                    saved = SCREENSHOT.with_name(f"classroom_panel{i}_blank.png")
+                    saved.parent.mkdir(parents=True, exist_ok=True)
+                    saved.write_bytes(png)
+                    raise AssertionError(f"panel {i} is blank (screenshot: {saved})")
             assert "λ̄ = 2.25" in _info(page) and "step 0" in _info(page)
 
             # move λ̄ to its maximum with the keyboard, then Reset rebuilds the model
