@@ -69,7 +69,7 @@ class _StepBuffers:
     offer_slot: np.ndarray  # int32, as offer_firm: less memory traffic per offer
     offer_firm: np.ndarray
     offer_terms: np.ndarray  # (gains, losses, trust, loss aversion) x offers
-    offer_table: np.ndarray  # scratch for kernels.best_offers: N x K
+    best_scratch: np.ndarray  # kernels.best_offers' (deciding customer x firm) table
     deciding: np.ndarray  # each deciding customer, and its best offer: firm, value
     best_firm: np.ndarray
     best_value: np.ndarray
@@ -476,7 +476,7 @@ class InnovationModel(mesa.Model):
         value = prospect_value(gains, losses, trust, loss_aversion, p["alpha"], p["beta"])
         # each customer's best offer (ties: lowest firm index), adopted with the logistic chance
         kernels.best_offers(
-            slot[:m], firm[:m], value, d, n_firms, buffers.offer_table, best, best_value
+            slot[:m], firm[:m], value, d, n_firms, buffers.best_scratch, best, best_value
         )
         chance = adoption_probability(best_value[:d], p["temperature"])
 
@@ -484,8 +484,8 @@ class InnovationModel(mesa.Model):
         self._adopt(deciding[:d], best[:d], chance, rng.random(d))
         cells = buffers.cocreator_cells
         cells = cells[: kernels.cocreator_cells(self.cocreation_firm, n_firms, cells)]
-        trust = np.reshape(self.trust, -1, copy=False)  # a view (raises if it cannot be)
-        trust[cells] = grow_trust(trust[cells], p["cocreation_trust_growth"])
+        flat_trust = np.reshape(self.trust, -1, copy=False)  # a view (raises if it cannot be)
+        flat_trust[cells] = grow_trust(flat_trust[cells], p["cocreation_trust_growth"])
         self._observe()
         self.datacollector.collect(self)
 
