@@ -240,7 +240,6 @@ class InnovationModel(mesa.Model):
         self.new_adoptions = 0
         self._adoption_log: list[tuple[int, int, int]] = []
         self._observed: dict[str, float] = {}
-        self._firm_counts: np.ndarray | None = None  # customers per firm, index 0: legacy
         self._table = np.zeros((n_firms, 0, 4))  # per-release offer terms, see _offer_table
         self._buffers: _StepBuffers | None = None  # allocated by the first step
 
@@ -350,9 +349,7 @@ class InnovationModel(mesa.Model):
     # --------------------------------------------------------- market knowledge
     def firm_shares(self) -> np.ndarray:
         """Share of customers with each firm (legacy excluded)."""
-        counts = self._firm_counts  # counted by the last _observe, unless customers moved since
-        if counts is None:
-            counts = np.bincount(self.firm_of + 1, minlength=self.n_firms + 1)
+        counts = np.bincount(self.firm_of + 1, minlength=self.n_firms + 1)
         return counts[1:] / self.n_customers
 
     def _mean_needs(self, labels: np.ndarray, label: int) -> np.ndarray | None:
@@ -442,10 +439,8 @@ class InnovationModel(mesa.Model):
         # one uniform per (customer, released firm) pair not yet aware, in that order, and
         # one more that decide may read (branch-free) but never uses
         released = self.latest >= 0
-        unaware = self.aware.size - np.count_nonzero(self.aware)
-        if not released.all():
-            unaware = self.aware[:, released].size - np.count_nonzero(self.aware[:, released])
-        draws = rng.random(unaware + 1)
+        knows = self.aware if released.all() else self.aware[:, released]
+        draws = rng.random(knows.size - np.count_nonzero(knows) + 1)
         buffers = self._step_buffers()
         slot, firm, terms = buffers.offer_slot, buffers.offer_firm, buffers.offer_terms
         deciding, best, best_value = buffers.deciding, buffers.best_firm, buffers.best_value
@@ -574,7 +569,6 @@ class InnovationModel(mesa.Model):
         self.new_adoptions = a
         if a == 0:
             return
-        self._firm_counts = None
         adopters, firms, redraw = adopters[:a], firms[:a], redraw[:a]
         latest = self.latest
         surprise = (self.release_true[latest] - self.release_claimed[latest])[firms]
@@ -601,7 +595,6 @@ class InnovationModel(mesa.Model):
         counts, on_latest, cocreators, trust_sum = kernels.tally(
             self.firm_of, self.product, self.cocreation_firm, self.trust, self.latest
         )
-        self._firm_counts = counts
         # = self.trust.mean(axis=0), which NumPy sums pairwise when K = 1, else in row order
         trust = (trust_sum / n if self.n_firms > 1 else self.trust.mean(axis=0)).tolist()
         counts, on_latest, cocreators = counts.tolist(), on_latest.tolist(), cocreators.tolist()
