@@ -127,17 +127,33 @@ ALL_PANELS_LOADED = (
 
 def _panel_png(page: object, index: int, tries: int = 20) -> bytes:
     """Screenshot of panel ``index``. A live panel swaps its <img> when it redraws, so an
-    element caught mid-swap ("not attached to the DOM") is looked up again."""
+    element caught mid-swap ("not attached to the DOM") is looked up again, and one
+    caught before its paint (blank) is taken again for up to 2 s; a figure that is
+    really blank stays blank."""
+    png = b""
     for attempt in range(tries):
         page.wait_for_function(ALL_PANELS_LOADED)  # type: ignore[attr-defined]
         try:
             panel = page.locator(".classroom-panel img").nth(index)  # type: ignore[attr-defined]
-            return panel.screenshot(timeout=5_000)
+            png = panel.screenshot(timeout=5_000)
         except playwright_api.Error:
             if attempt == tries - 1:
                 raise
-            page.wait_for_timeout(250)  # type: ignore[attr-defined]
-    raise AssertionError("unreachable")
+        else:
+            if _not_blank(png) or attempt >= 8:
+                return png
+        page.wait_for_timeout(250)  # type: ignore[attr-defined]
+    return png
+
+
+def _assert_drawn(page: object, index: int, when: str) -> None:
+    """Panel ``index`` shows a figure; a blank one is saved next to the screenshot."""
+    png = _panel_png(page, index)
+    if not _not_blank(png):
+        saved = SCREENSHOT.with_name(f"classroom_panel{index}_blank.png")
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        saved.write_bytes(png)
+        raise AssertionError(f"panel {index} is blank {when} (screenshot: {saved})")
 
 
 def _info(page: object) -> str:
@@ -179,15 +195,7 @@ def test_classroom_page_offline(server: tuple[str, Path]) -> None:
             page.wait_for_function(ALL_PANELS_LOADED)
             assert page.locator(".classroom-panel img").count() == 4
             for i in range(4):
-                png = _panel_png(page, i)
-                if not _not_blank(png):  # caught before its paint: a blank figure stays blank
-                    page.wait_for_timeout(2_000)
-                    png = _panel_png(page, i)
-                if not _not_blank(png):
-                    saved = SCREENSHOT.with_name(f"classroom_panel{i}_blank.png")
-                    saved.parent.mkdir(parents=True, exist_ok=True)
-                    saved.write_bytes(png)
-                    raise AssertionError(f"panel {i} is blank (screenshot: {saved})")
+                _assert_drawn(page, i, "at step 0")
             assert "λ̄ = 2.25" in _info(page) and "step 0" in _info(page)
 
             # move λ̄ to its maximum with the keyboard, then Reset rebuilds the model
@@ -218,7 +226,7 @@ def test_classroom_page_offline(server: tuple[str, Path]) -> None:
             )
             page.wait_for_timeout(500)  # let the last images paint
             for i in range(4):
-                assert _not_blank(_panel_png(page, i)), f"panel {i} is blank after Step"
+                _assert_drawn(page, i, "after Step")
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT))
         finally:
