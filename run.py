@@ -185,14 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
-    from sim.parameters import ParameterError
-    from sim.scenario import ScenarioError
+    from sim.errors import InputError
 
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_default)
     try:
         return func(args)
-    except (ScenarioError, ParameterError) as err:
+    except InputError as err:
         return _error(str(err))
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import InputError
 from .network import NETWORKS
 from .strategies import STRATEGIES, TUNABLE
 
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 
-class ParameterError(ValueError):
+class ParameterError(InputError):
     """A parameter has a value outside what the model allows."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .parameters import (
     MODEL_PARAMETERS,
     ParameterError,
@@ -37,7 +38,7 @@ __all__ = [
 ]
 
 
-class ScenarioError(ValueError):
+class ScenarioError(InputError):
     """A scenario (file or override) is not valid; the message says where and why."""
 
 
