@@ -53,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _summary_table(results) -> str:
-    from sim.plots import mean_and_ci
+    from sim.stats import mean_and_ci
 
     frame = results.summary
     rows = [
@@ -87,10 +87,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
         is_experiment = False  # load_scenario reports the problem
     if is_experiment:
-        from sim.sweep.experiment import load_experiment
+        from sim.sweep.loader import load_experiment
 
-        experiment = load_experiment(path)
-        print(f"{path}: valid experiment '{experiment.name}' ({experiment.describe()})")
+        for quick in (False, True):  # both sizes, so that --quick holds no surprise
+            experiment = load_experiment(path, quick=quick)
+            print(f"{path}: valid experiment '{experiment.name}' ({experiment.describe()})")
         return 0
     scenario = load_scenario(path)
     print(

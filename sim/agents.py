@@ -59,8 +59,8 @@ class Firm(mesa.Agent):
         self.true_quality = quality
         self.generation = 0
         self.latest_release = -1
-        self.current_kind = strategy.name
-        self.next_kind: Strategy = strategy
+        self.current_kind: Strategy = strategy  # the strategy of its latest release
+        self.next_kind: Strategy = strategy  # the strategy of its next release
         self.next_release = 0
         self.history: list[ReleaseRecord] = []
 

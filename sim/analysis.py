@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,7 +16,11 @@ __all__ = [
     "bass_curve",
     "bass_recursion",
     "diffusion_metrics",
+    "firm_rows",
     "firm_summary",
+    "first_release_curve",
+    "first_release_fits",
+    "first_releases",
     "fit_bass",
     "release_metrics",
     "rogers_categories",
@@ -83,82 +87,146 @@ def rogers_categories(steps: np.ndarray, counts: np.ndarray) -> dict[str, float]
     return dict(zip(ROGERS_CATEGORIES, shares.tolist(), strict=True))
 
 
-def release_metrics(releases: pd.DataFrame, adoptions: pd.DataFrame, n: int) -> pd.DataFrame:
-    """Diffusion metrics and Rogers shares for every release (generation >= 1)."""
+RELEASE_COLUMNS = [
+    "release",
+    "firm",
+    "generation",
+    "kind",
+    "release_step",
+    *METRICS,
+    *ROGERS_CATEGORIES,
+]
+
+
+def release_metrics(model: InnovationModel, releases: np.ndarray | None = None) -> pd.DataFrame:
+    """Diffusion metrics and Rogers shares of ``releases`` (ids; default: every release
+    of generation >= 1), from the model's adoption events, in release order."""
+    if releases is None:
+        releases = np.flatnonzero((model.release_firm >= 0) & (model.release_generation >= 1))
+    return pd.DataFrame(_release_rows(model, releases), columns=RELEASE_COLUMNS)
+
+
+def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
+    log = model.adoption_events()
+    log = log[np.argsort(log[:, 1], kind="stable")]  # by release, in time order within
+    first = np.searchsorted(log[:, 1], releases, side="left")
+    last = np.searchsorted(log[:, 1], releases, side="right")
+    names = [f.name for f in model.firms]
     rows = []
-    grouped = dict(tuple(adoptions.groupby("release"))) if len(adoptions) else {}
-    for rel in releases.itertuples(index=False):
-        if rel.firm == "legacy" or rel.generation < 1:
-            continue
-        events = grouped.get(rel.release)
-        if events is None:
+    for i, release in enumerate(np.asarray(releases).tolist()):
+        step = int(model.release_step[release])
+        if first[i] == last[i]:
             since, counts = np.array([0]), np.array([0])
         else:
-            since = events["step"].to_numpy() - rel.step
-            counts = events["adoptions"].to_numpy()
+            since = log[first[i] : last[i], 0] - step
+            counts = log[first[i] : last[i], 2]
         rows.append(
-            {
-                "release": rel.release,
-                "firm": rel.firm,
-                "generation": rel.generation,
-                "kind": rel.kind,
-                "release_step": rel.step,
-                **diffusion_metrics(since, counts, n),
-                **rogers_categories(since, counts),
-            }
+            (
+                release,
+                names[model.release_firm[release]],
+                int(model.release_generation[release]),
+                model.release_kind[release],
+                step,
+                *diffusion_metrics(since, counts, model.n_customers).values(),
+                *rogers_categories(since, counts).values(),
+            )
         )
-    columns = [
-        "release",
-        "firm",
-        "generation",
-        "kind",
-        "release_step",
-        *METRICS,
-        *ROGERS_CATEGORIES,
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return rows
 
 
-def firm_summary(model: InnovationModel) -> pd.DataFrame:
-    """One row per firm: final share, trust and co-creators, and first-release diffusion."""
+def first_releases(model: InnovationModel) -> np.ndarray:
+    """Id of each firm's first release (generation 1), or -1 for a firm without one."""
+    own = (model.release_firm >= 0) & (model.release_generation == 1)
+    ids = np.full(model.n_firms, -1, dtype=np.int64)
+    for release in np.flatnonzero(own)[::-1]:
+        ids[model.release_firm[release]] = release
+    return ids
+
+
+def firm_rows(model: InnovationModel) -> list[dict[str, Any]]:
+    """One dict per firm: final share, trust and co-creators, and its first release's
+    diffusion (``first_*``, floats, NaN for a firm that has not released)."""
     shares = model.firm_shares()
-    per_release = model.release_summary()
+    ids = first_releases(model)
+    keys = ("release_step", *METRICS)
+    by_firm = {
+        row[1]: dict(zip(keys, row[4 : 4 + len(keys)], strict=True))
+        for row in _release_rows(model, ids[ids >= 0])
+    }
+    cocreators = np.bincount(model.cocreation_firm + 1, minlength=model.n_firms + 1)[1:]
+    releases = np.bincount(model.release_firm + 1, minlength=model.n_firms + 1)[1:]
+    initial = int(model.params["start"] == "spread")
     rows = []
     for firm in model.firms:
-        first = per_release[(per_release["firm"] == firm.name) & (per_release["generation"] == 1)]
-        metrics = (
-            first.iloc[0][["release_step", *METRICS]].to_dict()
-            if len(first)
-            else {"release_step": float("nan")} | dict.fromkeys(METRICS, float("nan"))
-        )
+        first = by_firm.get(firm.name, {})
         rows.append(
             {
                 "firm": firm.name,
                 "strategy": firm.strategy.name,
                 "final_share": float(shares[firm.index]),
                 "final_trust": float(model.trust[:, firm.index].mean()),
-                "cocreators": int((model.cocreation_firm == firm.index).sum()),
-                "releases": int(
-                    (model.release_firm == firm.index).sum() - (model.params["start"] == "spread")
-                ),
-                **{f"first_{k}": v for k, v in metrics.items()},
+                "cocreators": int(cocreators[firm.index]),
+                "releases": int(releases[firm.index] - initial),
+                **{f"first_{k}": float(first.get(k, np.nan)) for k in keys},
             }
         )
-    return pd.DataFrame(rows)
+    return rows
+
+
+def firm_summary(model: InnovationModel) -> pd.DataFrame:
+    """One row per firm: final share, trust and co-creators, and first-release diffusion."""
+    return pd.DataFrame(firm_rows(model))
+
+
+def first_release_curve(model: InnovationModel, firm_index: int) -> np.ndarray | None:
+    """Cumulative adoption (share of all customers) of a firm's first release, by step.
+
+    Index t counts steps since the release (adoptions in the release's own step count
+    at t = 1; t = 0 is 0); the window ends at the firm's next release or the run's end.
+    None when the firm has not released.
+    """
+    own = np.flatnonzero((model.release_firm == firm_index) & (model.release_generation >= 1))
+    if own.size == 0:
+        return None
+    release = int(own[0])
+    start = int(model.release_step[release])
+    later = model.release_step[own[1:]]
+    end = int(later.min()) if later.size else int(model.steps) + 1
+    offset = 0 if start == 0 else 1
+    counts = np.zeros(end - start + offset)
+    log = model.adoption_events()
+    events = log[(log[:, 1] == release) & (log[:, 0] >= start) & (log[:, 0] < end)]
+    np.add.at(counts, events[:, 0] - start + offset, events[:, 2])
+    return np.cumsum(counts) / model.n_customers
+
+
+def first_release_fits(model: InnovationModel) -> list[dict[str, float]]:
+    """Bass p, q and m fitted to each firm's first-release curve (NaN without one)."""
+    fits = []
+    for firm in model.firms:
+        curve = first_release_curve(model, firm.index)
+        fits.append(fit_bass(curve if curve is not None else np.zeros(0)))
+    return fits
+
+
+#: Points a curve needs for a Bass fit: two per parameter (p, q, m) beyond t = 0.
+MIN_FIT_POINTS = 7
 
 
 def fit_bass(cumulative: np.ndarray, steps: np.ndarray | None = None) -> dict[str, float]:
     """Fit Bass p, q and market potential m to a cumulative adoption curve (scipy).
 
     ``cumulative`` is the share of customers who have adopted, by step since release.
-    Returns NaNs when the curve is flat or the fit does not converge.
+    Returns NaNs when the curve is flat, has fewer than :data:`MIN_FIT_POINTS` points
+    (three parameters are not identified by fewer: an incremental release's 5-step
+    window leaves one degree of freedom), or the fit does not converge.
     """
     from scipy.optimize import curve_fit
 
     y = np.asarray(cumulative, dtype=float)
     t = np.arange(y.size, dtype=float) if steps is None else np.asarray(steps, dtype=float)
     nan = {"bass_p": float("nan"), "bass_q": float("nan"), "bass_m": float("nan")}
-    if y.size < 4 or not np.isfinite(y).all() or y.max() <= 0:
+    if y.size < MIN_FIT_POINTS or not np.isfinite(y).all() or y.max() <= 0:
         return nan
     m0 = max(float(y.max()), 1e-6)
     try:

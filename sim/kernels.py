@@ -2,7 +2,7 @@
 
 At 10,000 customers a NumPy step is dominated by the fixed cost of ~150 small array
 calls, at a million by passes over N x K temporaries. These kernels walk the
-customers once instead, each doing for one customer what MODEL.md says, in the same
+customers once instead, each doing for one customer what docs/ODD.md section 7 says, in the same
 floating-point operations and order as the NumPy code they replace, so results are
 bit-identical for a seed (``tests/test_kernels.py`` checks every kernel against a
 NumPy formulation of the same rule).
@@ -51,7 +51,7 @@ QUALITY, SWITCHING, LEARNING, COCREATOR_LEARNING = range(4)
 # ------------------------------------------------------------ one customer, one firm
 @njit(cache=True)
 def bass_hazard(broadcast: float, imitation: float, share: float) -> float:
-    """MODEL.md step 3: chance of becoming aware, 1 - (1 - p_k)(1 - q f_ik)."""
+    """docs/ODD.md section 7.3: chance of becoming aware, 1 - (1 - p_k)(1 - q f_ik)."""
     return 1.0 - (1.0 - broadcast) * (1.0 - imitation * share)
 
 
@@ -64,7 +64,7 @@ def offer_terms(
     learning: float,
     social_proof: float,
 ) -> tuple[float, float]:
-    """MODEL.md step 4: (gains, losses) of an offer, both >= 0.
+    """docs/ODD.md section 7.4: (gains, losses) of an offer, both >= 0.
 
     ``quality`` = claimed - current quality, ``fit`` = d (distance to current -
     distance to new), ``switching`` = s if the offer means leaving one firm for
@@ -140,7 +140,7 @@ def move_adopters(
     out_firms: np.ndarray,
     out_redraw: np.ndarray,
 ) -> int:
-    """MODEL.md step 5, the bookkeeping: deciding customer ``deciding[d]`` adopts its
+    """docs/ODD.md section 7.5, the bookkeeping: deciding customer ``deciding[d]`` adopts its
     best offer, firm ``best[d]``'s latest release, when ``uniforms[d] < chance[d]``.
 
     Each adopter (in order) moves: product, firm, distance to its product, and its
@@ -196,7 +196,7 @@ def decide(
     out_firm: np.ndarray,
     out_terms: np.ndarray,
 ) -> tuple[int, int]:
-    """MODEL.md steps 3 and 4 up to the value: awareness, then every offer's terms.
+    """docs/ODD.md sections 7.3 and 7.4 up to the value: awareness, then every offer's terms.
 
     For each customer i (in order) and firm k with a release (in order), with f_ik =
     ``counts[i, k] * inverse_degree[i]`` (``market[k]`` under complete mixing): if i

@@ -22,13 +22,13 @@ from .network import build_network
 from .parameters import (
     MODEL_PARAMETERS,
     ParameterError,
+    check_firms,
+    check_model_parameters,
     default_firms,
     strategy_overrides,
-    validate_firms,
-    validate_model_parameters,
 )
 from .psychology import adoption_probability, grow_trust, prospect_value, update_trust
-from .strategies import BASIC_STRATEGIES, make_strategy
+from .strategies import chooses_among, make_strategy
 
 __all__ = ["LEGACY", "InnovationModel"]
 
@@ -97,6 +97,8 @@ class InnovationModel(mesa.Model):
     :data:`sim.parameters.FIRM_PARAMETERS` plus ``name``; by default one firm per
     strategy. ``customer_agents`` creates inspectable :class:`~sim.agents.Customer`
     agents (default: only up to 10,000 customers); it never changes results.
+    :meth:`from_checked` builds a model from parameters checked once already (the
+    scenario and sweep layers), without checking them again.
     """
 
     def __init__(
@@ -135,12 +137,64 @@ class InnovationModel(mesa.Model):
         customer_agents: bool | None = None,
         rng: Any = None,
     ) -> None:
+        given = {k: v for k, v in locals().items() if k in MODEL_PARAMETERS}
+        params = check_model_parameters(given)
+        specs = check_firms(default_firms() if firms is None else firms, params["n_dims"])
+        self._build(params, specs, customer_agents, rng)
+
+    @classmethod
+    def from_checked(
+        cls,
+        params: dict[str, Any],
+        firms: list[dict[str, Any]],
+        *,
+        customer_agents: bool | None = None,
+        rng: Any = None,
+    ) -> InnovationModel:
+        """A model from every parameter as :func:`~sim.parameters.check_model_parameters`
+        returned it and firms as :func:`~sim.parameters.check_firms` did; not checked again."""
+        if params.keys() != MODEL_PARAMETERS.keys():
+            raise ValueError("from_checked needs every model parameter, as checked")
+        model = cls.__new__(cls)
+        model._build(dict(params), list(firms), customer_agents, rng)
+        return model
+
+    @staticmethod
+    def observable_names(firms: list[dict[str, Any]]) -> list[str]:
+        """The time series' columns (after ``step``) for checked firms, without a model."""
+        names = ["share_legacy"]
+        for firm in firms:
+            name = firm["name"]
+            names += [f"share_{name}", f"share_latest_{name}", f"trust_{name}"]
+            names.append(f"cocreators_{name}")
+        names += [f"share_strategy_{kind}" for kind in InnovationModel.release_kinds(firms)]
+        return [*names, "new_adoptions", "cocreators"]
+
+    @staticmethod
+    def release_kinds(firms: list[dict[str, Any]]) -> list[str]:
+        """Strategies whose share is reported: the default market's three, then any
+        other a firm follows or chooses among (a firm counts under the strategy of its
+        latest release)."""
+        kinds = [f["strategy"] for f in default_firms()]
+        for firm in firms:
+            for kind in chooses_among(firm["strategy"]) or (firm["strategy"],):
+                if kind not in kinds:
+                    kinds.append(kind)
+        return kinds
+
+    def _build(
+        self,
+        params: dict[str, Any],
+        firms: list[dict[str, Any]],
+        customer_agents: bool | None,
+        rng: Any,
+    ) -> None:
+        """Set up the market from checked parameters (docs/ODD.md section 5)."""
         super().__init__(rng=rng)
         kernels.load()  # once per process: compiled code from the disk cache
-        given = {k: v for k, v in locals().items() if k in MODEL_PARAMETERS}
-        self.params: dict[str, Any] = validate_model_parameters(given)
+        self.params: dict[str, Any] = params
         p = self.params
-        self.firm_specs = validate_firms(default_firms() if firms is None else firms, n_dims)
+        self.firm_specs = firms
         n, d = p["n_customers"], p["n_dims"]
         self.n_customers, self.n_dims = n, d
         rng = self.rng
@@ -191,7 +245,12 @@ class InnovationModel(mesa.Model):
         if p["start"] == "spread":
             for firm in self.firms:
                 self._add_release(
-                    firm, firm.true_quality, firm.true_quality, firm.position, firm.current_kind, 0
+                    firm,
+                    firm.true_quality,
+                    firm.true_quality,
+                    firm.position,
+                    firm.current_kind.name,
+                    0,
                 )
             self.firm_of = rng.permutation(np.arange(n) % n_firms).astype(np.int64)
             self.product = self.latest[self.firm_of]
@@ -248,7 +307,7 @@ class InnovationModel(mesa.Model):
             firm.next_kind = firm.strategy.choose(firm, self)
             default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
             firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind.name
+            firm.current_kind = firm.next_kind
         self._release_due(0)
 
         # --- agents for inspection --------------------------------------------
@@ -263,7 +322,7 @@ class InnovationModel(mesa.Model):
             (f"share_{f.name}", f"share_latest_{f.name}", f"trust_{f.name}", f"cocreators_{f.name}")
             for f in self.firms
         ]
-        self._kinds = self.strategy_names
+        self._kinds = self.release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
@@ -321,9 +380,9 @@ class InnovationModel(mesa.Model):
         return release
 
     def _release(self, firm: Firm) -> None:
-        """The firm launches its next release (MODEL.md process step 2)."""
+        """The firm launches its next release (docs/ODD.md section 7.2)."""
         kind = firm.next_kind
-        firm.current_kind = kind.name
+        firm.current_kind = kind
         firm.history.append(
             ReleaseRecord(
                 self.steps, kind.name, len(self.release_firm), float(self.firm_shares()[firm.index])
@@ -417,7 +476,7 @@ class InnovationModel(mesa.Model):
         return self._neighbour_counts * self.inverse_degree[:, None]
 
     def step(self) -> None:
-        """One synchronous step of MODEL.md's process."""
+        """One synchronous step of the process in docs/ODD.md section 3."""
         p = self.params
         rng = self.rng
         n_firms = self.n_firms
@@ -487,7 +546,7 @@ class InnovationModel(mesa.Model):
     def offer_terms(self, firm: int | str) -> pd.DataFrame:
         """What firm ``firm``'s latest release offers every customer, as the model weighs it.
 
-        Columns: ``gain`` and ``loss`` (the magnitudes G and L of MODEL.md step 4, with
+        Columns: ``gain`` and ``loss`` (the magnitudes G and L of docs/ODD.md section 7.4, with
         social proof at the current neighbour shares), ``trust``, ``loss_aversion`` and
         ``value`` V. Customers already on the release have NaN. For teaching and checks;
         the step itself uses the same code.
@@ -608,7 +667,8 @@ class InnovationModel(mesa.Model):
             obs[share_latest] = on_latest[k] / n
             obs[trust_name] = trust[k]
             obs[cocreators_name] = cocreators[k + 1]
-            by_kind[firm.current_kind] = by_kind.get(firm.current_kind, 0.0) + counts[k + 1] / n
+            kind = firm.current_kind.name
+            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
         for kind, value in by_kind.items():
             obs[f"share_strategy_{kind}"] = value
         obs["new_adoptions"] = self.new_adoptions
@@ -617,14 +677,8 @@ class InnovationModel(mesa.Model):
 
     @property
     def strategy_names(self) -> list[str]:
-        """Strategies whose share is reported: the three basic ones and any fixed others."""
-        names = list(BASIC_STRATEGIES)
-        names += [
-            f.strategy.name
-            for f in self.firms
-            if f.strategy.name not in names and f.strategy.name != "adaptive"
-        ]
-        return names
+        """Strategies whose share is reported (see :meth:`release_kinds`)."""
+        return list(self._kinds)
 
     def _reporters(self) -> dict[str, Any]:
         """One DataCollector reporter per observable that ``_observe`` computed."""
@@ -634,7 +688,7 @@ class InnovationModel(mesa.Model):
     def run(self, steps: int) -> InnovationModel:
         """Advance ``steps`` steps; returns the model for chaining."""
         if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ParameterError(f"steps = {steps!r}: expected an integer >= 0")
+            raise ParameterError("steps", steps, "an integer >= 0")
         for _ in range(steps):
             self.step()
         return self
@@ -674,13 +728,17 @@ class InnovationModel(mesa.Model):
             frame[f"position_{axis}"] = self.release_position[:, axis]
         return frame
 
+    def adoption_events(self) -> np.ndarray:
+        """Adoption events as an (events x 3) int64 array: step, release, adoptions."""
+        return np.array(self._adoption_log, dtype=np.int64).reshape(-1, 3)
+
     def adoptions(self) -> pd.DataFrame:
         """Adoption events: (step, release, adoptions) for every release adopted that step."""
-        return pd.DataFrame(self._adoption_log, columns=["step", "release", "adoptions"])
+        return pd.DataFrame(self.adoption_events(), columns=["step", "release", "adoptions"])
 
     def release_summary(self) -> pd.DataFrame:
         """Diffusion metrics of every release (steps to 10/50/90 %, peak, Rogers)."""
-        return analysis.release_metrics(self.releases(), self.adoptions(), self.n_customers)
+        return analysis.release_metrics(self)
 
     def summary(self) -> pd.DataFrame:
         """One row per firm: final share and trust, and its first release's diffusion."""

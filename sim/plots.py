@@ -8,29 +8,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .stats import mean_and_ci
 from .style import LEGACY_COLOUR, RC_PARAMS, firm_colour
 
-__all__ = ["mean_and_ci", "plot_adoption"]
-
-
-def mean_and_ci(
-    frame: pd.DataFrame, column: str, by: str = "step", level: float = 0.95
-) -> pd.DataFrame:
-    """Mean of ``column`` per ``by`` across replicates, with a t-based confidence interval."""
-    grouped = frame.groupby(by)[column]
-    out = grouped.agg(["mean", "std", "count"])
-    half = (
-        stats.t.ppf(0.5 + level / 2, np.maximum(out["count"] - 1, 1))
-        * out["std"]
-        / np.sqrt(out["count"])
-    )
-    half = half.fillna(0.0)
-    out["low"], out["high"] = out["mean"] - half, out["mean"] + half
-    return out
+__all__ = ["plot_adoption"]
 
 
 def plot_adoption(

@@ -4,10 +4,10 @@ One :class:`ReferenceCustomer` agent per customer sits in a cell of a
 :class:`mesa.discrete_space.Network` built from the same adjacency as the vectorized
 :class:`sim.model.InnovationModel` (:func:`sim.network.build_network`), and looks at its
 neighbours through ``self.cell.neighborhood.agents``, as Mesa's own
-``virus_on_network`` example does. Each step runs MODEL.md's process in two phases
+``virus_on_network`` example does. Each step runs the process of docs/ODD.md section 3 in two phases
 (``shuffle_do("decide")`` on the start-of-step state, then ``do("apply")``), because
 the model is synchronous: a per-agent version with a single sequential pass would be
-a different, faster-diffusing model (MODEL.md, "Process").
+a different, faster-diffusing model (docs/ODD.md section 3).
 
 It exists as a correctness oracle and a speed baseline (issue #5): it draws from
 Python's ``random`` per agent, so it does not reproduce the vectorized model's random
@@ -32,11 +32,10 @@ from .agents import Firm, ReleaseRecord
 from .model import InnovationModel
 from .network import build_network
 from .parameters import (
-    MODEL_PARAMETERS,
+    check_firms,
+    check_model_parameters,
     default_firms,
     strategy_overrides,
-    validate_firms,
-    validate_model_parameters,
 )
 from .strategies import make_strategy
 
@@ -80,7 +79,7 @@ class ReferenceCustomer(FixedAgent):
 
     # ---------------------------------------------------------------- phase 1
     def drift(self) -> None:
-        """Needs move toward the future need point (MODEL.md step 1)."""
+        """Needs move toward the future need point (docs/ODD.md section 3, stage 1)."""
         rho, future = self.model.params["market_dynamism"], self.model.params["future_need"]
         self.needs = [x + rho * (future - x) for x in self.needs]
 
@@ -100,7 +99,7 @@ class ReferenceCustomer(FixedAgent):
         return [c / degree for c in counts] if degree else counts
 
     def offer(self, k: int, share: float) -> float:
-        """Value V of firm k's latest release against the current product (MODEL.md step 4)."""
+        """Value V of firm k's latest release against the current product (docs/ODD.md 7.4)."""
         model = self.model
         p = model.params
         release, current = model.latest[k], self.product
@@ -171,10 +170,10 @@ class ReferenceModel(mesa.Model):
     customer_class: type[ReferenceCustomer] = ReferenceCustomer
     # Shared with the vectorized model: they read only ``self.firms``, ``self._observed``,
     # ``self._adoption_log`` and the DataCollector, never the customers' state.
-    strategy_names = InnovationModel.strategy_names
     _spread_positions = staticmethod(InnovationModel._spread_positions)
     _reporters = InnovationModel._reporters
     timeseries = InnovationModel.timeseries
+    adoption_events = InnovationModel.adoption_events
     adoptions = InnovationModel.adoptions
 
     def __init__(
@@ -186,10 +185,9 @@ class ReferenceModel(mesa.Model):
         **params: Any,
     ) -> None:
         super().__init__(rng=rng)
-        defaults = {name: spec.default for name, spec in MODEL_PARAMETERS.items()}
-        self.params: dict[str, Any] = {**defaults, **validate_model_parameters(params)}
+        self.params: dict[str, Any] = check_model_parameters(params)
         p = self.params
-        self.firm_specs = validate_firms(default_firms() if firms is None else firms, p["n_dims"])
+        self.firm_specs = check_firms(default_firms() if firms is None else firms, p["n_dims"])
         n, d = p["n_customers"], p["n_dims"]
         self.n_customers, self.n_dims = n, d
         self.future = np.full(d, p["future_need"])
@@ -237,7 +235,7 @@ class ReferenceModel(mesa.Model):
         if p["start"] == "spread":
             for firm in self.firms:
                 quality = firm.true_quality
-                self._add_release(firm, quality, quality, firm.position, firm.current_kind, 0)
+                self._add_release(firm, quality, quality, firm.position, firm.current_kind.name, 0)
             firm_of = [i % n_firms for i in range(n)]
             self.random.shuffle(firm_of)
         else:
@@ -265,7 +263,7 @@ class ReferenceModel(mesa.Model):
             firm.next_kind = firm.strategy.choose(firm, self)  # type: ignore[arg-type]
             default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
             firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind.name
+            firm.current_kind = firm.next_kind
         self._release_due(0)
 
         self._observe()
@@ -299,9 +297,9 @@ class ReferenceModel(mesa.Model):
         return release
 
     def _release(self, firm: Firm) -> None:
-        """The firm launches its next release (MODEL.md step 2), as in the main model."""
+        """The firm launches its next release (docs/ODD.md section 7.2), as in the main model."""
         kind = firm.next_kind
-        firm.current_kind = kind.name
+        firm.current_kind = kind
         firm.history.append(
             ReleaseRecord(
                 self.steps,
@@ -403,14 +401,15 @@ class ReferenceModel(mesa.Model):
             for k in range(n_firms):
                 trust[k] += c.trust[k]
         obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(self.strategy_names, 0.0)
+        by_kind = dict.fromkeys(InnovationModel.release_kinds(self.firm_specs), 0.0)
         for firm in self.firms:
             k = firm.index
             obs[f"share_{firm.name}"] = counts[k + 1] / n
             obs[f"share_latest_{firm.name}"] = on_latest[k] / n
             obs[f"trust_{firm.name}"] = trust[k] / n
             obs[f"cocreators_{firm.name}"] = cocreators[k + 1]
-            by_kind[firm.current_kind] = by_kind.get(firm.current_kind, 0.0) + counts[k + 1] / n
+            kind = firm.current_kind.name
+            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
         for kind, value in by_kind.items():
             obs[f"share_strategy_{kind}"] = value
         obs["new_adoptions"] = self.new_adoptions

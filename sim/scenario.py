@@ -3,9 +3,13 @@
 A scenario has optional tables ``[scenario]`` (name, description), ``[run]`` (steps,
 replicates, seed), one table per parameter section of
 :data:`sim.parameters.MODEL_PARAMETERS` (``[market]``, ``[customers]``, ``[decision]``,
-``[trust]``, ``[diffusion]``, ``[network]``) and ``[firms.NAME]`` tables. Any problem
-raises :class:`ScenarioError` with a one-line message naming the file, the key, the
-value and what is allowed.
+``[trust]``, ``[diffusion]``, ``[network]``) and ``[firms.NAME]`` tables.
+
+Every key written must reach the model: a key that the configuration cannot use (the
+rewiring probability of a complete network, a market-wide default that every firm
+overrides) is refused with the reason and what to set instead
+(:func:`sim.parameters.unused_parameters`). Any problem raises :class:`ScenarioError`
+with one line naming the file, the key, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -19,12 +23,12 @@ from typing import Any
 from .errors import InputError
 from .parameters import (
     MODEL_PARAMETERS,
-    ParameterError,
     Spec,
+    check_firms,
+    check_model_parameters,
     check_value,
     default_firms,
-    validate_firms,
-    validate_model_parameters,
+    unused_parameters,
 )
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "apply_override",
+    "from_dict",
     "load_scenario",
     "parse_assignment",
     "read_toml",
@@ -43,9 +48,31 @@ class ScenarioError(InputError):
 
 
 RUN_PARAMETERS: dict[str, Spec] = {
-    "steps": Spec("run", int, 200, "number of steps to simulate", "steps", 1, 1_000_000),
-    "replicates": Spec("run", int, 5, "independent seeded replicates", "", 1, 100_000),
-    "seed": Spec("run", int, 42, "base seed; replicate seeds derive from it", "", 0, 2**63 - 1),
+    "steps": Spec(
+        section="run",
+        kind=int,
+        default=200,
+        help="number of steps to simulate",
+        unit="steps",
+        low=1,
+        high=1_000_000,
+    ),
+    "replicates": Spec(
+        section="run",
+        kind=int,
+        default=5,
+        help="independent seeded replicates",
+        low=1,
+        high=100_000,
+    ),
+    "seed": Spec(
+        section="run",
+        kind=int,
+        default=42,
+        help="base seed; replicate seeds derive from it",
+        low=0,
+        high=2**63 - 1,
+    ),
 }
 SECTIONS = sorted({spec.section for spec in MODEL_PARAMETERS.values()})
 META_KEYS = {"name": str, "description": str}
@@ -53,7 +80,7 @@ META_KEYS = {"name": str, "description": str}
 
 @dataclass
 class Scenario:
-    """A validated scenario: model keywords plus run settings."""
+    """A validated scenario: checked model parameters and firms, plus run settings."""
 
     name: str
     description: str = ""
@@ -64,6 +91,7 @@ class Scenario:
     )
     source: str = "<scenario>"
     data: dict[str, Any] = field(default_factory=dict, repr=False)
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`sim.model.InnovationModel` (without ``rng``)."""
@@ -74,112 +102,156 @@ class Scenario:
 
     def resolved_parameters(self) -> dict[str, Any]:
         """Every model parameter with its effective value (defaults filled in)."""
-        values = {name: spec.default for name, spec in MODEL_PARAMETERS.items()}
-        values.update(self.model)
-        return values
+        return dict(self.params)
 
-    def with_overrides(self, assignments: dict[str, Any]) -> Scenario:
-        """A new scenario with ``{"section.key": value}`` overrides applied and validated."""
+    def with_overrides(
+        self, assignments: dict[str, Any], origin: str = "overrides", *, strict: bool = True
+    ) -> Scenario:
+        """A new scenario with ``{"section.key": value}`` overrides applied and validated.
+
+        With ``strict`` an override that cannot reach the model is an error; a key of
+        the file that an override makes unused (``market.start = "legacy"`` makes
+        ``initial_quality`` unused) is superseded, not an error. Errors name the
+        scenario's file and ``origin`` (e.g. ``--set``), as
+        ``FILE with ORIGIN: key = value: expected ...``.
+        """
         data = copy.deepcopy(self.data)
-        label = f"{self.source} with overrides"
-        for key, value in assignments.items():
-            apply_override(data, key, value, label)
-        scenario = from_dict(data, label)
+        try:
+            written: list[str] = []
+            for key, value in assignments.items():
+                written += apply_override(data, key, value)
+            scenario = from_dict(data, strict=False)
+            if strict:
+                _refuse_unused(scenario, written)
+        except InputError as err:
+            raise err.at(f"{self.source} with {origin}") from None
         scenario.source = self.source
         if not data.get("scenario", {}).get("name"):
             scenario.name = self.name
         return scenario
+
+    def unused_keys(self, keys: list[str] | None = None) -> dict[str, str]:
+        """Keys written in the scenario (or among ``keys``) that cannot reach the model,
+        with the reason. Firm keys always reach it."""
+        unused = unused_parameters(self.params, self.firms)
+        written = [f"{section}.{key}" for section in SECTIONS for key in self.data.get(section, {})]
+        return {
+            key: unused[key.split(".", 1)[1]]
+            for key in (written if keys is None else [k for k in keys if k in written])
+            if key.split(".", 1)[1] in unused
+        }
+
+    def written_value(self, key: str) -> Any:
+        """The value written for a dotted ``SECTION.KEY``."""
+        section, name = key.split(".", 1)
+        return self.data[section][name]
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario's (raw, validated) tables, for manifests."""
         return copy.deepcopy(self.data)
 
 
-def _fail(source: str, message: str) -> ScenarioError:
-    return ScenarioError(f"{source}: {message}")
+def from_dict(data: dict[str, Any], source: str = "", *, strict: bool = True) -> Scenario:
+    """Validate a scenario given as nested tables (the parsed TOML).
+
+    With ``strict`` a written key that cannot reach the model is an error; without,
+    :meth:`Scenario.unused_keys` lists such keys for the caller to judge (a sweep
+    refuses a key only if it is unused at every design point). Errors carry no source
+    unless ``source`` is given: the loader that read the file adds it.
+    """
+    try:
+        scenario = _from_dict(data)
+        if strict:
+            _refuse_unused(scenario)
+    except InputError as err:
+        raise err.at(source) from None
+    scenario.source = source or scenario.source
+    if not scenario.name:
+        scenario.name = Path(source).stem if source else "scenario"
+    return scenario
 
 
-def from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a scenario given as nested tables (the parsed TOML)."""
+def _from_dict(data: dict[str, Any]) -> Scenario:
     if not isinstance(data, dict):
-        raise _fail(source, "expected a table of sections")
+        raise ScenarioError(reason="expected a table of sections")
     if "firms" not in data:  # the default firms, made explicit so overrides can name them
         data = {**data, "firms": {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}}
     known = {"scenario", "run", "firms", *SECTIONS}
     for section, table in data.items():
         if section not in known:
-            raise _fail(
-                source, f"[{section}]: unknown section; allowed: {', '.join(sorted(known))}"
+            raise ScenarioError(
+                f"[{section}]", reason=f"unknown section; allowed: {', '.join(sorted(known))}"
             )
         if not isinstance(table, dict):
-            raise _fail(source, f"{section} = {table!r}: expected a table [{section}]")
+            raise ScenarioError(section, table, f"a table [{section}]")
     meta = data.get("scenario", {})
     for key, value in meta.items():
         if key not in META_KEYS:
-            raise _fail(source, f"scenario.{key}: unknown key; allowed: name, description")
+            raise ScenarioError(f"scenario.{key}", reason="unknown key; allowed: name, description")
         if not isinstance(value, str):
-            raise _fail(source, f"scenario.{key} = {value!r}: expected a string")
+            raise ScenarioError(f"scenario.{key}", value, "a string")
     run = {k: s.default for k, s in RUN_PARAMETERS.items()}
     for key, value in data.get("run", {}).items():
         spec = RUN_PARAMETERS.get(key)
         if spec is None:
-            raise _fail(source, f"run.{key}: unknown key; allowed: {', '.join(RUN_PARAMETERS)}")
-        try:
-            run[key] = check_value(f"run.{key}", value, spec)
-        except ParameterError as err:
-            raise _fail(source, str(err)) from None
+            raise ScenarioError(
+                f"run.{key}", reason=f"unknown key; allowed: {', '.join(RUN_PARAMETERS)}"
+            )
+        run[key] = check_value(f"run.{key}", value, spec)
     model: dict[str, Any] = {}
     for section in SECTIONS:
         for key, value in data.get(section, {}).items():
             spec = MODEL_PARAMETERS.get(key)
             if spec is None or spec.section != section:
-                allowed = [k for k, s in MODEL_PARAMETERS.items() if s.section == section]
-                raise _fail(source, f"{section}.{key}: unknown key; allowed: {', '.join(allowed)}")
+                raise _unknown_key(section, key)
             model[key] = value
-    try:
-        model = validate_model_parameters(model, where="")
-        firms = validate_firms(data["firms"], model.get("n_dims", 2))
-    except ParameterError as err:
-        raise _fail(source, _sectioned(str(err))) from None
-    name = meta.get("name") or Path(source).stem
+    params = check_model_parameters(model, dotted=True)
+    firms = check_firms(data["firms"], params["n_dims"])
     return Scenario(
-        name=name,
+        name=meta.get("name", ""),
         description=meta.get("description", ""),
-        model=model,
+        model={k: params[k] for k in model},
         firms=firms,
         run=run,
-        source=source,
         data=copy.deepcopy(data),
+        params=params,
     )
 
 
-def _sectioned(message: str) -> str:
-    """Prefix a bare model parameter name in an error with its section."""
-    head = message.split(" ", 1)[0].rstrip(":")
-    spec = MODEL_PARAMETERS.get(head)
-    return f"{spec.section}.{message}" if spec else message
+def _unknown_key(section: str, key: str) -> ScenarioError:
+    allowed = [k for k, s in MODEL_PARAMETERS.items() if s.section == section]
+    return ScenarioError(f"{section}.{key}", reason=f"unknown key; allowed: {', '.join(allowed)}")
+
+
+def _refuse_unused(scenario: Scenario, keys: list[str] | None = None) -> None:
+    for key, reason in scenario.unused_keys(keys).items():
+        raise ScenarioError(
+            key, scenario.written_value(key), reason=f"does not reach the model: {reason}"
+        )
 
 
 def read_toml(
-    path: str | Path, what: str = "scenario", error: type[ScenarioError] = ScenarioError
+    path: str | Path, what: str = "scenario", error: type[InputError] = ScenarioError
 ) -> dict[str, Any]:
     """Parse a TOML file; a missing file, broken TOML or a binary file raise ``error``."""
     path = Path(path)
     if not path.is_file():
-        raise error(f"{path}: no such {what} file")
+        raise error(reason=f"no such {what} file", source=str(path))
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        raise error(f"{path}: not valid TOML: {err}") from None
+        raise error(reason=f"not valid TOML: {err}", source=str(path)) from None
     except UnicodeDecodeError:
-        raise error(f"{path}: not a UTF-8 text file") from None
+        raise error(reason="not a UTF-8 text file", source=str(path)) from None
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file, then apply ``{"section.key": value}`` overrides."""
     source = str(path)
-    scenario = from_dict(read_toml(path), source)
-    return scenario.with_overrides(overrides) if overrides else scenario
+    if not overrides:
+        return from_dict(read_toml(path), source)
+    base = from_dict(read_toml(path), source, strict=False)
+    return base.with_overrides(overrides, "--set")
 
 
 def parse_assignment(text: str) -> tuple[str, Any]:
@@ -187,9 +259,7 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     key, sep, raw = text.partition("=")
     key, raw = key.strip(), raw.strip()
     if not sep or not key:
-        raise ScenarioError(
-            f"--set {text!r}: expected KEY=VALUE, e.g. customers.loss_aversion_mean=3"
-        )
+        raise ScenarioError("--set", text, "KEY=VALUE, e.g. customers.loss_aversion_mean=3")
     try:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
@@ -197,40 +267,43 @@ def parse_assignment(text: str) -> tuple[str, Any]:
     return key, value
 
 
-def apply_override(data: dict[str, Any], key: str, value: Any, source: str = "") -> None:
-    """Set ``data[a][b]... = value`` for a dotted key that the scenario format knows."""
+def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
+    """Set ``data[a][b]... = value`` for a dotted key that the scenario format knows.
+
+    ``firms.*.KEY`` sets the key of every firm. Returns the keys set (the wildcard
+    expanded).
+    """
     parts = key.split(".")
-    where = f"{source}: " if source else ""
     if parts[0] == "firms":
         if len(parts) != 3:
-            raise ScenarioError(f"{where}{key}: expected firms.NAME.KEY")
-        firms = data.setdefault("firms", {})
-        if parts[1] not in firms:
-            known = ", ".join(firms) or "none (the default three firms)"
-            raise ScenarioError(
-                f"{where}{key}: no firm {parts[1]!r} in the scenario; firms: {known}"
-            )
-        firms[parts[1]][parts[2]] = value
-        return
-    if len(parts) != 2:
-        raise ScenarioError(
-            f"{where}{key}: expected SECTION.KEY, e.g. customers.loss_aversion_mean"
+            raise ScenarioError(key, reason="expected firms.NAME.KEY or firms.*.KEY")
+        firms = data.setdefault(
+            "firms", {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
         )
+        names = list(firms) if parts[1] == "*" else [parts[1]]
+        if parts[1] != "*" and parts[1] not in firms:
+            raise ScenarioError(
+                key, reason=f"no firm {parts[1]!r} in the scenario; firms: {', '.join(firms)}"
+            )
+        for name in names:
+            firms[name][parts[2]] = value
+        return [f"firms.{name}.{parts[2]}" for name in names]
+    if len(parts) != 2:
+        raise ScenarioError(key, reason="expected SECTION.KEY, e.g. customers.loss_aversion_mean")
     section, name = parts
     if section == "run":
         if name not in RUN_PARAMETERS:
-            raise ScenarioError(f"{where}{key}: unknown key; allowed: {', '.join(RUN_PARAMETERS)}")
+            raise ScenarioError(key, reason=f"unknown key; allowed: {', '.join(RUN_PARAMETERS)}")
     elif section == "scenario":
         if name not in META_KEYS:
-            raise ScenarioError(f"{where}{key}: unknown key; allowed: name, description")
-    else:
-        spec = MODEL_PARAMETERS.get(name)
-        if section not in SECTIONS:
-            raise ScenarioError(
-                f"{where}{key}: unknown section {section!r}; allowed: "
-                f"{', '.join(['run', 'firms', *SECTIONS])}"
-            )
-        if spec is None or spec.section != section:
-            allowed = [k for k, s in MODEL_PARAMETERS.items() if s.section == section]
-            raise ScenarioError(f"{where}{key}: unknown key; allowed: {', '.join(allowed)}")
+            raise ScenarioError(key, reason="unknown key; allowed: name, description")
+    elif section not in SECTIONS:
+        raise ScenarioError(
+            key,
+            reason=f"unknown section {section!r}; allowed: "
+            + ", ".join(["run", "firms", *SECTIONS]),
+        )
+    elif MODEL_PARAMETERS.get(name) is None or MODEL_PARAMETERS[name].section != section:
+        raise _unknown_key(section, name)
     data.setdefault(section, {})[name] = value
+    return [key]

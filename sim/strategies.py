@@ -7,12 +7,22 @@ claimed quality), and *where* in attribute space the release moves (``move`` tow
 ``target``). A strategy that chooses among others (``Adaptive``) overrides
 ``choose``. Adding a strategy means writing a class and decorating it with
 ``@register``; the model's core does not change.
+
+As the Axelrod library's strategies do, every class carries a ``classifier`` that says
+what it is, so that the model, the parameter checks and the pages ask the classifier
+instead of testing names:
+
+- ``chooses``: the strategies it picks among before each release (empty: it is one);
+- ``uses``: the information its releases and choices use, from :data:`INFORMATION`;
+- ``stochastic``: whether its releases involve chance beyond the quality draws.
+
+See docs/ODD.md section 7.1.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -21,15 +31,27 @@ if TYPE_CHECKING:  # pragma: no cover
     from .model import InnovationModel
 
 __all__ = [
+    "INFORMATION",
     "STRATEGIES",
+    "TUNABLE",
     "Adaptive",
     "Differentiated",
     "Incremental",
     "Radical",
     "Strategy",
+    "chooses_among",
     "make_strategy",
     "register",
+    "uses",
 ]
+
+#: What a strategy can use (the values of ``classifier["uses"]``).
+INFORMATION: dict[str, str] = {
+    "customer_needs": "an estimate of its customers' current needs (noisy without co-creators)",
+    "cocreator_needs": "its co-creators' revealed current needs",
+    "forecast": "a forecast of the future need point",
+    "market_shares": "its own and its rivals' customer shares after past releases",
+}
 
 STRATEGIES: dict[str, type[Strategy]] = {}
 
@@ -38,8 +60,24 @@ def register(cls: type[Strategy]) -> type[Strategy]:
     """Class decorator: make a strategy available to scenarios under ``cls.name``."""
     if cls.name in STRATEGIES:
         raise ValueError(f"strategy {cls.name!r} is already registered")
+    unknown = set(cls.classifier.get("uses", ())) - set(INFORMATION)
+    if unknown:
+        raise ValueError(f"strategy {cls.name!r} uses unknown information {sorted(unknown)}")
     STRATEGIES[cls.name] = cls
     return cls
+
+
+def chooses_among(name: str) -> tuple[str, ...]:
+    """The strategies that strategy ``name`` chooses among (empty for a fixed strategy)."""
+    return tuple(STRATEGIES[name].classifier.get("chooses", ()))
+
+
+def uses(name: str) -> frozenset[str]:
+    """Everything strategy ``name`` uses, including what the strategies it chooses use."""
+    own = set(STRATEGIES[name].classifier.get("uses", ()))
+    for option in chooses_among(name):
+        own |= uses(option)
+    return frozenset(own)
 
 
 #: Parameters a scenario may override for a fixed strategy (besides first_release).
@@ -51,6 +89,7 @@ class Strategy:
     """Base class: release parameters plus the two decisions a strategy makes."""
 
     name: ClassVar[str] = "base"
+    classifier: ClassVar[dict[str, Any]] = {"chooses": (), "uses": (), "stochastic": False}
     cadence: int = 1
     quality_step_mean: float = 0.0
     quality_step_sd: float = 0.0
@@ -78,6 +117,12 @@ class Strategy:
         """A copy with some release parameters replaced."""
         return replace(self, **overrides)
 
+    @classmethod
+    def create(cls, overrides: dict[str, dict[str, float | int]], exploration: float) -> Strategy:
+        """The strategy for one firm: ``overrides`` maps strategy names to replaced
+        release parameters; ``exploration`` is for strategies that choose."""
+        return cls().with_overrides(**overrides.get(cls.name, {}))
+
 
 @register
 @dataclass(frozen=True)
@@ -87,10 +132,15 @@ class Incremental(Strategy):
     Continuous improvement of an established design (Imai 1986, *Kaizen*; Abernathy &
     Utterback 1978, the specific phase of an industry; Henderson & Clark 1990):
     a release every 4 steps, quality +N(0.03, 0.005), risk sd 0.01, moving 5 % of
-    the way toward the firm's estimate of current needs (MODEL.md defaults).
+    the way toward the firm's estimate of current needs (docs/ODD.md section 7.1).
     """
 
     name: ClassVar[str] = "incremental"
+    classifier: ClassVar[dict[str, Any]] = {
+        "chooses": (),
+        "uses": ("customer_needs",),
+        "stochastic": False,
+    }
     cadence: int = 4
     quality_step_mean: float = 0.03
     quality_step_sd: float = 0.005
@@ -114,6 +164,11 @@ class Differentiated(Strategy):
     """
 
     name: ClassVar[str] = "differentiated"
+    classifier: ClassVar[dict[str, Any]] = {
+        "chooses": (),
+        "uses": ("cocreator_needs", "customer_needs"),
+        "stochastic": False,
+    }
     cadence: int = 12
     quality_step_mean: float = 0.10
     quality_step_sd: float = 0.02
@@ -138,6 +193,11 @@ class Radical(Strategy):
     """
 
     name: ClassVar[str] = "radical"
+    classifier: ClassVar[dict[str, Any]] = {
+        "chooses": (),
+        "uses": ("forecast",),
+        "stochastic": False,
+    }
     cadence: int = 36
     quality_step_mean: float = 0.35
     quality_step_sd: float = 0.10
@@ -147,10 +207,6 @@ class Radical(Strategy):
     def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
         """The firm's forecast of the future need point."""
         return model.forecast_future_needs()
-
-
-#: The strategies an adaptive firm chooses among.
-BASIC_STRATEGIES = ("incremental", "differentiated", "radical")
 
 
 @register
@@ -168,10 +224,23 @@ class Adaptive(Strategy):
     """
 
     name: ClassVar[str] = "adaptive"
+    classifier: ClassVar[dict[str, Any]] = {
+        "chooses": ("incremental", "differentiated", "radical"),
+        "uses": ("market_shares",),
+        "stochastic": True,
+    }
     options: tuple[Strategy, ...] = field(
-        default_factory=lambda: tuple(STRATEGIES[n]() for n in BASIC_STRATEGIES)
+        default_factory=lambda: tuple(STRATEGIES[n]() for n in Adaptive.classifier["chooses"])
     )
     exploration: float = 0.1
+
+    @classmethod
+    def create(cls, overrides: dict[str, dict[str, float | int]], exploration: float) -> Strategy:
+        """Options with their own overrides applied, and the exploration rate."""
+        options = tuple(
+            STRATEGIES[n].create(overrides, exploration) for n in chooses_among(cls.name)
+        )
+        return cls(options=options, exploration=exploration)
 
     def scores(self, firm: Firm, model: InnovationModel) -> np.ndarray:
         """Score of each option (see the class docstring)."""
@@ -185,7 +254,7 @@ class Adaptive(Strategy):
             rivals = [
                 shares[other.index]
                 for other in model.firms
-                if other is not firm and other.current_kind == option.name
+                if other is not firm and other.current_kind.name == option.name
             ]
             if rivals:
                 scores[i] += float(np.mean(rivals)) - fair
@@ -211,15 +280,9 @@ def make_strategy(
 ) -> Strategy:
     """Build a registered strategy by name.
 
-    ``overrides`` maps strategy names to replaced release parameters; for an adaptive
-    firm the overrides of each option apply to that option.
+    ``overrides`` maps strategy names to replaced release parameters; for a strategy
+    that chooses among others, the overrides of each option apply to that option.
     """
-    overrides = overrides or {}
     if name not in STRATEGIES:
         raise KeyError(f"unknown strategy {name!r}; known: {', '.join(STRATEGIES)}")
-    if name == Adaptive.name:
-        options = tuple(
-            STRATEGIES[n]().with_overrides(**overrides.get(n, {})) for n in BASIC_STRATEGIES
-        )
-        return Adaptive(options=options, exploration=exploration)
-    return STRATEGIES[name]().with_overrides(**overrides.get(name, {}))
+    return STRATEGIES[name].create(overrides or {}, exploration)

@@ -33,4 +33,6 @@ def test_fit_bass_recovers_known_parameters() -> None:
     assert fitted["bass_p"] == pytest.approx(0.02, rel=1e-3)
     assert fitted["bass_q"] == pytest.approx(0.45, rel=1e-3)
     assert fitted["bass_m"] == pytest.approx(0.8, rel=1e-3)
-    assert np.isnan(fit_bass(np.zeros(10))["bass_p"])
+    assert np.isnan(fit_bass(np.zeros(10))["bass_p"])  # flat
+    assert np.isnan(fit_bass(bass_curve(np.arange(6), 0.02, 0.45, 0.8))["bass_p"])  # too short
+    assert not np.isnan(fit_bass(bass_curve(np.arange(7), 0.02, 0.45, 0.8))["bass_p"])

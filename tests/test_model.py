@@ -43,6 +43,53 @@ def test_invariants_every_step(case: str) -> None:
         assert (frame[f"share_latest_{f.name}"] <= frame[f"share_{f.name}"] + 1e-12).all()
 
 
+def recomputed_observables(model: InnovationModel, before: np.ndarray) -> dict[str, float]:
+    """Every observable of the step just taken, from the model's arrays with plain NumPy.
+
+    ``before`` is each customer's product at the start of the step; ``new_adoptions``
+    counts the customers whose product changed.
+    """
+    n = model.n_customers
+    expected: dict[str, float] = {"share_legacy": float(np.mean(model.firm_of == -1))}
+    by_kind: dict[str, float] = dict.fromkeys(model.strategy_names, 0.0)
+    for k, firm in enumerate(model.firms):
+        share = np.count_nonzero(model.firm_of == k) / n
+        latest = model.latest[k]
+        expected[f"share_{firm.name}"] = share
+        expected[f"share_latest_{firm.name}"] = (
+            np.count_nonzero(model.product == latest) / n if latest >= 0 else 0.0
+        )
+        expected[f"trust_{firm.name}"] = float(np.sum(model.trust[:, k]) / n)
+        expected[f"cocreators_{firm.name}"] = int(np.count_nonzero(model.cocreation_firm == k))
+        kind = model.release_kind[latest] if latest >= 0 else firm.current_kind.name
+        by_kind[kind] += share
+    for kind, share in by_kind.items():
+        expected[f"share_strategy_{kind}"] = share
+    expected["cocreators"] = int(np.count_nonzero(model.cocreation_firm >= 0))
+    expected["new_adoptions"] = int(np.count_nonzero(model.product != before))
+    return expected
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_observables_match_the_state_they_summarise_every_step(case: str) -> None:
+    """Each share_*, share_latest_*, trust_*, cocreators_* and new_adoptions the model
+    reports equals the same quantity recomputed from its arrays, at every step.
+
+    Shares and counts must agree exactly; mean trust to 1e-12 (the model sums in
+    another order than np.sum).
+    """
+    model = InnovationModel(n_customers=600, rng=11, **CASES[case])
+    for step in range(60):
+        before = model.product.copy()
+        model.step()
+        reported = model.datacollector.get_model_vars_dataframe().iloc[-1].to_dict()
+        expected = recomputed_observables(model, before)
+        assert set(reported) == set(expected) == set(model.observable_names(model.firm_specs))
+        for name, value in expected.items():
+            tolerance = 1e-12 if name.startswith("trust_") else 0.0
+            assert reported[name] == pytest.approx(value, abs=tolerance), (step, name)
+
+
 def test_same_seed_same_results_different_seed_different() -> None:
     a = InnovationModel(n_customers=800, rng=5).run(60).timeseries()
     b = InnovationModel(n_customers=800, rng=5).run(60).timeseries()
@@ -117,7 +164,10 @@ def test_signature_defaults_match_the_schema() -> None:
         ({"n_customers": 5.5}, "n_customers = 5.5: expected an integer"),
         ({"alpha": float("nan")}, "alpha = nan"),
         ({"firms": ["bogus"]}, "firms.bogus.strategy = 'bogus': expected one of"),
-        ({"firms": [{"name": "a", "strategy": "adaptive", "cadence": 3}]}, "adaptive firm"),
+        (
+            {"firms": [{"name": "a", "strategy": "adaptive", "cadence": 3}]},
+            "strategy 'adaptive' takes no release parameters",
+        ),
         ({"n_customers": 10, "mean_degree": 10}, "mean_degree = 10: expected fewer"),
     ],
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.errors import InputError
 from sim.scenario import ScenarioError, load_scenario, parse_assignment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ def test_bad_scenarios_fail_with_one_line_errors(tmp_path: Path, case: str) -> N
     text, expected = BAD[case]
     path = tmp_path / "bad.toml"
     path.write_text(text)
-    with pytest.raises(ScenarioError) as err:
+    with pytest.raises(InputError) as err:
         load_scenario(path)
     message = str(err.value)
     assert message.startswith(str(path)) and expected in message and "\n" not in message
@@ -169,3 +170,58 @@ def test_run_writes_tidy_results_with_provenance(tmp_path: Path) -> None:
         "--quiet",
     )
     pd.testing.assert_frame_equal(series, pd.read_parquet(again / "timeseries.parquet"))
+
+
+UNUSED = {
+    # a market-wide default that every firm overrides: names both keys and what to set
+    "shadowed default": (
+        '[diffusion]\nbroadcast = 0.05\n[firms.a]\nstrategy = "radical"\nbroadcast = 0.01\n',
+        "diffusion.broadcast = 0.05: does not reach the model: every firm sets its own "
+        "broadcast (firms.a.broadcast)",
+    ),
+    "network key without its network": (
+        '[network]\nnetwork = "complete"\nrewiring = 0.2\n',
+        "network.rewiring = 0.2: does not reach the model: used only with "
+        "network.network = 'watts_strogatz'",
+    ),
+    "exploration without an adaptive firm": (
+        "[diffusion]\nexploration = 0.3\n",
+        "diffusion.exploration = 0.3: does not reach the model: used only by firms that "
+        "choose among strategies (adaptive)",
+    ),
+    "legacy quality without a legacy start": (
+        "[market]\nlegacy_quality = 2.0\n",
+        "market.legacy_quality = 2.0: does not reach the model: used only with "
+        "market.start = 'legacy'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", UNUSED)
+def test_a_key_that_cannot_reach_the_model_is_refused(tmp_path: Path, case: str) -> None:
+    text, expected = UNUSED[case]
+    path = tmp_path / "unused.toml"
+    path.write_text(text)
+    with pytest.raises(InputError) as err:
+        load_scenario(path)
+    assert str(err.value).startswith(str(path)) and expected in str(err.value)
+    result = run_cli("validate", str(path))
+    assert result.returncode == 2 and expected in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_an_override_that_cannot_reach_the_model_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "own.toml"
+    path.write_text('[firms.a]\nstrategy = "radical"\nbroadcast = 0.01\n')
+    result = run_cli("run", str(path), "--set", "diffusion.broadcast=0.05", "--steps", "2")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"{path} with --set: diffusion.broadcast = 0.05: does not reach the model" in (
+        result.stderr
+    )
+    assert "set firms.*.broadcast (every firm) or firms.NAME.broadcast instead" in result.stderr
+    # the advice works: the wildcard reaches every firm
+    scenario = load_scenario(path, {"firms.*.broadcast": 0.05})
+    assert [f["broadcast"] for f in scenario.firms] == [0.05]
+    # a file key that an override switches off is superseded, not refused
+    baseline = load_scenario(ROOT / "scenarios" / "baseline.toml", {"market.start": "legacy"})
+    assert "market.initial_quality" in baseline.unused_keys()

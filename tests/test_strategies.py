@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from sim import InnovationModel
+from sim import InnovationModel, ParameterError
 from sim.strategies import (
+    INFORMATION,
     STRATEGIES,
     Adaptive,
     Differentiated,
     Incremental,
     Radical,
     Strategy,
+    chooses_among,
     make_strategy,
     register,
 )
@@ -143,3 +148,63 @@ def test_a_new_strategy_plugs_in_without_touching_the_model() -> None:
         assert "share_strategy_stand_still_test" in model.timeseries()
     finally:
         del STRATEGIES["stand_still_test"]
+
+
+# ---------------------------------------------------------------- the harness
+# Every registered strategy passes these, found through the registry: a new strategy
+# is tested by registering it.
+HARNESS_STEPS = 110  # three radical cadences, many of the others
+
+
+def _harness_model(name: str, seed: int = 21, **firm: object) -> InnovationModel:
+    return InnovationModel(
+        n_customers=300, firms=[{"name": "solo", "strategy": name, **firm}, "incremental"], rng=seed
+    ).run(HARNESS_STEPS)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_harness_found_by_name_with_a_citation_and_a_classifier(name: str) -> None:
+    cls = STRATEGIES[name]
+    assert cls.name == name and make_strategy(name).name == name
+    doc = cls.__doc__ or ""
+    assert re.search(r"[A-Z][A-Za-z&.' -]+ \(?(1[89]|20)\d{2}", doc), f"{name}: no citation"
+    classifier = cls.classifier
+    assert set(classifier) == {"chooses", "uses", "stochastic"}
+    assert set(classifier["uses"]) <= set(INFORMATION)
+    assert all(option in STRATEGIES and option != name for option in classifier["chooses"])
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_harness_releases_on_its_cadence(name: str) -> None:
+    """Each release comes a cadence after the previous one: its own cadence, or for a
+    strategy that chooses, the cadence of the kind it chose for that release."""
+    model = _harness_model(name)
+    releases = _releases(model)
+    assert len(releases) >= 2
+    cadence = {n: STRATEGIES[n]().cadence for n in STRATEGIES if not chooses_among(n)}
+    kinds = list(releases["kind"])
+    allowed = set(chooses_among(name)) or {name}
+    assert set(kinds) <= allowed
+    gaps = np.diff([0, *releases["step"]])
+    assert list(gaps) == [cadence[kind] for kind in kinds]
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_harness_respects_overrides(name: str) -> None:
+    """A fixed strategy takes a scenario's release parameters; one that chooses refuses
+    them with a clear error (it uses those of the strategy it chooses)."""
+    if chooses_among(name):
+        with pytest.raises(ParameterError, match="takes no release parameters"):
+            _harness_model(name, cadence=5)
+        return
+    model = _harness_model(name, cadence=5, quality_step_mean=0.2, quality_step_sd=0.0, risk=0.0)
+    releases = _releases(model)
+    assert list(releases["step"]) == list(range(5, HARNESS_STEPS + 1, 5))
+    np.testing.assert_allclose(np.diff(np.r_[1.0, releases["claimed_quality"]]), 0.2)
+
+
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_harness_identical_under_a_seed(name: str) -> None:
+    a, b = _harness_model(name, seed=4), _harness_model(name, seed=4)
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
+    pd.testing.assert_frame_equal(a.releases(), b.releases())

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.sweep.aggregate import aggregate, sobol_indices, winners
-from sim.sweep.experiment import build_experiment
+from sim.sweep.loader import build_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,7 @@ def test_sobol_indices_of_ishigami_match_known_values() -> None:
     exp = experiment(
         {
             "x1": {"key": "market.initial_quality", **span},
-            "x2": {"key": "market.legacy_quality", **span},
+            "x2": {"key": "decision.switching_cost", **span},
             "x3": {"key": "decision.fit_weight", **span},
         },
         design="sobol",

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.sweep.experiment import ExperimentError, load_experiment
+from sim.errors import InputError
+from sim.sweep.experiment import ExperimentError
+from sim.sweep.loader import load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -48,10 +50,10 @@ def test_grid_design_and_seeds(tmp_path: Path) -> None:
     assert exp.table["rho"].tolist() == [0.0, 0.01, 0.02, 0.0, 0.01, 0.02]
     assert exp.point_kwargs[4]["loss_aversion_mean"] == 3.0
     assert exp.point_kwargs[4]["market_dynamism"] == pytest.approx(0.01)
-    seeds = {(t.point, t.replicate): t.seed for t in exp.tasks()}
+    seeds = {(t.labels["point"], t.labels["replicate"]): t.seed for t in exp.tasks()}
     assert len(set(seeds.values())) == 12  # every run its own seed
     again = load_experiment(write(tmp_path, GOOD, "again.toml"))
-    assert {(t.point, t.replicate): t.seed for t in again.tasks()} == seeds
+    assert {(t.labels["point"], t.labels["replicate"]): t.seed for t in again.tasks()} == seeds
     assert "grid of 6 points" in exp.describe()
 
 
@@ -69,7 +71,9 @@ def test_shorthand_wildcard_template_and_quick(tmp_path: Path) -> None:
     assert exp.factor_names == ["lam", "firms.*.broadcast", "focal", "co"]
     assert exp.n_points == 2 * 2 * 2 * 2
     firms = {f["name"]: f for f in exp.point_kwargs[exp.n_points - 1]["firms"]}
-    assert firms["radical"]["cocreation"] == 0.3 and firms["incremental"]["cocreation"] == 0.05
+    default = exp.point_kwargs[exp.n_points - 1]["cocreation"]
+    assert firms["radical"]["cocreation"] == 0.3 and "cocreation" not in firms["incremental"]
+    assert default == 0.05  # the incremental firm takes the market-wide default
     assert all(f["broadcast"] == 0.05 for f in firms.values())
     quick = load_experiment(write(tmp_path, text), quick=True)
     assert quick.quick and quick.replicates == 1 and quick.n_points == 8
@@ -112,13 +116,13 @@ BAD = [
     (
         "values = [1.0, 3.0]",
         "values = [1.0, 30.0]",
-        "factors.lam: customers.loss_aversion_mean = 30.0: expected a number >= 0 and <= 20",
+        "factors.lam.values = 30.0: expected a number >= 0 and <= 20 (the values of customers.loss_aversion_mean)",
     ),
     ("[set]", "[sett]", "[sett]: unknown table; allowed: experiment, base, set, factors"),
     (
         "seed = 5",
         'seed = 5\ndesign = "sobol"\nsamples = 8',
-        "factors.lam: a sobol design samples ranges; expected low and high instead of values",
+        "factors.lam: a sobol design samples ranges; expected low and high, not values",
     ),
     ('keep = ["share_*"]', 'keep = ["sales_*"]', "experiment.keep = 'sales_*': expected an"),
     ("seed = 5", "seed = 5\nworkers = 3", "experiment.workers: unknown key; allowed: name,"),
@@ -151,10 +155,10 @@ def test_bad_experiment_gives_one_line_error(
 ) -> None:
     assert old in GOOD
     path = write(tmp_path, GOOD.replace(old, new, 1))
-    with pytest.raises(ExperimentError) as info:
+    with pytest.raises(InputError) as info:
         load_experiment(path)
     text = str(info.value)
-    assert text.startswith(f"{path}: ") and "\n" not in text
+    assert text.startswith(f"{path}") and "\n" not in text
     assert message in text
 
 
@@ -175,3 +179,31 @@ def test_shipped_experiments_are_valid(name: str) -> None:
     for quick in (False, True):
         exp = load_experiment(ROOT / "experiments" / name, quick=quick)
         assert exp.question and exp.n_runs >= 1
+
+
+def test_a_factor_that_never_reaches_the_model_is_refused(tmp_path: Path) -> None:
+    """The bass_validation trap: a factor on the market-wide Bass p while the only firm
+    sets its own. Refused before any run, naming both keys and what to vary instead."""
+    text = GOOD.replace(
+        '[factors.lam]\nkey = "customers.loss_aversion_mean"\nvalues = [1.0, 3.0]',
+        '[base.firms.solo]\nstrategy = "incremental"\nbroadcast = 0.03\n\n'
+        '[factors.lam]\nkey = "diffusion.broadcast"\nvalues = [0.01, 0.05]',
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(InputError) as info:
+        load_experiment(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "\n" not in message
+    assert "diffusion.broadcast = [0.01, 0.05]: set by factor lam, does not reach the model" in (
+        message
+    )
+    assert "firms.solo.broadcast" in message and "firms.*.broadcast" in message
+
+
+def test_a_key_used_at_some_points_only_is_noted(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        '[factors.lam]\nkey = "customers.loss_aversion_mean"\nvalues = [1.0, 3.0]',
+        '[factors.lam]\nkey = "network.network"\nvalues = ["complete", "watts_strogatz"]',
+    ).replace('"market.n_customers" = 300', '"market.n_customers" = 300\n"network.rewiring" = 0.2')
+    exp = load_experiment(write(tmp_path, text))
+    assert exp.notes == ["network.rewiring reaches the model at 3 of 6 design points"]

@@ -1,6 +1,6 @@
 """Aggregate a sweep's runs: per design point, mean and 95 % CI of every run summary.
 
-Confidence intervals are t-based across replicates (:func:`sim.plots.mean_and_ci`),
+Confidence intervals are t-based across replicates (:func:`sim.stats.mean_and_ci`),
 so they assume roughly normal replicate means; with n = 1 the interval collapses to
 the mean. ``n`` counts the replicates with a defined value (``first_t50`` is
 undefined when nobody adopted, Bass p and q when the fit fails).
@@ -12,13 +12,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ..plots import mean_and_ci
-from .experiment import SUMMARY_METRICS, Experiment
+from ..analysis import bass_curve, bass_recursion
+from ..stats import mean_and_ci, t_half_width
+from .columns import METRICS
+from .experiment import Experiment
 
 __all__ = [
     "aggregate",
+    "bass_check",
     "curves",
     "sobol_indices",
     "winners",
@@ -34,7 +36,7 @@ def aggregate(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     factors = experiment.factor_names
     long = runs.melt(
         id_vars=["point", "replicate", "firm", "firm_index", "strategy"],
-        value_vars=[m for m in SUMMARY_METRICS if m in runs],
+        value_vars=[m for m in METRICS if m in runs],
         var_name="metric",
     )
     stats_ = mean_and_ci(long, "value", by=["point", "firm_index", "firm", "metric"])
@@ -48,7 +50,7 @@ def aggregate(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     design = experiment.table.copy()
     design.insert(0, "point", range(len(design)))
     out = design.merge(stats_, on="point")
-    order = {m: i for i, m in enumerate(SUMMARY_METRICS)}
+    order = {m: i for i, m in enumerate(METRICS)}
     out = out.sort_values(
         ["point", "firm_index", "metric"], key=lambda s: s.map(order) if s.name == "metric" else s
     )
@@ -94,10 +96,7 @@ def winners(runs: pd.DataFrame, experiment: Experiment, level: float = 0.95) -> 
         diff = frame[first] - (frame[second] if second else 0.0)
         n = int(diff.notna().sum())
         mean = float(diff.mean())
-        if n > 1 and float(diff.std()) > 0:
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * diff.std() / np.sqrt(n))
-        else:
-            half = 0.0
+        half = float(t_half_width(diff.std(), n, level)) if float(diff.std()) > 0 else 0.0
         top = frame.idxmax(axis=1)
         rows.append(
             {
@@ -200,18 +199,15 @@ def bass_check(bands: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     mixing at the same (p, q) (``above_complete``: largest mean difference;
     ``above_complete_significant``: a step where the CIs do not overlap).
     """
-    from ..analysis import bass_curve, bass_recursion
-    from .figures import bass_parameters
-
     firm = experiment.firm_names[0]
     share = bands[bands["observable"] == f"share_{firm}"]
-    networks = [kw.get("network", "watts_strogatz") for kw in experiment.point_kwargs]
+    networks = [point.params["network"] for point in experiment.points]
     rows = []
     for point in range(experiment.n_points):
         band = share[share["point"] == point].sort_values("step")
         if band.empty:
             continue
-        p, q = bass_parameters(experiment, point)
+        p, q = experiment.bass_parameters(point)
         t = band["step"].to_numpy()
         rec = bass_recursion(int(t.max()), p, q)[t]
         closed = bass_curve(t, p, q)

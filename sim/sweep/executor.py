@@ -1,15 +1,15 @@
-"""Run a sweep's (design point x replicate) runs in local worker processes or on Dask.
+"""Run a sweep's runs in this process, in local worker processes, or on Dask.
 
-A run is a pure function of its :class:`RunTask` (model keywords, steps, seed), so the
-results do not depend on how many workers there are or where they run. Results come
-back to the calling process, which writes each one to the store as soon as it arrives.
+A run is a pure function of its :class:`~sim.outputs.RunSpec` (checked parameters,
+steps, seed), so the results do not depend on how many workers there are or where
+they run. Each result comes back to the calling process, which hands it to
+``on_result`` (the store) as soon as it arrives. With one worker the runs execute in
+this process: there is nothing to gain from a pool, and no process to start.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import fnmatch
-import functools
 import multiprocessing
 import os
 import signal
@@ -21,53 +21,18 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from ..outputs import RunOutput, RunSpec, execute
+from ..progress import progress_bar
 
-from ..analysis import fit_bass
-from ..runner import package_versions, run_model
-
-__all__ = [
-    "RunResult",
-    "RunTask",
-    "SweepOutcome",
-    "execute_run",
-    "first_release_curve",
-    "run_dask",
-    "run_local",
-]
+__all__ = ["RETRIES", "SweepOutcome", "run_dask", "run_local"]
 
 #: Times a failing run is tried again before it is reported.
 RETRIES = 2
 
 
-@dataclass(frozen=True)
-class RunTask:
-    """One run: a design point's model keywords, its replicate and seed."""
-
-    point: int
-    replicate: int
-    seed: int
-    kwargs: dict[str, Any]
-    steps: int
-    keep: tuple[str, ...]
-    parameters: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunResult:
-    """What a run returns: its per-firm summary and kept time series (tidy frames)."""
-
-    point: int
-    replicate: int
-    summary: pd.DataFrame
-    timeseries: pd.DataFrame | None
-    seconds: float
-
-
 @dataclass
 class SweepOutcome:
-    """How a sweep ended."""
+    """How a sweep (or one batch of its runs) ended."""
 
     total: int
     skipped: int = 0
@@ -77,93 +42,25 @@ class SweepOutcome:
     seconds: float = 0.0
 
 
-@functools.cache
-def _versions() -> dict[str, str]:
-    return package_versions()
+def _key(task: RunSpec) -> tuple[int, int]:
+    return task.labels["point"], task.labels["replicate"]
 
 
-def first_release_curve(model: Any, firm_index: int) -> np.ndarray | None:
-    """Cumulative adoption (share of all customers) of a firm's first release, by step.
-
-    Index t counts steps since the release (adoptions in the release's own step count
-    at t = 1; t = 0 is 0); the window ends at the firm's next release or the run's end.
-    """
-    gen = model.release_generation
-    firm_rel = np.flatnonzero((model.release_firm == firm_index) & (gen >= 1))
-    if firm_rel.size == 0:
-        return None
-    release = int(firm_rel[0])
-    start = int(model.release_step[release])
-    later = model.release_step[firm_rel[1:]]
-    end = int(later.min()) if later.size else int(model.steps) + 1
-    offset = 0 if start == 0 else 1
-    counts = np.zeros(end - start + offset)
-    events = model.adoptions()
-    events = events[(events["release"] == release) & (events["step"] >= start)]
-    events = events[events["step"] < end]
-    np.add.at(counts, events["step"].to_numpy() - start + offset, events["adoptions"].to_numpy())
-    return np.cumsum(counts) / model.n_customers
+def _describe(task: RunSpec, error: BaseException | str) -> dict[str, Any]:
+    text = error if isinstance(error, str) else _error_text(error)
+    labels = dict(task.labels)
+    head = {k: labels.pop(k) for k in ("point", "replicate", "seed") if k in labels}
+    return {**head, "parameters": labels, "error": text}
 
 
-def execute_run(task: RunTask) -> RunResult:
-    """Run one model and tidy its outputs (runs in a worker process)."""
-    began = time.perf_counter()
-    model = run_model(task.kwargs, task.steps, task.seed)
-    summary = model.summary()
-    fits = []
-    for firm in model.firms:
-        curve = first_release_curve(model, firm.index)
-        fits.append(fit_bass(curve) if curve is not None else fit_bass(np.zeros(0)))
-    summary = pd.concat([summary, pd.DataFrame(fits)], axis=1)
-    summary.insert(1, "firm_index", np.arange(len(summary), dtype=np.int64))
-    numeric = [c for c in summary.columns if c not in ("firm", "strategy", "firm_index")]
-    summary[numeric] = summary[numeric].astype(np.float64)
-    timeseries = None
-    if task.keep:
-        frame = model.timeseries()
-        columns = [c for c in frame.columns if any(fnmatch.fnmatch(c, p) for p in task.keep)]
-        timeseries = _label(frame[["step", *columns]].copy(), task)
-    versions = _versions()
-    summary = _label(summary, task)
-    summary["version_model"] = versions.get("innovation-adoption", "")
-    summary["version_mesa"] = versions.get("mesa", "")
-    summary["version_numpy"] = versions.get("numpy", "")
-    return RunResult(task.point, task.replicate, summary, timeseries, time.perf_counter() - began)
+def _error_text(error: BaseException) -> str:
+    return "".join(traceback.format_exception_only(type(error), error)).strip()
 
 
-def _label(frame: pd.DataFrame, task: RunTask) -> pd.DataFrame:
-    """Prefix the run's identity and parameter values."""
-    head = {"point": task.point, "replicate": task.replicate, "seed": task.seed}
-    head.update(task.parameters)
-    for i, (key, value) in enumerate(head.items()):
-        frame.insert(i, key, value)
-    frame["point"] = frame["point"].astype(np.int64)
-    frame["replicate"] = frame["replicate"].astype(np.int64)
-    frame["seed"] = frame["seed"].astype(np.int64)
-    return frame
-
-
-def _describe(task: RunTask) -> dict[str, Any]:
-    return {
-        "point": task.point,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "parameters": task.parameters,
-    }
-
-
-def _progress(total: int, initial: int, enabled: bool) -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=total,
-        initial=initial,
-        unit="run",
-        desc="sweep",
-        disable=not enabled,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        smoothing=0.1,
+def _report_failure(bar: Any, failure: dict[str, Any]) -> None:
+    bar.write(
+        f"run failed after {RETRIES + 1} tries: point {failure['point']} replicate "
+        f"{failure['replicate']} {failure['parameters']}: {failure['error']}"
     )
 
 
@@ -173,14 +70,14 @@ def _ignore_sigint() -> None:
 
 
 def run_local(
-    tasks: list[RunTask],
-    on_result: Callable[[RunResult], None],
+    tasks: list[RunSpec],
+    on_result: Callable[[RunOutput], None],
     *,
     workers: int | None = None,
     total: int | None = None,
     progress: bool = True,
 ) -> SweepOutcome:
-    """Run ``tasks`` on ``workers`` local processes (all cores by default).
+    """Run ``tasks`` on ``workers`` local processes (all cores by default; one: here).
 
     Each result goes to ``on_result`` as soon as it is back. A run that raises is tried
     again up to :data:`RETRIES` times, then reported. If a worker dies the pool is
@@ -191,61 +88,93 @@ def run_local(
     total = len(tasks) if total is None else total
     outcome = SweepOutcome(total=total, skipped=total - len(tasks))
     began = time.perf_counter()
-    bar = _progress(total, outcome.skipped, progress)
-    pending = list(reversed(tasks))  # pop() from the end keeps the design order
-    attempts: dict[tuple[int, int], int] = {}
-    restarts = 0
-    ctx = multiprocessing.get_context("spawn")
-    window = max(2 * workers, 4)
+    bar = progress_bar(total, "sweep", enabled=progress, initial=outcome.skipped)
     try:
-        while pending:
-            with cf.ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_ignore_sigint
-            ) as pool:
-                running: dict[cf.Future, RunTask] = {}
-                broken = False
-                try:
-                    while pending or running:
-                        while pending and len(running) < window:
-                            task = pending.pop()
-                            running[pool.submit(execute_run, task)] = task
-                        done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                        for future in done:
-                            task = running.pop(future)
-                            error = future.exception()
-                            if error is None:
-                                on_result(future.result())
-                                outcome.finished += 1
-                                bar.update(1)
-                            elif isinstance(error, BrokenProcessPool):
-                                broken = True
-                                pending.append(task)
-                            else:
-                                _retry_or_fail(task, error, attempts, pending, outcome, bar)
-                        if broken:
-                            pending.extend(running.values())
-                            break
-                except KeyboardInterrupt:
-                    _stop(pool)
-                    raise
-            if broken:
-                restarts += 1
-                print(
-                    f"\nsweep: a worker process died; restarting the pool ({restarts}/2)",
-                    file=sys.stderr,
-                )
-                if restarts > 2:
-                    for task in pending:
-                        outcome.failures.append(
-                            {**_describe(task), "error": "worker process died repeatedly"}
-                        )
-                    break
+        if workers == 1:
+            _run_here(tasks, on_result, outcome, bar)
+        else:
+            _run_pool(tasks, on_result, workers, outcome, bar)
     except KeyboardInterrupt:
         outcome.interrupted = True
     finally:
         bar.close()
         outcome.seconds = time.perf_counter() - began
     return outcome
+
+
+def _run_here(
+    tasks: list[RunSpec], on_result: Callable[[RunOutput], None], outcome: SweepOutcome, bar: Any
+) -> None:
+    for task in tasks:
+        for attempt in range(RETRIES + 1):
+            try:
+                output = execute(task)
+            except Exception as error:  # a failing run is reported, the others go on
+                if attempt == RETRIES:
+                    outcome.failures.append(_describe(task, error))
+                    _report_failure(bar, outcome.failures[-1])
+                continue
+            on_result(output)
+            outcome.finished += 1
+            bar.update(1)
+            break
+
+
+def _run_pool(
+    tasks: list[RunSpec],
+    on_result: Callable[[RunOutput], None],
+    workers: int,
+    outcome: SweepOutcome,
+    bar: Any,
+) -> None:
+    pending = list(reversed(tasks))  # pop() from the end keeps the design order
+    attempts: dict[tuple[int, int], int] = {}
+    restarts = 0
+    ctx = multiprocessing.get_context("spawn")
+    window = max(2 * workers, 4)
+    while pending:
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
+            running: dict[cf.Future, RunSpec] = {}
+            broken = False
+            try:
+                while pending or running:
+                    while pending and len(running) < window:
+                        task = pending.pop()
+                        running[pool.submit(execute, task)] = task
+                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+                    for future in done:
+                        task = running.pop(future)
+                        error = future.exception()
+                        if error is None:
+                            on_result(future.result())
+                            outcome.finished += 1
+                            bar.update(1)
+                        elif isinstance(error, BrokenProcessPool):
+                            broken = True
+                            pending.append(task)
+                        else:
+                            attempts[_key(task)] = attempts.get(_key(task), 0) + 1
+                            if attempts[_key(task)] <= RETRIES:
+                                pending.append(task)
+                            else:
+                                outcome.failures.append(_describe(task, error))
+                                _report_failure(bar, outcome.failures[-1])
+                    if broken:
+                        pending.extend(running.values())
+                        break
+            except KeyboardInterrupt:
+                _stop(pool)
+                raise
+        if broken:
+            restarts += 1
+            print(
+                f"\nsweep: a worker process died; restarting the pool ({restarts}/2)",
+                file=sys.stderr,
+            )
+            if restarts > 2:
+                for task in pending:
+                    outcome.failures.append(_describe(task, "worker process died repeatedly"))
+                return
 
 
 def _stop(pool: cf.ProcessPoolExecutor) -> None:
@@ -259,30 +188,9 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
         process.join(timeout=5)
 
 
-def _retry_or_fail(
-    task: RunTask,
-    error: BaseException,
-    attempts: dict[tuple[int, int], int],
-    pending: list[RunTask],
-    outcome: SweepOutcome,
-    bar: Any,
-) -> None:
-    key = (task.point, task.replicate)
-    attempts[key] = attempts.get(key, 0) + 1
-    if attempts[key] <= RETRIES:
-        pending.append(task)
-        return
-    text = "".join(traceback.format_exception_only(type(error), error)).strip()
-    outcome.failures.append({**_describe(task), "error": text})
-    bar.write(
-        f"run failed after {RETRIES + 1} tries: point {task.point} replicate "
-        f"{task.replicate} {task.parameters}: {text}"
-    )
-
-
 def run_dask(
-    tasks: list[RunTask],
-    on_result: Callable[[RunResult], None],
+    tasks: list[RunSpec],
+    on_result: Callable[[RunOutput], None],
     *,
     scheduler: Any,
     total: int | None = None,
@@ -301,19 +209,16 @@ def run_dask(
     total = len(tasks) if total is None else total
     outcome = SweepOutcome(total=total, skipped=total - len(tasks))
     began = time.perf_counter()
-    bar = _progress(total, outcome.skipped, progress)
+    bar = progress_bar(total, "sweep", enabled=progress, initial=outcome.skipped)
     queue = list(reversed(tasks))
     window = max(4 * sum(client.nthreads().values()), 8)
-    futures: dict[Any, RunTask] = {}
+    futures: dict[Any, RunSpec] = {}
 
     def submit() -> Any:
         task = queue.pop()
+        point, replicate = _key(task)
         future = client.submit(
-            execute_run,
-            task,
-            key=f"{prefix}-p{task.point}-r{task.replicate}",
-            retries=RETRIES,
-            pure=False,
+            execute, task, key=f"{prefix}-p{point}-r{replicate}", retries=RETRIES, pure=False
         )
         futures[future] = task
         return future
@@ -323,13 +228,8 @@ def run_dask(
         for future in stream:
             task = futures.pop(future)
             if future.status == "error":
-                error = future.exception()
-                text = "".join(traceback.format_exception_only(type(error), error)).strip()
-                outcome.failures.append({**_describe(task), "error": text})
-                bar.write(
-                    f"run failed after {RETRIES + 1} tries: point {task.point} replicate "
-                    f"{task.replicate} {task.parameters}: {text}"
-                )
+                outcome.failures.append(_describe(task, future.exception()))
+                _report_failure(bar, outcome.failures[-1])
             else:
                 on_result(future.result())
                 outcome.finished += 1

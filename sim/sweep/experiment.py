@@ -1,24 +1,16 @@
-"""Experiment files (TOML): a base scenario, factors, a design, replicates; validated up front.
+"""A sweep's experiment: what varies (factors), the design table, each design point's
+checked parameters, and the runs they make.
 
-An experiment file has the tables ``[experiment]`` (name, question, base scenario,
-design, samples, replicates, steps, seed, kept observables), ``[base]`` (scenario
-tables merged over the base file), ``[set]`` (dotted overrides for every run),
-``[factors]`` (what varies), ``[quick]`` (smaller sizes for ``--quick``) and
-``[report]`` (which figures). docs/sweeps.md describes every key. Every problem
-raises :class:`ExperimentError`, a :class:`~sim.scenario.ScenarioError`, with a
-one-line message naming the file, the key, the value and what is allowed, before
-any run starts.
+Reading and validating an experiment file is :mod:`.loader`'s job; this module holds
+what the loader builds and what the rest of the sweep reads.
 """
 
 from __future__ import annotations
 
-import copy
-import fnmatch
 import hashlib
 import itertools
 import json
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,107 +18,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..parameters import MODEL_PARAMETERS, default_firms
-from ..runner import derive_seed
-from ..scenario import (
-    Scenario,
-    ScenarioError,
-    apply_override,
-    from_dict,
-    load_scenario,
-    read_toml,
-)
+from ..errors import InputError
+from ..outputs import RunSpec
+from ..parameters import MODEL_PARAMETERS
+from ..provenance import derive_seed
+from ..scenario import Scenario
+from .columns import fmt
 
 __all__ = [
     "DESIGNS",
-    "SUMMARY_METRICS",
+    "DesignPoint",
     "Experiment",
     "ExperimentError",
     "Factor",
-    "load_experiment",
+    "design_table",
+    "is_integer_key",
+    "plain",
+    "sampling_problem",
 ]
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("grid", "lhs", "sobol")
-#: Per-run, per-firm metrics that are aggregated (see :mod:`sim.sweep.executor`).
-SUMMARY_METRICS = (
-    "final_share",
-    "final_trust",
-    "first_t10",
-    "first_t50",
-    "first_t90",
-    "first_peak_rate",
-    "first_peak_step",
-    "bass_p",
-    "bass_q",
-    "bass_m",
-)
-ANALYSES = ("standard", "bass")
-TABLES = ("experiment", "base", "set", "factors", "quick", "report")
-EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
-    "name": str,
-    "question": str,
-    "description": str,
-    "base": str,
-    "design": str,
-    "samples": int,
-    "replicates": int,
-    "steps": int,
-    "seed": int,
-    "keep": list,
-    "bootstrap": int,
-}
-FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
-QUICK_KEYS = ("replicates", "steps", "samples", "keep", "set", "factors", "bootstrap")
-REPORT_KEYS = ("curves", "map", "metric", "metric_factor", "metrics", "analysis")
-TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", float: "a number"}
-#: Column names of the results that a factor may not take.
-RESERVED = {
-    "point",
-    "replicate",
-    "seed",
-    "step",
-    "firm",
-    "firm_index",
-    "strategy",
-    "metric",
-    "mean",
-    "sd",
-    "std",
-    "n",
-    "count",
-    "low",
-    "high",
-    "ci_low",
-    "ci_high",
-    "observable",
-    "cocreators",
-    "releases",
-    "new_adoptions",
-    "winner",
-    "runner_up",
-    "margin",
-    "clear",
-    "wins",
-    "graph",
-    "p",
-    "q",
-    *SUMMARY_METRICS,
-}
-RESERVED_PREFIXES = (
-    "share_",
-    "trust_",
-    "cocreators_",
-    "first_",
-    "version_",
-    "winner_",
-    "runner_up_",
-    "margin_",
-)
 
 
-class ExperimentError(ScenarioError):
-    """An experiment file is not valid; the message names file, key, value and what is allowed."""
+class ExperimentError(InputError):
+    """An experiment (file or option) is not valid: names file, key, value and what is allowed."""
 
 
 @dataclass(frozen=True)
@@ -194,13 +110,17 @@ class Factor:
         """True when a key names another factor's level, e.g. ``firms.{strategy}.cocreation``."""
         return any("{" in key for key in self.keys)
 
+    def keys_at(self, context: dict[str, Any]) -> tuple[str, ...]:
+        """The keys this factor sets at a design point (braces filled from ``context``)."""
+        return tuple(k.format(**context) for k in self.keys) if self.templated else self.keys
+
     def overrides(self, level: Any, context: dict[str, Any] | None = None) -> dict[str, Any]:
         """Scenario overrides for a design-table value of this factor.
 
         ``context`` maps other factors' names to their levels at the same design point,
         for keys that name them in braces.
         """
-        keys = tuple(k.format(**context) for k in self.keys) if context else self.keys
+        keys = self.keys_at(context or {})
         value = level
         if self.values is not None and any(isinstance(v, list) for v in self.values):
             for raw in self.values:
@@ -210,6 +130,18 @@ class Factor:
         if isinstance(value, list):
             return dict(zip(keys, value, strict=True))
         return dict.fromkeys(keys, value)
+
+
+@dataclass(frozen=True)
+class DesignPoint:
+    """One row of the design: its factor values, the overrides they make, and the
+    model parameters and firms they resolve to (checked once)."""
+
+    index: int
+    values: dict[str, Any]
+    overrides: dict[str, Any]
+    params: dict[str, Any]
+    firms: list[dict[str, Any]]
 
 
 @dataclass
@@ -233,8 +165,8 @@ class Experiment:
     quick: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    point_overrides: list[dict[str, Any]] = field(default_factory=list, repr=False)
-    point_kwargs: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    points: list[DesignPoint] = field(default_factory=list, repr=False)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def n_points(self) -> int:
@@ -260,32 +192,36 @@ class Experiment:
         """The base scenario's firms, in order (a firm's colour follows its position)."""
         return [f["name"] for f in self.base.firms]
 
+    @property
+    def point_kwargs(self) -> list[dict[str, Any]]:
+        """Each design point as keyword arguments of :class:`~sim.model.InnovationModel`."""
+        return [{**p.params, "firms": p.firms} for p in self.points]
+
     def run_seed(self, point: int, replicate: int) -> int:
         """Seed of a run: derive_seed(experiment seed, point, replicate), order-independent."""
         return derive_seed(self.seed, point, replicate)
 
     def parameters(self, point: int) -> dict[str, Any]:
         """The design-table values of ``point`` (factor name -> value)."""
-        row = self.table.iloc[point]
-        return {name: _plain(row[name]) for name in self.factor_names}
+        return dict(self.points[point].values)
 
-    def tasks(self) -> list[Any]:
-        """Every (design point x replicate) run, as :class:`~sim.sweep.executor.RunTask`."""
-        from .executor import RunTask
+    def task(self, point: int, replicate: int) -> RunSpec:
+        """The run (``point``, ``replicate``): labelled with both, its seed and the values."""
+        design = self.points[point]
+        seed = self.run_seed(point, replicate)
+        return RunSpec(
+            params=design.params,
+            firms=design.firms,
+            steps=self.steps,
+            seed=seed,
+            labels={"point": point, "replicate": replicate, "seed": seed, **design.values},
+            keep=self.keep,
+            releases=False,  # the store keeps each firm's first release, not every release
+        )
 
-        return [
-            RunTask(
-                point=i,
-                replicate=r,
-                seed=self.run_seed(i, r),
-                kwargs=self.point_kwargs[i],
-                steps=self.steps,
-                keep=self.keep,
-                parameters=self.parameters(i),
-            )
-            for i in range(self.n_points)
-            for r in range(self.replicates)
-        ]
+    def tasks(self) -> list[RunSpec]:
+        """Every (design point x replicate) run, in design order."""
+        return [self.task(i, r) for i in range(self.n_points) for r in range(self.replicates)]
 
     def describe(self) -> str:
         """One line: design, points, replicates, runs, steps, customers."""
@@ -309,7 +245,7 @@ class Experiment:
         """Hash of everything that determines the runs' results (not the report settings)."""
         content = {
             "base": self.base.to_dict(),
-            "overrides": self.point_overrides,
+            "overrides": [p.overrides for p in self.points],
             "table": self.table.to_dict(orient="list"),
             "replicates": self.replicates,
             "steps": self.steps,
@@ -321,11 +257,7 @@ class Experiment:
 
     def sobol_problem(self) -> dict[str, Any]:
         """The SALib problem of a Sobol or LHS design (bounds in sampling space)."""
-        return {
-            "num_vars": len(self.factors),
-            "names": self.factor_names,
-            "bounds": [f.bounds() for f in self.factors],
-        }
+        return sampling_problem(self.factors)
 
     def command(self) -> str:
         """The command that reproduces this sweep."""
@@ -335,449 +267,70 @@ class Experiment:
             path = Path(self.source)
         return f"python run.py sweep {path}{' --quick' if self.quick else ''}"
 
+    def levels(self, name: str) -> list[Any]:
+        """The levels of a factor in design order."""
+        return list(dict.fromkeys(self.table[name].tolist()))
 
-def _plain(value: Any) -> Any:
-    """NumPy scalars as Python scalars (for JSON and task pickles)."""
-    return value.item() if isinstance(value, np.generic) else value
+    def others_fixed(self, shown: list[str]) -> tuple[np.ndarray, str]:
+        """Mask of design points where factors not ``shown`` are at their first level,
+        and a note saying so."""
+        mask = np.ones(self.n_points, dtype=bool)
+        notes = []
+        for name in self.factor_names:
+            if name in shown:
+                continue
+            first = self.levels(name)[0]
+            mask &= (self.table[name] == first).to_numpy()
+            notes.append(f"{self.factor(name).title} = {fmt(first)}")
+        return mask, ", ".join(notes)
 
-
-# ---------------------------------------------------------------------------- loading
-class _Checker:
-    """Builds one-line errors for one file."""
-
-    def __init__(self, source: str) -> None:
-        self.source = source
-
-    def fail(self, message: str) -> ExperimentError:
-        return ExperimentError(f"{self.source}: {message}")
-
-    def value(self, key: str, value: Any, expected: str) -> ExperimentError:
-        return self.fail(f"{key} = {value!r}: expected {expected}")
-
-    def typed(self, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        if isinstance(value, bool) and bool not in kinds:
-            raise self.value(key, value, " or ".join(TYPE_NAMES.get(k, str(k)) for k in kinds))
-        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
-            return float(value)
-        if not isinstance(value, kinds):
-            raise self.value(key, value, " or ".join(TYPE_NAMES.get(k, str(k)) for k in kinds))
-        return value
-
-    def unknown(
-        self, where: str, key: str, allowed: tuple[str, ...] | list[str]
-    ) -> ExperimentError:
-        return self.fail(f"{where}{key}: unknown key; allowed: {', '.join(allowed)}")
-
-
-def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
-    """Read and validate an experiment file; ``quick`` applies its ``[quick]`` table.
-
-    Both the full and the quick variant are validated, so an error in either is found
-    before any run starts.
-    """
-    source = str(path)
-    data = read_toml(path, "experiment", ExperimentError)
-    full = build_experiment(data, source, quick=False)
-    small = build_experiment(data, source, quick=True) if "quick" in data else full
-    return small if quick else full
-
-
-def build_experiment(data: dict[str, Any], source: str, quick: bool = False) -> Experiment:
-    """Validate parsed experiment tables and generate the design."""
-    check = _Checker(source)
-    raw = copy.deepcopy(data)
-    for table, value in data.items():
-        if table not in TABLES:
-            raise check.fail(f"[{table}]: unknown table; allowed: {', '.join(TABLES)}")
-        if not isinstance(value, dict):
-            raise check.value(table, value, f"a table [{table}]")
-    if "experiment" not in data:
-        raise check.fail("[experiment]: missing table; it names the base scenario and the design")
-    data = _apply_quick(data, check) if quick else copy.deepcopy(data)
-    meta = data["experiment"]
-    settings: dict[str, Any] = {}
-    for key, value in meta.items():
-        kind = EXPERIMENT_KEYS.get(key)
-        if kind is None:
-            raise check.unknown("experiment.", key, list(EXPERIMENT_KEYS))
-        settings[key] = check.typed(f"experiment.{key}", value, kind)
-    design = settings.get("design", "grid")
-    if design not in DESIGNS:
-        raise check.value("experiment.design", design, "one of " + ", ".join(DESIGNS))
-    for key, low in (("replicates", 1), ("steps", 1), ("seed", 0), ("bootstrap", 10)):
-        if key in settings and settings[key] < low:
-            raise check.value(f"experiment.{key}", settings[key], f"an integer >= {low}")
-    base = _base_scenario(data, settings.get("base"), Path(source), check)
-    factors = _factors(data.get("factors", {}), base, check, design)
-    samples = settings.get("samples", 0)
-    if design == "lhs" and samples < 2:
-        raise check.value("experiment.samples", samples, "an integer >= 2 (LHS points)")
-    if design == "sobol" and (samples < 2 or samples & (samples - 1)):
-        raise check.value("experiment.samples", samples, "a power of 2 >= 2 (Sobol base sample N)")
-    if design != "grid" and not factors:
-        raise check.fail(f"[factors]: a {design} design needs at least one range factor")
-    keep = tuple(settings.get("keep", ["share_*"]))
-    _check_keep(keep, base, check)
-    experiment = Experiment(
-        name=settings.get("name") or Path(source).stem,
-        source=source,
-        base=base,
-        factors=factors,
-        design=design,
-        samples=samples,
-        replicates=settings.get("replicates", 5),
-        steps=settings.get("steps", 200),
-        seed=settings.get("seed", 0),
-        keep=keep,
-        question=settings.get("question", ""),
-        description=settings.get("description", ""),
-        bootstrap=settings.get("bootstrap", 1000),
-        report=_report(data.get("report", {}), factors, design, check),
-        quick=quick,
-        raw=raw,
-    )
-    _make_design(experiment, check)
-    return experiment
-
-
-def _apply_quick(data: dict[str, Any], check: _Checker) -> dict[str, Any]:
-    """The tables with ``[quick]`` merged in (sizes replaced, set and factors merged)."""
-    data = copy.deepcopy(data)
-    quick = data.pop("quick", {})
-    for key, value in quick.items():
-        if key not in QUICK_KEYS:
-            raise check.unknown("quick.", key, QUICK_KEYS)
-        if key == "set":
-            data.setdefault("set", {}).update(check.typed("quick.set", value, dict))
-        elif key == "factors":
-            for name, spec in check.typed("quick.factors", value, dict).items():
-                factors = data.setdefault("factors", {})
-                if name not in factors:
-                    raise check.fail(
-                        f"quick.factors.{name}: no factor {name!r} in [factors]; "
-                        f"factors: {', '.join(factors) or 'none'}"
-                    )
-                old = factors[name]
-                if isinstance(spec, list) or not isinstance(old, dict):
-                    factors[name] = spec
-                    continue
-                spec = check.typed(f"quick.factors.{name}", spec, dict)
-                if "values" in spec:
-                    old = {k: v for k, v in old.items() if k not in ("low", "high", "levels")}
-                if "low" in spec or "high" in spec:
-                    old = {k: v for k, v in old.items() if k not in ("values", "labels")}
-                factors[name] = {**old, **spec}
-        else:
-            data["experiment"][key] = value
-    return data
-
-
-def _base_scenario(data: dict[str, Any], base: str | None, path: Path, check: _Checker) -> Scenario:
-    """The base scenario: the file named by ``experiment.base``, then ``[base]``, then ``[set]``."""
-    tables: dict[str, Any] = {}
-    if base is not None:
-        candidates = [path.parent / base, ROOT / base, Path(base)]
-        found = next((c for c in candidates if c.is_file()), None)
-        if found is None:
-            raise check.value(
-                "experiment.base", base, "a scenario file (relative to the experiment or the repo)"
-            )
-        try:
-            tables = load_scenario(found).to_dict()
-        except ScenarioError as err:
-            raise check.fail(f"experiment.base = {base!r}: {err}") from None
-    inline = copy.deepcopy(data.get("base", {}))
-    for section, table in inline.items():
-        if section == "firms" or not isinstance(table, dict):
-            tables[section] = table
-        else:
-            tables[section] = {**tables.get(section, {}), **table}
-    if "firms" not in tables:
-        tables["firms"] = {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
-    try:
-        scenario = from_dict(tables, f"{check.source} [base]")
-        overrides = data.get("set", {})
-        for key, value in overrides.items():
-            if isinstance(value, dict):
-                raise check.value(f"set.{key}", value, 'a value; quote dotted keys: "market.x" = 1')
-        return scenario.with_overrides(dict(overrides)) if overrides else scenario
-    except ExperimentError:
-        raise
-    except ScenarioError as err:
-        raise check.fail(_strip_source(str(err))) from None
-
-
-def _strip_source(message: str) -> str:
-    """A scenario error without its leading ``FILE[ with overrides]:`` (the experiment names it)."""
-    return re.sub(r"^.*?(?:\.toml|\])(?: with overrides)?: ", "", message, count=1)
-
-
-def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Factor specs by name; unquoted dotted keys in TOML nest tables, undone here."""
-    out: dict[str, Any] = {}
-    for name, spec in table.items():
-        full = f"{prefix}{name}"
-        if isinstance(spec, dict) and spec and not set(spec) & set(FACTOR_KEYS):
-            out.update(_flatten_factors(spec, f"{full}."))
-        else:
-            out[full] = spec
-    return out
-
-
-def _expand_keys(key: str, base: Scenario) -> list[str]:
-    """``firms.*.KEY`` means the key of every firm of the base scenario."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms" and parts[1] == "*":
-        return [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
-    return [key]
-
-
-def _factors(table: Any, base: Scenario, check: _Checker, design: str) -> list[Factor]:
-    factors = []
-    for name, spec in _flatten_factors(table).items():
-        where = f"factors.{name}"
-        if name in RESERVED or name.startswith(RESERVED_PREFIXES):
-            raise check.fail(
-                f"{where}: the name {name!r} is taken by a results column; "
-                "rename the factor (its key stays the same)"
-            )
-        if isinstance(spec, list):
-            spec = {"values": spec}
-        if not isinstance(spec, dict):
-            raise check.value(where, spec, "a list of values or a table {key, values | low, high}")
-        for key in spec:
-            if key not in FACTOR_KEYS:
-                raise check.unknown(f"{where}.", key, FACTOR_KEYS)
-        if "key" in spec and "keys" in spec:
-            raise check.fail(f"{where}: give key or keys, not both")
-        raw_keys = spec.get("keys", [spec.get("key", name)])
-        if not isinstance(raw_keys, list):
-            raise check.value(f"{where}.keys", raw_keys, "a list of dotted keys")
-        keys: list[str] = []
-        for key in raw_keys:
-            check.typed(f"{where}.key", key, str)
-            keys.extend(_expand_keys(key, base))
-        for key in keys:
-            if "{" in key:
-                continue  # names another factor's level: checked at every design point
-            _check_key(key, where, base, check)
-        integer = all(_is_integer_key(k) for k in keys)
-        label = check.typed(f"{where}.label", spec.get("label", ""), str)
-        has_values = "values" in spec
-        has_range = "low" in spec or "high" in spec
-        if has_values == has_range:
-            raise check.fail(f"{where}: expected either values = [...] or low and high")
-        if has_values:
-            values = check.typed(f"{where}.values", spec["values"], list)
-            if not values:
-                raise check.value(f"{where}.values", values, "a non-empty list")
-            for key in ("levels", "scale"):
-                if key in spec:
-                    raise check.fail(f"{where}.{key}: only for a range (low, high)")
-            for value in values:
-                if isinstance(value, list) and len(value) != len(keys):
-                    raise check.value(
-                        f"{where}.values", value, f"a list of {len(keys)} values, one per key"
-                    )
-                if isinstance(value, dict):
-                    raise check.value(f"{where}.values", value, "scalars or lists")
-            if len({json.dumps(v) for v in values}) != len(values):
-                raise check.value(f"{where}.values", values, "distinct values")
-            labels = spec.get("labels")
-            if labels is not None:
-                labels = check.typed(f"{where}.labels", labels, list)
-                if len(labels) != len(values) or not all(isinstance(x, str) for x in labels):
-                    raise check.value(
-                        f"{where}.labels", labels, f"{len(values)} strings, one per value"
-                    )
-            if design != "grid":
-                raise check.fail(
-                    f"{where}: a {design} design samples ranges; "
-                    "expected low and high instead of values"
-                )
-            factor = Factor(
-                name,
-                tuple(keys),
-                values=tuple(values),
-                label=label,
-                labels=tuple(labels) if labels else None,
-                integer=integer,
-            )
-            if not factor.templated:
-                for value in values:
-                    _check_level(factor, value, base, check)
-        else:
-            for key in ("low", "high"):
-                if key not in spec:
-                    raise check.fail(f"{where}.{key}: missing; a range needs low and high")
-                check.typed(f"{where}.{key}", spec[key], (int, float))
-            low, high = float(spec["low"]), float(spec["high"])
-            if not low < high:
-                raise check.value(f"{where}.high", spec["high"], f"a number > low = {spec['low']}")
-            levels = check.typed(f"{where}.levels", spec.get("levels", 5), int)
-            if levels < 2:
-                raise check.value(f"{where}.levels", levels, "an integer >= 2")
-            scale = spec.get("scale", "linear")
-            if scale not in ("linear", "log"):
-                raise check.value(f"{where}.scale", scale, "one of 'linear', 'log'")
-            if scale == "log" and low <= 0:
-                raise check.value(f"{where}.low", spec["low"], "a number > 0 for scale = 'log'")
-            if spec.get("labels") is not None:
-                raise check.fail(f"{where}.labels: only for explicit values")
-            factor = Factor(
-                name,
-                tuple(keys),
-                low=low,
-                high=high,
-                levels=levels,
-                scale=scale,
-                label=label,
-                integer=integer,
-            )
-            if not factor.templated:
-                for value in (low, high):
-                    _check_level(factor, factor.cast(value), base, check)
-        factors.append(factor)
-    names = {f.name for f in factors}
-    for factor in factors:
-        for key in factor.keys:
-            for ref in re.findall(r"{([^{}]*)}", key):
-                if ref not in names or ref == factor.name:
-                    raise check.value(
-                        f"factors.{factor.name}.key",
-                        key,
-                        "braces naming another factor, one of "
-                        + ", ".join(sorted(names - {factor.name})),
-                    )
-    return factors
-
-
-def _is_integer_key(key: str) -> bool:
-    parts = key.split(".")
-    if parts[0] == "firms":
-        return parts[-1] in ("cadence", "first_release")
-    spec = MODEL_PARAMETERS.get(parts[-1])
-    return spec is not None and spec.kind is int
-
-
-def _check_key(key: str, where: str, base: Scenario, check: _Checker) -> None:
-    """The key must name a model key of the base scenario."""
-    section = key.split(".")[0]
-    if section in ("run", "scenario"):
-        raise check.value(
-            f"{where}.key",
-            key,
-            "a model key (SECTION.KEY or firms.NAME.KEY); "
-            "steps, replicates and seed are set in [experiment]",
+    def bass_parameters(self, point: int) -> tuple[float, float]:
+        """Bass p (the first firm's broadcast, its own or the market's) and q (imitation)."""
+        design = self.points[point]
+        firm = design.firms[0]
+        return float(firm.get("broadcast", design.params["broadcast"])), float(
+            design.params["imitation"]
         )
-    data = base.to_dict()
-    try:
-        apply_override(data, key, None)
-    except ScenarioError as err:
-        raise check.fail(f"{where}.key = {key!r}: {_strip_source(str(err))}") from None
 
 
-def _check_level(factor: Factor, value: Any, base: Scenario, check: _Checker) -> None:
-    """A level must give a valid scenario."""
-    overrides = (
-        factor.overrides(value)
-        if not isinstance(value, list)
-        else dict(zip(factor.keys, value, strict=True))
-    )
-    try:
-        base.with_overrides(overrides)
-    except ScenarioError as err:
-        raise check.fail(f"factors.{factor.name}: {_strip_source(str(err))}") from None
-
-
-def _check_keep(keep: tuple[str, ...], base: Scenario, check: _Checker) -> None:
-    """Each kept pattern must match an observable of the model."""
-    from ..model import InnovationModel
-
-    kwargs = base.model_kwargs()
-    kwargs["n_customers"] = 60
-    kwargs["mean_degree"] = min(kwargs.get("mean_degree", 10), 10)
-    columns = list(InnovationModel(**kwargs, customer_agents=False, rng=0).timeseries().columns)
-    for pattern in keep:
-        if not isinstance(pattern, str):
-            raise check.value("experiment.keep", pattern, "observable names or glob patterns")
-        if not fnmatch.filter(columns, pattern):
-            raise check.value(
-                "experiment.keep", pattern, "an observable (glob) among " + ", ".join(columns)
-            )
-
-
-def _report(table: Any, factors: list[Factor], design: str, check: _Checker) -> dict[str, Any]:
-    names = [f.name for f in factors]
-    report: dict[str, Any] = {}
-    for key, value in table.items():
-        if key not in REPORT_KEYS:
-            raise check.unknown("report.", key, REPORT_KEYS)
-        report[key] = value
-    for key in ("curves", "map", "metrics"):
-        if key in report:
-            check.typed(f"report.{key}", report[key], list)
-    for key in ("metric", "metric_factor", "analysis"):
-        if key in report:
-            check.typed(f"report.{key}", report[key], str)
-    referenced = [*report.get("curves", []), *report.get("map", [])]
-    if "metric_factor" in report:
-        referenced.append(report["metric_factor"])
-    for name in referenced:
-        if name not in names:
-            raise check.value("report", name, "a factor name among " + (", ".join(names) or "none"))
-    if "map" in report and len(report["map"]) != 2:
-        raise check.value("report.map", report["map"], "two factor names [x, y]")
-    metrics = [*report.get("metrics", []), *([report["metric"]] if "metric" in report else [])]
-    for metric in metrics:
-        if metric not in SUMMARY_METRICS:
-            raise check.value("report.metrics", metric, "one of " + ", ".join(SUMMARY_METRICS))
-    analysis = report.get("analysis", "standard")
-    if analysis not in ANALYSES:
-        raise check.value("report.analysis", analysis, "one of " + ", ".join(ANALYSES))
-    return report
-
-
-def _make_design(experiment: Experiment, check: _Checker) -> None:
-    """Fill the design table, each point's overrides and model keywords; validate every point."""
-    factors = experiment.factors
-    if experiment.design == "grid":
+def design_table(factors: list[Factor], design: str, samples: int, seed: int) -> pd.DataFrame:
+    """The design: a full grid of the factors' levels, a Latin hypercube or a Saltelli
+    (Sobol) sample of their ranges (SALib), seeded by ``seed``."""
+    if not factors:
+        return pd.DataFrame(index=range(1))
+    if design == "grid":
         rows = [list(combo) for combo in itertools.product(*[f.grid_levels() for f in factors])]
     else:
         from SALib.sample import latin
         from SALib.sample import sobol as sobol_sample
 
-        problem = experiment.sobol_problem()
-        if experiment.design == "lhs":
-            unit = latin.sample(problem, experiment.samples, seed=experiment.seed % 2**32)
+        problem = sampling_problem(factors)
+        if design == "lhs":
+            unit = latin.sample(problem, samples, seed=seed % 2**32)
         else:
-            unit = sobol_sample.sample(
-                problem,
-                experiment.samples,
-                calc_second_order=False,
-                seed=experiment.seed % 2**32,
-            )
+            unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed % 2**32)
         rows = [[f.from_unit(x) for f, x in zip(factors, row, strict=True)] for row in unit]
-    table = pd.DataFrame(rows, columns=[f.name for f in factors])
-    if not factors:
-        table = pd.DataFrame(index=range(1))
-    experiment.table = table
-    experiment.point_overrides, experiment.point_kwargs = [], []
-    for i in range(len(table)):
-        overrides: dict[str, Any] = {}
-        context = {f.name: _plain(table.iloc[i][f.name]) for f in factors}
-        for f in factors:
-            overrides.update(f.overrides(context[f.name], context if f.templated else None))
-        try:
-            scenario = experiment.base.with_overrides(overrides)
-        except ScenarioError as err:
-            raise check.fail(
-                f"design point {i} ({_describe_point(overrides)}): {_strip_source(str(err))}"
-            ) from None
-        experiment.point_overrides.append(overrides)
-        experiment.point_kwargs.append(scenario.model_kwargs())
+    return pd.DataFrame(rows, columns=[f.name for f in factors])
 
 
-def _describe_point(overrides: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in overrides.items())
+def sampling_problem(factors: list[Factor]) -> dict[str, Any]:
+    """SALib's problem for the factors' ranges (bounds in sampling space)."""
+    return {
+        "num_vars": len(factors),
+        "names": [f.name for f in factors],
+        "bounds": [f.bounds() for f in factors],
+    }
+
+
+def plain(value: Any) -> Any:
+    """NumPy scalars as Python scalars (for JSON and task pickles)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def is_integer_key(key: str) -> bool:
+    """Whether a scenario key takes integers (factor levels are rounded for it)."""
+    parts = key.split(".")
+    if parts[0] == "firms":
+        return parts[-1] in ("cadence", "first_release")
+    spec = MODEL_PARAMETERS.get(parts[-1])
+    return spec is not None and spec.kind is int

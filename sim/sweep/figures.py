@@ -22,35 +22,12 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..analysis import bass_curve, bass_recursion
 from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour
+from .columns import fmt, metric_label
 from .experiment import Experiment
 
 __all__ = ["plot_bass", "plot_curves", "plot_metric", "plot_sobol", "plot_strategy_map"]
 
 MAX_PANELS = 5
-METRIC_LABELS = {
-    "final_share": "final customer share",
-    "final_trust": "final mean trust",
-    "first_t10": "steps to 10 % of first release's adopters",
-    "first_t50": "steps to 50 % of first release's adopters",
-    "first_t90": "steps to 90 % of first release's adopters",
-    "first_peak_rate": "peak adoption rate of first release",
-    "first_peak_step": "step of peak adoption (first release)",
-    "bass_p": "fitted Bass p (first release)",
-    "bass_q": "fitted Bass q (first release)",
-    "bass_m": "fitted Bass m (first release)",
-}
-
-
-def fmt(value: Any) -> str:
-    """A level for labels: numbers in short form, anything else as text."""
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    return str(value)
-
-
-def levels(experiment: Experiment, name: str) -> list[Any]:
-    """The levels of a factor in design order."""
-    return list(dict.fromkeys(experiment.table[name].tolist()))
 
 
 def _subset(values: list[Any], limit: int = MAX_PANELS) -> list[Any]:
@@ -59,19 +36,6 @@ def _subset(values: list[Any], limit: int = MAX_PANELS) -> list[Any]:
         return values
     index = np.unique(np.round(np.linspace(0, len(values) - 1, limit)).astype(int))
     return [values[i] for i in index]
-
-
-def _others_fixed(experiment: Experiment, shown: list[str]) -> tuple[np.ndarray, str]:
-    """Mask of design points where factors not shown are at their first level, and a note."""
-    mask = np.ones(experiment.n_points, dtype=bool)
-    notes = []
-    for name in experiment.factor_names:
-        if name in shown:
-            continue
-        first = levels(experiment, name)[0]
-        mask &= (experiment.table[name] == first).to_numpy()
-        notes.append(f"{experiment.factor(name).title} = {fmt(first)}")
-    return mask, ", ".join(notes)
 
 
 def _finish(fig: plt.Figure, path: str | Path, footer: str, bottom: float = 0.04) -> None:
@@ -96,9 +60,9 @@ def plot_curves(
     """
     path = Path(path)
     shown = list(experiment.report.get("curves", experiment.factor_names[:2]))[:2]
-    cols = _subset(levels(experiment, shown[0])) if shown else [None]
-    rows = _subset(levels(experiment, shown[1])) if len(shown) > 1 else [None]
-    mask, note = _others_fixed(experiment, shown)
+    cols = _subset(experiment.levels(shown[0])) if shown else [None]
+    rows = _subset(experiment.levels(shown[1])) if len(shown) > 1 else [None]
+    mask, note = experiment.others_fixed(shown)
     table = experiment.table
     firms = experiment.firm_names
     n_rep = experiment.replicates
@@ -178,8 +142,8 @@ def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str |
     """
     path = Path(path)
     x_name, y_name = experiment.report["map"]
-    xs, ys = levels(experiment, x_name), levels(experiment, y_name)
-    mask, note = _others_fixed(experiment, [x_name, y_name])
+    xs, ys = experiment.levels(x_name), experiment.levels(y_name)
+    mask, note = experiment.others_fixed([x_name, y_name])
     frame = winners[mask[winners["point"].to_numpy()]]
     firms = experiment.firm_names
     with plt.rc_context(RC_PARAMS | {"axes.grid": False}):
@@ -252,10 +216,10 @@ def plot_metric(
     other = others[0] if others else None
     firms = experiment.firm_names
     by_firm = len(firms) > 1 or other is None
-    panels = _subset(levels(experiment, other)) if (other and by_firm) else [None]
-    mask, note = _others_fixed(experiment, [factor, *([other] if other else [])])
+    panels = _subset(experiment.levels(other)) if (other and by_firm) else [None]
+    mask, note = experiment.others_fixed([factor, *([other] if other else [])])
     data = summary[(summary["metric"] == metric) & mask[summary["point"].to_numpy()]]
-    xs = levels(experiment, factor)
+    xs = experiment.levels(factor)
     numeric = all(isinstance(x, int | float | np.number) for x in xs)
     x = np.asarray(xs, dtype=float) if numeric else np.arange(len(xs))
     clip = (0.0, 1.0) if metric in ("final_share", "final_trust") else (None, None)
@@ -271,7 +235,7 @@ def plot_metric(
             else:
                 series = [
                     (f"{fmt(v)}", part[part[other] == v], firm_colour(j))
-                    for j, v in enumerate(_subset(levels(experiment, other), 7))
+                    for j, v in enumerate(_subset(experiment.levels(other), 7))
                 ]
             for label, frame, colour in series:
                 line = frame.set_index(factor).reindex(xs)
@@ -285,10 +249,10 @@ def plot_metric(
             if level is not None:
                 ax.set_title(f"{experiment.factor(other).title} = {fmt(level)}")
             if c == 0:
-                ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+                ax.set_ylabel(metric_label(metric))
         title = None if by_firm else experiment.factor(other).title
         axes[0, -1].legend(loc="best", frameon=False, title=title, fontsize=10)
-        fig.suptitle(f"{experiment.name}: {METRIC_LABELS.get(metric, metric)}", fontsize=14)
+        fig.suptitle(f"{experiment.name}: {metric_label(metric)}", fontsize=14)
         _finish(
             fig,
             path,
@@ -340,7 +304,7 @@ def plot_sobol(indices: pd.DataFrame, experiment: Experiment, path: str | Path) 
                 ax.axhline(0, color="black", linewidth=0.8)
                 ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=10)
                 ax.set_title(
-                    f"{METRIC_LABELS.get(metric, metric)}\n{firm}",
+                    f"{metric_label(metric)}\n{firm}",
                     fontsize=11,
                     color=firm_colour(experiment.firm_names.index(firm)),
                 )
@@ -358,17 +322,6 @@ def plot_sobol(indices: pd.DataFrame, experiment: Experiment, path: str | Path) 
     return path
 
 
-def bass_parameters(experiment: Experiment, point: int) -> tuple[float, float]:
-    """Bass p (the single firm's broadcast) and q (imitation) of a design point."""
-    from ..parameters import MODEL_PARAMETERS
-
-    kwargs = experiment.point_kwargs[point]
-    firm = (kwargs.get("firms") or [{}])[0]
-    p = firm.get("broadcast", kwargs.get("broadcast", MODEL_PARAMETERS["broadcast"].default))
-    q = kwargs.get("imitation", MODEL_PARAMETERS["imitation"].default)
-    return float(p), float(q)
-
-
 def plot_bass(bands: pd.DataFrame, experiment: Experiment, path: str | Path) -> Path:
     """Mean ABM adoption (95 % CI) per network against the discrete recursion and Bass curve.
 
@@ -377,7 +330,7 @@ def plot_bass(bands: pd.DataFrame, experiment: Experiment, path: str | Path) -> 
     """
     path = Path(path)
     panel_name, line_name = experiment.report["curves"][:2]
-    panels, lines = levels(experiment, panel_name), levels(experiment, line_name)
+    panels, lines = experiment.levels(panel_name), experiment.levels(line_name)
     firm = experiment.firm_names[0]
     table = experiment.table
     with plt.rc_context(RC_PARAMS | {"axes.titlesize": 12}):
@@ -393,7 +346,7 @@ def plot_bass(bands: pd.DataFrame, experiment: Experiment, path: str | Path) -> 
                 if points.size == 0:
                     continue
                 point = int(points[0])
-                p, q = bass_parameters(experiment, point)
+                p, q = experiment.bass_parameters(point)
                 band = bands[(bands["point"] == point) & (bands["observable"] == f"share_{firm}")]
                 colour = OKABE_ITO[j % len(OKABE_ITO)]
                 ax.plot(band["step"], band["mean"], color=colour, label=f"ABM, {fmt(line)}")

@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from .columns import METRICS, fmt, metric_label
 from .experiment import Experiment
-from .figures import METRIC_LABELS, fmt
 
-__all__ = ["winners_pivot", "winners_text", "write_report"]
+__all__ = ["winners_pivot", "winners_sentence", "winners_tally", "winners_text", "write_report"]
 
 
 def _md_table(frame: pd.DataFrame) -> str:
@@ -40,18 +40,14 @@ def winners_pivot(winners: pd.DataFrame, experiment: Experiment) -> pd.DataFrame
     if not axes or winners.empty:
         return None
     x_name, y_name = axes
-    from .figures import _others_fixed
-
-    mask, _ = _others_fixed(experiment, [x_name, y_name])
+    mask, _ = experiment.others_fixed([x_name, y_name])
     frame = winners[mask[winners["point"].to_numpy()]].copy()
     frame["cell"] = [
         f"{w} +{m:.2f}{'' if c else ' (?)'}"
         for w, m, c in zip(frame["winner"], frame["margin"], frame["clear"], strict=True)
     ]
-    from .figures import levels
-
     pivot = frame.pivot(index=y_name, columns=x_name, values="cell")
-    pivot = pivot.reindex(index=levels(experiment, y_name), columns=levels(experiment, x_name))
+    pivot = pivot.reindex(index=experiment.levels(y_name), columns=experiment.levels(x_name))
     pivot.index = [f"{experiment.factor(y_name).title} = {fmt(v)}" for v in pivot.index]
     pivot.columns = [f"{experiment.factor(x_name).title} = {fmt(v)}" for v in pivot.columns]
     return pivot
@@ -100,6 +96,11 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
             f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}; "
             f"this session ran {outcome.finished} in {outcome.seconds:.0f} s."
         )
+    if experiment.notes:
+        lines.append(
+            "- **Keys used at some design points only** (the mechanism they belong to is "
+            "absent at the others): " + "; ".join(experiment.notes) + "."
+        )
     if rows:
         lines += ["", _md_table(pd.DataFrame(rows))]
     return "\n".join(lines)
@@ -146,7 +147,7 @@ def write_report(
         metric = key.split(":", 1)[1]
         parts += [
             "",
-            f"### {METRIC_LABELS.get(metric, metric).capitalize()} against "
+            f"### {metric_label(metric).capitalize()} against "
             f"{experiment.factor(factor_name).title}",
             "",
             f"![{metric}]({figure.name})",
@@ -171,7 +172,7 @@ def write_report(
         "",
         "- `summary.csv` / `summary.parquet`: per design point, firm and metric: mean, sd, "
         "n, 95 % CI (`ci_low`, `ci_high`) across replicates. Metrics: "
-        + ", ".join(f"`{m}`" for m in METRIC_LABELS)
+        + ", ".join(f"`{m}`" for m in METRICS)
         + ".",
         "- `winners.csv`: winner, runner-up and margin (with its CI) per design point.",
         "- `runs/summary/*.parquet`, `runs/timeseries/*.parquet`: every run, one part each.",
@@ -221,16 +222,40 @@ def _winners_section(
     table["replicates won"] = [f"{w:.0%}" for w in winners["wins"]]
     table = table.rename(columns={n: experiment.factor(n).title for n in names})
     parts += ["", "### Winners by condition", "", _md_table(table)]
-    counts = winners["winner"].value_counts()
-    parts += [
-        "",
-        "In short: "
-        + "; ".join(
-            f"**{firm}** wins {n} of {len(winners)} conditions" for firm, n in counts.items()
-        )
-        + f" ({int(winners['clear'].sum())} with a clear margin).",
-    ]
+    parts += ["", "In short: " + winners_sentence(winners)]
     return parts
+
+
+def winners_tally(winners: pd.DataFrame) -> pd.DataFrame:
+    """Per winning firm, from the winners table: conditions won, how many of them with a
+    clear margin (95 % CI above 0) and how many undecided (CI includes 0)."""
+    rows = []
+    for firm, cells in winners.groupby("winner", sort=False):
+        clear = int(cells["clear"].astype(bool).sum())
+        rows.append(
+            {"winner": firm, "won": len(cells), "clear": clear, "undecided": len(cells) - clear}
+        )
+    tally = pd.DataFrame(rows, columns=["winner", "won", "clear", "undecided"])
+    return tally.sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def winners_sentence(winners: pd.DataFrame) -> str:
+    """The report's summary sentence, every number counted from the winners table."""
+    tally = winners_tally(winners)
+    total = len(winners)
+    clauses = [
+        f"**{row.winner}** wins {row.won} of {total} conditions "
+        f"({row.clear} with a clear margin, {row.undecided} undecided)"
+        for row in tally.itertuples(index=False)
+    ]
+    undecided = int(tally["undecided"].sum())
+    tail = (
+        f" In {undecided} of {total} conditions the winner's margin has a 95 % CI that "
+        "includes 0: more replicates are needed before calling them."
+        if undecided
+        else " Every condition has a clear winner."
+    )
+    return "; ".join(clauses) + "." + tail
 
 
 def _bass_section(bass: pd.DataFrame, figures: dict[str, Path]) -> list[str]:

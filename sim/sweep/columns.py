@@ -1,0 +1,82 @@
+"""The one table of a sweep's result columns: run metrics and their labels, and the
+names a factor may not take because a result column has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "fmt", "metric_label"]
+
+#: Per-run, per-firm metrics that are aggregated, with how figures and reports name them.
+METRICS: dict[str, str] = {
+    "final_share": "final customer share",
+    "final_trust": "final mean trust",
+    "first_t10": "steps to 10 % of first release's adopters",
+    "first_t50": "steps to 50 % of first release's adopters",
+    "first_t90": "steps to 90 % of first release's adopters",
+    "first_peak_rate": "peak adoption rate of first release",
+    "first_peak_step": "step of peak adoption (first release)",
+    "bass_p": "fitted Bass p (first release)",
+    "bass_q": "fitted Bass q (first release)",
+    "bass_m": "fitted Bass m (first release)",
+}
+
+#: Columns of the results that a factor may not be named after.
+RESERVED = frozenset(
+    {
+        "point",
+        "replicate",
+        "seed",
+        "step",
+        "firm",
+        "firm_index",
+        "strategy",
+        "metric",
+        "mean",
+        "sd",
+        "std",
+        "n",
+        "count",
+        "low",
+        "high",
+        "ci_low",
+        "ci_high",
+        "observable",
+        "cocreators",
+        "releases",
+        "new_adoptions",
+        "winner",
+        "runner_up",
+        "margin",
+        "clear",
+        "wins",
+        "graph",
+        "p",
+        "q",
+        *METRICS,
+    }
+)
+RESERVED_PREFIXES = (
+    "share_",
+    "trust_",
+    "cocreators_",
+    "first_",
+    "version_",
+    "winner_",
+    "runner_up_",
+    "margin_",
+)
+
+
+def metric_label(metric: str) -> str:
+    """How figures and reports name a metric."""
+    return METRICS.get(metric, metric)
+
+
+def fmt(value: Any) -> str:
+    """A level for labels: numbers in short form, anything else as text."""
+    if isinstance(value, float | np.floating):
+        return f"{float(value):g}"
+    return str(value)
