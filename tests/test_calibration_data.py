@@ -1,4 +1,4 @@
-"""Observed adoption data: the shipped series and the loader's checks."""
+"""Observed adoption data: the shipped series, the loader's checks, Bass fits."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.calibration import SHIPPED_DATA, load_adoption, shipped_series
+from sim.calibration import (
+    SHIPPED_DATA,
+    fit_bass_offset,
+    holdout_rmse,
+    load_adoption,
+    shipped_series,
+)
+from sim.calibration.bass import bass_share
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -301,3 +308,75 @@ def test_bad_input_is_one_line_naming_file_column_value_and_allowed(
 def test_directory_is_not_a_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="is a directory: expected a CSV file"):
         load_adoption(tmp_path)
+
+
+# --- Bass fits ---------------------------------------------------------------------------
+
+# Noiseless curves from the fitted model itself, entering the data mid-way (10-15 %),
+# one yearly and one with gaps. The least-squares minimum is then the truth with zero
+# residual, so the tolerances only absorb the solver's termination (ftol = xtol = 1e-12):
+# 1e-4 relative on p, q, m and 1e-3 periods on t0 hold by orders of magnitude (the fits
+# land within ~1e-10); a fit stuck in a local minimum or on the flat p-t0 valley misses
+# them by far (a 1 % error in p there moves t0 by about a period).
+SYNTHETIC = {
+    "yearly, starts at 14 %": ((0.03, 0.4, 0.9, -3.0), np.arange(1960.0, 1990.0)),
+    "gaps, starts at 15 %": (
+        (0.01, 0.5, 0.8, -5.0),
+        np.array([1950, 1951, 1953, 1954, 1958, 1960, 1961, 1965, 1970, 1980], dtype=float),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", SYNTHETIC)
+def test_bass_fit_recovers_p_q_m_and_offset_of_a_curve_seen_from_mid_way(case: str) -> None:
+    (p, q, m, t0), times = SYNTHETIC[case]
+    shares = bass_share(times - times[0], p, q, m, t0)
+    assert 0.1 <= shares[0] <= 0.2  # the data start mid-way, not at launch
+    fit = fit_bass_offset(times, shares)
+    assert fit.converged and fit.at_bounds == ()
+    assert fit.p == pytest.approx(p, rel=1e-4)
+    assert fit.q == pytest.approx(q, rel=1e-4)
+    assert fit.m == pytest.approx(m, rel=1e-4)
+    assert fit.t0 == pytest.approx(t0, abs=1e-3)
+    assert fit.launch == pytest.approx(times[0] + t0, abs=1e-3)
+    assert fit.rmse < 1e-8
+    np.testing.assert_allclose(fit.predict(times), shares, atol=1e-8)
+    assert fit.predict(times[0] + t0 - 1.0) == 0.0  # nothing before the launch
+
+
+def test_bass_fits_of_every_shipped_series_are_finite_and_converged() -> None:
+    for series in shipped_series().series.values():
+        fit = fit_bass_offset(series.times, series.shares)
+        values = [fit.p, fit.q, fit.m, fit.t0, fit.t_half, fit.rmse]
+        assert np.all(np.isfinite(values)), series.name
+        assert fit.converged, (series.name, fit.message)
+        assert 0 < fit.m <= 1 and fit.rmse < 0.08, (series.name, fit)
+
+
+def test_bass_fit_of_a_flat_series_is_finite() -> None:
+    fit = fit_bass_offset(np.arange(6.0), np.zeros(6))
+    assert np.all(np.isfinite([fit.p, fit.q, fit.m, fit.t0, fit.rmse]))
+    assert fit.rmse < 1e-3
+
+
+def test_holdout_fits_all_but_the_last_k_and_scores_both_parts() -> None:
+    tv = shipped_series().get("colour_tv")
+    score = holdout_rmse(tv.times, tv.shares, 10)
+    rmse_in, rmse_out, fit = score
+    assert fit.n_points == len(tv) - 10
+    reference = fit_bass_offset(tv.times[:-10], tv.shares[:-10])
+    assert fit.p == pytest.approx(reference.p) and rmse_in == pytest.approx(reference.rmse)
+    errors = fit.predict(tv.times[-10:]) - tv.shares[-10:]
+    assert rmse_out == pytest.approx(float(np.sqrt(np.mean(errors**2))))
+    assert np.isfinite(rmse_out) and rmse_in < 0.03
+
+
+@pytest.mark.parametrize("k", [0, -1, 36, 2.5, True])
+def test_holdout_k_outside_what_the_series_allows_is_an_input_error(k: object) -> None:
+    tv = shipped_series().get("colour_tv")  # 40 points: k from 1 to 35
+    with pytest.raises(InputError) as err:
+        holdout_rmse(tv.times, tv.shares, k)  # type: ignore[arg-type]
+    assert str(err.value) == (
+        f"--holdout = {k!r}: expected an integer >= 1 and <= 35 "
+        "(the series has 40 points and a fit needs 5)"
+    )
