@@ -1,8 +1,10 @@
-"""Observed adoption data: the shipped series, the loader's checks, Bass fits."""
+"""Observed adoption data: the shipped series, the loader's checks, Bass fits, `run.py data`."""
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -380,3 +382,57 @@ def test_holdout_k_outside_what_the_series_allows_is_an_input_error(k: object) -
         f"--holdout = {k!r}: expected an integer >= 1 and <= 35 "
         "(the series has 40 points and a fit needs 5)"
     )
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_py_data_lists_the_shipped_series() -> None:
+    done = run_cli("data")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "shipped data: data/adoption/us_household_technologies.csv" in out
+    assert "read as shares" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    for name in shipped_series().names:
+        assert name in lines
+    assert lines["colour_tv"].split()[1:5] == ["1966-2005", "40", "0.100", "0.960"]
+    assert "OWID Technology Diffusion - Comin and Hobijn (2004) and others: Colour TV" in out
+
+
+def test_run_py_data_describes_a_users_file_and_its_unit(tmp_path: Path) -> None:
+    path = write(tmp_path, curve_csv([5, 12, 30, 55, 70, 78], "adoption"), "mine.csv")
+    done = run_cli("data", str(path), "--bass")
+    assert done.returncode == 0, done.stderr
+    assert "adoption: largest value 78 > 1, read as percent and divided by 100" in done.stdout
+    assert "mine" in done.stdout and "2000-2005" in done.stdout and "bass p" in done.stdout
+
+
+def test_run_py_data_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = write(tmp_path, "year,share\n2000,0.1\n2001,abc\n", "bad.csv")
+    done = run_cli("data", str(path))
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == f"error: {path}: share (line 3) = 'abc': expected a number\n"
+
+
+def test_run_py_data_unknown_series_through_main(capsys: pytest.CaptureFixture[str]) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        import run
+    finally:
+        sys.path.remove(str(ROOT))
+    assert run.main(["data", "--series", "tv"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert "--series = 'tv': expected one of 'cable_tv'" in err and "'washing_machine'" in err
