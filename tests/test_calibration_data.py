@@ -355,6 +355,41 @@ def test_bass_fits_of_every_shipped_series_are_finite_and_converged() -> None:
         assert 0 < fit.m <= 1 and fit.rmse < 0.08, (series.name, fit)
 
 
+def test_bass_fit_jacobian_matches_finite_differences() -> None:
+    """The solver's hand-derived Jacobian in (p, q, m, t_half), before and after launch."""
+    from scipy.optimize import approx_fprime
+
+    from sim.calibration.bass import _jacobian, _time_to_reach
+
+    elapsed = np.arange(-5.0, 40.0)
+    for theta in ([0.02, 0.3, 0.9, 5.0], [0.001, 0.5, 0.7, 10.0], [0.1, 0.0, 0.5, 3.0]):
+        theta = np.array(theta)
+
+        def share(th: np.ndarray, i: int) -> float:
+            return float(bass_share(elapsed[i], *th[:3], th[3] - _time_to_reach(0.5, *th[:2])))
+
+        numeric = np.array([approx_fprime(theta, share, 1e-8, i) for i in range(elapsed.size)])
+        np.testing.assert_allclose(_jacobian(theta, elapsed), numeric, atol=1e-6)
+
+
+def test_bass_fits_of_random_noisy_curves_are_finite() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        times = np.sort(rng.choice(np.arange(100.0), size=int(rng.integers(5, 60)), replace=False))
+        p, q, m, t0 = (
+            10 ** rng.uniform(-3, -1),
+            rng.uniform(0.05, 1),
+            rng.uniform(0.2, 1),
+            rng.uniform(-30, 5),
+        )
+        shares = np.clip(
+            bass_share(times - times[0], p, q, m, t0) + rng.normal(0, 0.02, times.size), 0, 1
+        )
+        fit = fit_bass_offset(times, shares)
+        assert np.all(np.isfinite([fit.p, fit.q, fit.m, fit.t0, fit.t_half, fit.rmse]))
+        assert fit.rmse < 0.05 and np.all(np.isfinite(fit.predict(times)))
+
+
 def test_bass_fit_of_a_flat_series_is_finite() -> None:
     fit = fit_bass_offset(np.arange(6.0), np.zeros(6))
     assert np.all(np.isfinite([fit.p, fit.q, fit.m, fit.t0, fit.rmse]))
