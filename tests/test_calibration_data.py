@@ -61,6 +61,12 @@ def test_shipped_file_is_tidy_with_the_documented_columns() -> None:
         assert f"`{name}`" in readme
 
 
+def test_shipped_data_as_a_tidy_frame() -> None:
+    frame = shipped_series().to_frame()
+    assert list(frame.columns) == ["series", "time", "share_adopted", "source"]
+    assert len(frame) == len(SHIPPED_DATA.read_text().splitlines()) - 1
+
+
 def test_colour_tv_reads_as_published() -> None:
     """OWID publishes percent: Colour TV 1966 = 10, 1974 = 57, 2005 = 96."""
     tv = shipped_series().get("colour_tv")
@@ -344,6 +350,7 @@ def test_bass_fit_recovers_p_q_m_and_offset_of_a_curve_seen_from_mid_way(case: s
     assert fit.rmse < 1e-8
     np.testing.assert_allclose(fit.predict(times), shares, atol=1e-8)
     assert fit.predict(times[0] + t0 - 1.0) == 0.0  # nothing before the launch
+    assert fit.to_dict()["launch"] == fit.launch and fit.to_dict()["n_points"] == times.size
 
 
 def test_bass_fits_of_every_shipped_series_are_finite_and_converged() -> None:
