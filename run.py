@@ -7,6 +7,7 @@ python run.py validate FILE         check a scenario or experiment file
 python run.py sweep EXPERIMENT      a parameter sweep
 python run.py app                   the classroom page
 python run.py lesson NAME           a lesson's figures as PNGs
+python run.py data [FILE]           observed adoption series: shipped, or a user's CSV
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def cmd_lesson(args: argparse.Namespace) -> int:
     return lesson_command(args)
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    from sim.calibration.cli import data_command
+
+    return data_command(args)
+
+
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no arguments: the strategy map at quick size, its winners and report."""
     args = argparse.Namespace(
@@ -181,6 +188,28 @@ def build_parser() -> argparse.ArgumentParser:
     lesson.add_argument("--out", help="output directory (default: results/lessons/NAME)")
     lesson.add_argument("--list", action="store_true", help="list the lessons")
     lesson.set_defaults(func=cmd_lesson)
+
+    data = sub.add_parser(
+        "data", help="list the shipped adoption series, or check a CSV of adoption series"
+    )
+    data.add_argument(
+        "file", nargs="?", help="a CSV of adoption series (default: the shipped data)"
+    )
+    data.add_argument("--series", metavar="NAME", help="one series, with its points")
+    data.add_argument("--time-column", metavar="NAME", help="the time column (default: found)")
+    data.add_argument(
+        "--adoption-column", metavar="NAME", help="the adoption column (default: found)"
+    )
+    data.add_argument(
+        "--series-column", metavar="NAME", help="the series column (default: found, if any)"
+    )
+    data.add_argument(
+        "--unit", choices=("share", "percent"), help="the adoption unit (default: detected)"
+    )
+    data.add_argument(
+        "--bass", action="store_true", help="add a Bass fit (p, q, m, launch, RMSE) per series"
+    )
+    data.set_defaults(func=cmd_data)
     return parser
 
 
