@@ -8,15 +8,17 @@ from typing import Any
 __all__ = ["progress_bar"]
 
 
-def progress_bar(total: int, label: str, *, enabled: bool = True, initial: int = 0) -> Any:
-    """A tqdm bar counting runs; silent when ``enabled`` is false."""
+def progress_bar(
+    total: int, label: str, *, enabled: bool = True, initial: int = 0, unit: str = "run"
+) -> Any:
+    """A tqdm bar counting runs (or other ``unit``s); silent when ``enabled`` is false."""
     from tqdm.auto import tqdm
 
     return tqdm(
         total=total,
         initial=initial,
         desc=label,
-        unit="run",
+        unit=unit,
         disable=not enabled,
         file=sys.stderr,
         dynamic_ncols=True,
