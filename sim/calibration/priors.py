@@ -1,0 +1,153 @@
+"""What a calibration fits: scenario keys by dotted path, each with a uniform prior range.
+
+``--fit KEY=LOW:HIGH`` names a numeric key of the scenario (``diffusion.imitation``,
+``customers.loss_aversion_mean``, ``firms.newco.broadcast``, ``firms.*.cadence``) and
+its prior range. The scenario layer checks each key: an unknown key, one that cannot
+reach the model (a market-wide default every firm overrides), or a bound outside what
+the key allows is refused with the scenario's one-line error, located at ``--fit``.
+Integer keys are fitted on a continuous range and rounded when applied.
+
+Without ``--fit`` the three :data:`DEFAULT_FIT` keys are fitted: the Bass p and q of
+awareness and the mean loss aversion, which sets the ceiling (docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..parameters import FIRM_PARAMETERS, MODEL_PARAMETERS, Spec
+from ..scenario import Scenario
+
+__all__ = ["DEFAULT_FIT", "FitKey", "apply_values", "check_fit", "parse_fit"]
+
+#: Fitted when no --fit is given: awareness (Bass p and q) and the ceiling (loss aversion).
+DEFAULT_FIT: dict[str, tuple[float, float]] = {
+    "diffusion.broadcast": (0.001, 0.1),
+    "diffusion.imitation": (0.05, 1.0),
+    "customers.loss_aversion_mean": (1.0, 6.0),
+}
+FLAG = "--fit"
+FORMAT = "KEY=LOW:HIGH with LOW < HIGH, e.g. diffusion.imitation=0.05:1"
+#: Keys calibration sets itself or that are not parameters of the curve.
+NOT_FITTED = {
+    "market.n_customers": "the market size is the resolution of the simulated share, "
+    "not a parameter of the curve; set it in the scenario",
+    "market.start": "calibration needs market.start = 'legacy'",
+}
+
+
+@dataclass(frozen=True)
+class FitKey:
+    """One fitted key: its dotted path, uniform prior range, and whether it is an integer."""
+
+    key: str
+    low: float
+    high: float
+    integer: bool = False
+
+    @property
+    def width(self) -> float:
+        return self.high - self.low
+
+    def value(self, x: float) -> float | int:
+        """``x`` as the scenario takes it (rounded for an integer key)."""
+        return round(float(x)) if self.integer else float(x)
+
+
+def parse_fit(texts: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """``["KEY=LOW:HIGH", ...]`` to ``{key: (low, high)}``; a malformed one is an InputError."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for text in texts:
+        key, sep, bounds = text.partition("=")
+        key = key.strip()
+        low_text, colon, high_text = bounds.partition(":")
+        if not (sep and colon and key):
+            raise InputError(FLAG, text, FORMAT)
+        try:
+            low, high = float(low_text), float(high_text)
+        except ValueError:
+            raise InputError(FLAG, text, f"numbers LOW and HIGH in {FORMAT}") from None
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise InputError(FLAG, text, f"finite LOW and HIGH in {FORMAT}")
+        if low >= high:
+            raise InputError(FLAG, text, f"LOW < HIGH ({low:g} >= {high:g})")
+        if key in ranges:
+            raise InputError(FLAG, text, reason=f"{key} is given twice: expected each key once")
+        ranges[key] = (low, high)
+    return ranges
+
+
+def check_fit(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> list[FitKey]:
+    """The fitted keys, checked against the scenario; errors name ``--fit``.
+
+    Each key is applied at its low and high value by the scenario layer (``strict``:
+    a key that cannot reach the model is refused), so an unknown key, a shadowed key
+    and a bound outside the key's allowed values all give its one-line error; then
+    all keys together, which refuses one key that shadows another.
+    """
+    if scenario.params["start"] != "legacy":
+        raise InputError(
+            "market.start",
+            scenario.params["start"],
+            "'legacy': calibration compares the share that left the legacy product "
+            "with the observed share adopted",
+            source=scenario.source,
+        )
+    keys = []
+    for key, (low, high) in ranges.items():
+        section = key.split(".", 1)[0]
+        if key in NOT_FITTED or section in ("run", "scenario"):
+            reason = NOT_FITTED.get(key, "expected a model or firm key, not a run setting")
+            raise InputError(f"{FLAG} {key}", reason=f"not fitted: {reason}")
+        spec = _spec(key)
+        if spec is not None and spec.kind not in (int, float):
+            raise InputError(
+                f"{FLAG} {key}", reason=f"expected a numeric key; {key} is {spec.allowed()}"
+            )
+        fit = FitKey(key, low, high, integer=spec is not None and spec.kind is int)
+        for value in (low, high):
+            scenario.with_overrides({key: fit.value(value)}, FLAG)
+        keys.append(fit)
+    for end in ("low", "high"):
+        scenario.with_overrides({k.key: k.value(getattr(k, end)) for k in keys}, FLAG)
+    return keys
+
+
+def _spec(key: str) -> Spec | None:
+    """The parameter spec of a dotted key, or None if the key is not one."""
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "firms":
+        return FIRM_PARAMETERS.get(parts[2])
+    if len(parts) == 2:
+        spec = MODEL_PARAMETERS.get(parts[1])
+        return spec if spec is not None and spec.section == parts[0] else None
+    return None
+
+
+def apply_values(
+    params: Mapping[str, Any],
+    firms: list[dict[str, Any]],
+    keys: Iterable[FitKey],
+    values: Mapping[str, float],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Checked model parameters and firms with the fitted ``values`` set (new copies).
+
+    ``values`` lie inside ranges :func:`check_fit` accepted, whose ends the scenario
+    layer checked: every allowed set is an interval, so no value needs checking again.
+    """
+    params = dict(params)
+    firms = [dict(firm) for firm in firms]
+    for key in keys:
+        value = key.value(values[key.key])
+        parts = key.key.split(".")
+        if parts[0] == "firms":
+            for firm in firms:
+                if parts[1] in ("*", firm["name"]):
+                    firm[parts[2]] = value
+        else:
+            params[parts[1]] = value
+    return params, firms
