@@ -1,0 +1,287 @@
+"""A pyabc sampler whose populations do not depend on the number of workers or on timing.
+
+pyabc's own parallel samplers accept particles in the order simulations *finish*, and
+reseed each worker from the operating system, so two runs with the same seed differ.
+:class:`DeterministicSampler` instead numbers the candidates of generation ``t`` 0, 1,
+2 ... and seeds candidate ``i`` from ``derive_seed(seed, t + 1, i)`` (t = -1 is the
+prior sample pyabc calibrates its first epsilon on): that seed sets NumPy's global
+generator, from which pyabc draws the proposal and the model its own seed. Candidates
+are evaluated in batches, here, in local worker processes or on a Dask cluster, and
+accepted in index order: the population is candidates 0 .. j, where j is the
+candidate of the n-th acceptance, whatever the workers and whenever each batch
+finished. Batches beyond j are cancelled or discarded and not counted.
+
+The calling process draws random numbers too between generations (pyabc's adaptive
+population size bootstraps its kernel estimate); after each generation the sampler
+seeds NumPy's global generator from ``derive_seed(seed, t + 1, MAIN_STREAM)``, and a
+resumed calibration does the same before it continues (:mod:`.abc`), so that part is
+reproducible as well.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import itertools
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable, Generator, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cloudpickle
+import numpy as np
+from pyabc.sampler import Sampler
+
+from ..progress import progress_bar
+from ..provenance import derive_seed
+
+__all__ = ["MAIN_STREAM", "DeterministicSampler", "GenerationReport", "seed_global"]
+
+#: The key of the calling process's stream after generation t (no candidate has it).
+MAIN_STREAM = 2**32
+
+
+@dataclass(frozen=True)
+class GenerationReport:
+    """What one generation took: its number, epsilon, particles and simulations."""
+
+    t: int
+    epsilon: float
+    accepted: int
+    evaluations: int
+    complete: bool
+    seconds: float
+
+    @property
+    def acceptance_rate(self) -> float:
+        return self.accepted / self.evaluations if self.evaluations else 0.0
+
+
+def seed_global(seed: int) -> None:
+    """Seed NumPy's global (legacy) generator with all 63 bits of ``seed``."""
+    np.random.seed([seed & 0xFFFFFFFF, seed >> 32])
+
+
+def evaluate_batch(payload: bytes, seeds: Sequence[int]) -> list[Any]:
+    """Run pyabc's ``simulate_one`` (pickled in ``payload``) once per seed, in order."""
+    return list(_evaluate(payload, seeds))
+
+
+def _evaluate(payload: bytes, seeds: Sequence[int]) -> Iterator[Any]:
+    """One particle per seed, lazily: each batch unpickles its own ``simulate_one``."""
+    simulate_one = cloudpickle.loads(payload)
+    for seed in seeds:
+        seed_global(seed)
+        yield simulate_one()
+
+
+def _start_worker() -> None:
+    """Workers leave Ctrl-C to the parent, and load the compiled kernels once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from .. import kernels
+
+    kernels.load()
+
+
+class DeterministicSampler(Sampler):
+    """Evaluate candidates in index order, in batches, on ``workers`` processes or Dask.
+
+    ``workers`` = 1 evaluates here; more start a pool of that many processes, kept
+    until :meth:`stop`; ``scheduler`` (an address or a ``distributed.Client``) sends
+    batches to a Dask cluster instead. ``batch`` candidates go in one task.
+    ``on_generation`` receives a :class:`GenerationReport` after each generation;
+    ``progress`` shows a bar of accepted particles while one runs.
+    """
+
+    def __init__(
+        self,
+        seed: int,
+        *,
+        workers: int = 1,
+        scheduler: Any = None,
+        batch: int = 8,
+        progress: bool = False,
+        on_generation: Callable[[GenerationReport], None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.seed = int(seed)
+        self.workers = max(1, int(workers))
+        self.scheduler = scheduler
+        self.batch = max(1, int(batch))
+        self.progress = progress
+        self.on_generation = on_generation
+        self.simulations_run = 0  # every simulation, discarded ones included
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._client: Any = None
+        self._own_client = False
+
+    # --------------------------------------------------------------- backends
+    @property
+    def parallel(self) -> bool:
+        return self.scheduler is not None or self.workers > 1
+
+    def _slots(self) -> int:
+        """Batches kept in flight: two per worker (per Dask thread)."""
+        if self.scheduler is not None:
+            return 2 * max(1, sum(self._dask().nthreads().values()))
+        return 2 * self.workers
+
+    def _dask(self) -> Any:
+        if self._client is None:
+            from distributed import Client
+
+            self._own_client = not isinstance(self.scheduler, Client)
+            self._client = (
+                Client(self.scheduler, timeout="20s") if self._own_client else self.scheduler
+            )
+        return self._client
+
+    def _local(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = cf.ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+            )
+        return self._pool
+
+    def _submit(self, payload: bytes, seeds: list[int]) -> Any:
+        if self.scheduler is not None:
+            return self._dask().submit(evaluate_batch, payload, seeds, pure=False)
+        return self._local().submit(evaluate_batch, payload, seeds)
+
+    def _wait_any(self, futures: list[Any]) -> None:
+        if self.scheduler is not None:
+            from distributed import wait
+
+            wait(futures, return_when="FIRST_COMPLETED")
+        else:
+            cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+
+    def stop(self) -> None:
+        """End the worker processes (or the Dask client this sampler opened)."""
+        if self._pool is not None:
+            processes = list((getattr(self._pool, "_processes", None) or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+            for process in processes:
+                process.join(timeout=5)
+            self._pool = None
+        if self._client is not None and self._own_client:
+            self._client.close()
+        self._client = None
+
+    # ------------------------------------------------------------- sampling
+    def sample_until_n_accepted(
+        self,
+        n: int,
+        simulate_one: Callable,
+        t: int,
+        *,
+        max_eval: float = np.inf,
+        all_accepted: bool = False,
+        ana_vars: Any = None,
+    ) -> Any:
+        """Candidates 0, 1, ... of generation ``t`` until the n-th acceptance.
+
+        At most ``max_eval`` candidates, and no more than the simulation budget left
+        (``ana_vars.max_total_nr_simulations``); a generation that reaches that cap
+        first is returned incomplete (``sample.ok`` False) and pyabc stops there.
+        """
+        began = time.perf_counter()
+        cap = _cap(max_eval, ana_vars)
+        epsilon = _epsilon(ana_vars, t)
+        bar = progress_bar(
+            n,
+            f"generation {t}" if t >= 0 else "prior sample",
+            enabled=self.progress,
+            unit="particle",
+        )
+        sample = self._create_empty_sample()
+        accepted = evaluations = 0
+        candidates = self._candidates(simulate_one, t, cap)
+        try:
+            for particle in candidates:
+                sample.append(particle)
+                evaluations += 1
+                if particle.accepted:
+                    accepted += 1
+                    bar.update(1)
+                    if accepted == n:
+                        break
+        finally:
+            candidates.close()  # cancels the batches still running
+            bar.close()
+            seed_global(derive_seed(self.seed, t + 1, MAIN_STREAM))
+        self.nr_evaluations_ = evaluations
+        sample.ok = accepted == n
+        if self.on_generation is not None:
+            self.on_generation(
+                GenerationReport(
+                    t, epsilon, accepted, evaluations, sample.ok, time.perf_counter() - began
+                )
+            )
+        return sample
+
+    def _candidates(self, simulate_one: Callable, t: int, cap: float) -> Generator[Any]:
+        """Evaluated candidates of generation ``t`` in index order.
+
+        Here (one worker) they are evaluated one at a time, as they are consumed, in
+        the same batches (one ``simulate_one`` unpickled per batch) as in workers.
+        """
+        seeds = (derive_seed(self.seed, t + 1, i) for i in range(_count(cap)))
+        payload = cloudpickle.dumps(simulate_one)
+        if not self.parallel:
+            while chunk := list(itertools.islice(seeds, self.batch)):
+                for particle in _evaluate(payload, chunk):
+                    self.simulations_run += 1
+                    yield particle
+            return
+        running: dict[Any, int] = {}  # future -> batch index
+        finished: dict[int, list[Any]] = {}
+        submitted = consumed = 0
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and len(running) < self._slots():
+                    chunk = list(itertools.islice(seeds, self.batch))
+                    if not chunk:
+                        exhausted = True
+                        break
+                    running[self._submit(payload, chunk)] = submitted
+                    submitted += 1
+                if consumed == submitted and exhausted:
+                    return
+                self._wait_any(list(running))
+                for future in [f for f in running if f.done()]:
+                    index = running.pop(future)
+                    finished[index] = future.result()  # a failing model raises here
+                    self.simulations_run += len(finished[index])
+                while consumed in finished:
+                    yield from finished.pop(consumed)
+                    consumed += 1
+        finally:
+            for future in running:
+                future.cancel()
+
+
+def _cap(max_eval: float, ana_vars: Any) -> float:
+    """Candidates a generation may evaluate: ``max_eval`` and what the budget leaves."""
+    cap = max_eval
+    if ana_vars is not None and np.isfinite(ana_vars.max_total_nr_simulations):
+        cap = min(cap, ana_vars.max_total_nr_simulations - ana_vars.prev_total_nr_simulations)
+    return max(cap, 0)
+
+
+def _count(cap: float) -> int:
+    return int(cap) if np.isfinite(cap) else 2**62
+
+
+def _epsilon(ana_vars: Any, t: int) -> float:
+    try:
+        return float(ana_vars.eps(t))
+    except Exception:  # the prior sample has none
+        return float("inf")
