@@ -8,6 +8,8 @@ python run.py sweep EXPERIMENT      a parameter sweep
 python run.py app                   the classroom page
 python run.py lesson NAME           a lesson's figures as PNGs
 python run.py data [FILE]           observed adoption series: shipped, or a user's CSV
+python run.py calibrate DATA [...]  fit the model to an observed adoption curve (ABC-SMC)
+python run.py backtest [...]        fit every shipped series' first half, forecast the rest
 """
 
 from __future__ import annotations
@@ -126,6 +128,18 @@ def cmd_data(args: argparse.Namespace) -> int:
     return data_command(args)
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.cli import calibrate_command
+
+    return calibrate_command(args)
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from sim.calibration.cli import backtest_command
+
+    return backtest_command(args)
+
+
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no arguments: the strategy map at quick size, its winners and report."""
     args = argparse.Namespace(
@@ -210,6 +224,75 @@ def build_parser() -> argparse.ArgumentParser:
         "--bass", action="store_true", help="add a Bass fit (p, q, m, launch, RMSE) per series"
     )
     data.set_defaults(func=cmd_data)
+
+    calibrate = sub.add_parser(
+        "calibrate", help="fit the model to an observed adoption curve (ABC-SMC, pyabc)"
+    )
+    calibrate.add_argument("data", help="a CSV of adoption series, e.g. the shipped data")
+    calibrate.add_argument("--scenario", help="scenario file (default: scenarios/calibration.toml)")
+    calibrate.add_argument(
+        "--fit",
+        action="append",
+        metavar="KEY=LOW:HIGH",
+        help="a scenario key to fit and its uniform prior range, e.g. "
+        "diffusion.imitation=0.05:1 (repeat; default: diffusion.broadcast=0.001:0.1, "
+        "diffusion.imitation=0.05:1, customers.loss_aversion_mean=1:6)",
+    )
+    calibrate.add_argument("--series", metavar="NAME", help="the series (if the file has several)")
+    calibrate.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="K",
+        help="fit all but the last K points and forecast them (writes holdout.csv)",
+    )
+    calibrate.add_argument(
+        "--budget", type=int, default=10_000, metavar="N", help="simulations (default 10000)"
+    )
+    calibrate.add_argument(
+        "--population", type=int, default=200, help="particles per generation (default 200)"
+    )
+    calibrate.add_argument(
+        "--generations", type=int, default=30, help="at most this many generations (default 30)"
+    )
+    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    calibrate.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    calibrate.add_argument("--out", help="output directory (default: results/calibration/SERIES)")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress")
+    for flag, what in (
+        ("--time-column", "the time column"),
+        ("--adoption-column", "the adoption column"),
+        ("--series-column", "the series column"),
+    ):
+        calibrate.add_argument(flag, metavar="NAME", help=f"{what} (default: found)")
+    calibrate.add_argument(
+        "--unit", choices=("share", "percent"), help="the adoption unit (default: detected)"
+    )
+    calibrate.set_defaults(func=cmd_calibrate)
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="fit every shipped series on its first half and forecast the second, "
+        "model beside Bass (writes docs/validation.md)",
+    )
+    backtest.add_argument(
+        "--budget", type=int, default=10_000, metavar="N", help="simulations per series"
+    )
+    backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    backtest.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    backtest.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    backtest.add_argument("--series", action="append", metavar="NAME", help="only these series")
+    backtest.add_argument(
+        "--out", help="output directory (default: results/backtest); one folder per series"
+    )
+    backtest.add_argument("--doc", help="the table's markdown file (default: docs/validation.md)")
+    backtest.add_argument("--quiet", action="store_true", help="no progress")
+    backtest.set_defaults(func=cmd_backtest)
     return parser
 
 

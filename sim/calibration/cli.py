@@ -95,3 +95,208 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
+
+
+# ------------------------------------------------------------------- calibrate
+def calibrate_command(args: argparse.Namespace) -> int:
+    """``run.py calibrate``: check every input, run (or resume), print where the files are."""
+    import os
+    import shlex
+    import sys
+
+    from .priors import DEFAULT_FIT, parse_fit
+
+    if not _has_pyabc():
+        return _missing_pyabc()
+    from ..scenario import load_scenario
+    from .abc import AbcSettings
+    from .api import DEFAULT_SCENARIO, prepare, run
+
+    data = load_adoption(
+        args.data,
+        series=args.series,
+        time_column=args.time_column,
+        adoption_column=args.adoption_column,
+        series_column=args.series_column,
+        unit=args.unit,
+    )
+    print(data.unit_note)
+    _check_counts(args)
+    fit = parse_fit(args.fit) if args.fit else dict(DEFAULT_FIT)
+    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
+    problem = prepare(data, scenario, fit, series=args.series, holdout=args.holdout, seed=args.seed)
+    settings = AbcSettings(
+        budget=args.budget, population=args.population, max_generations=args.generations
+    )
+    settings.check()
+    out = Path(args.out) if args.out else Path("results") / "calibration" / problem.series.name
+    workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
+    where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+    print(
+        f"calibrating {problem.series.name} ({problem.n_fit} points fitted"
+        + (f", {problem.holdout} held out" if problem.holdout else "")
+        + f") with scenario {_shown(Path(scenario.source))}: "
+        f"{', '.join(k.key for k in problem.keys)}; "
+        f"budget {settings.budget} simulations, population {settings.population}, {where}"
+    )
+    calibration = run(
+        problem,
+        settings,
+        workers=workers,
+        scheduler=args.scheduler,
+        out=out,
+        progress=not args.quiet,
+        on_generation=None if args.quiet else _print_generation,
+        command=" ".join(shlex.quote(a) for a in ["python", "run.py", *sys.argv[1:]]),
+    )
+    if calibration.resumed_from and not calibration.simulations_run:
+        print(
+            f"{out / 'history.db'} holds this calibration, finished "
+            f"({calibration.resumed_from} generations): outputs written again, nothing simulated"
+        )
+    elif calibration.resumed_from:
+        print(f"resumed after generation {calibration.resumed_from - 1} of {out / 'history.db'}")
+    print(_posterior_lines(calibration))
+    print(f"\nresults in {out}/ (report.md, posterior.csv, summary.csv, fit.png, pairs.png ...)")
+    return 0
+
+
+def _has_pyabc() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("pyabc") is not None
+
+
+def _missing_pyabc() -> int:
+    import sys
+
+    print(
+        "error: calibration needs pyabc, which is not installed: "
+        "pip install -e '.[calibrate]' (or '.[test]')",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def _check_counts(args: argparse.Namespace) -> None:
+    """Flags that must be positive integers, as one-line errors."""
+    from ..errors import InputError
+
+    if args.workers is not None and args.scheduler:
+        raise InputError(
+            "--workers", args.workers, reason="expected either --workers or --scheduler"
+        )
+    for flag, value, low in (
+        ("--workers", args.workers, 1),
+        ("--budget", args.budget, 1),
+        ("--population", args.population, 1),
+        ("--generations", args.generations, 1),
+        ("--seed", args.seed, 0),
+    ):
+        if value is not None and value < low:
+            raise InputError(flag, value, f"an integer >= {low}")
+
+
+def _print_generation(report: object) -> None:
+    from .sampler import GenerationReport
+
+    assert isinstance(report, GenerationReport)
+    import sys
+
+    what = "prior sample" if report.t < 0 else f"generation {report.t}"
+    eps = "" if report.t < 0 else f" epsilon {report.epsilon:.4g},"
+    done = "" if report.complete else " (cut off by the budget; dropped)"
+    print(
+        f"{what}:{eps} accepted {report.accepted} of {report.evaluations} "
+        f"(rate {report.acceptance_rate:.2f}) in {report.seconds:.1f} s{done}",
+        file=sys.stderr,
+    )
+
+
+def _posterior_lines(calibration: object) -> str:
+    from .api import Calibration
+
+    assert isinstance(calibration, Calibration)
+    table = calibration.summary.merge(
+        calibration.identification[["key", "ratio", "verdict"]], on="key"
+    )
+    width = max(len("key"), *(len(k) for k in table["key"]))
+    lines = [
+        f"\n{'key':<{width}}  {'mean':>8}  {'q05':>8}  {'q50':>8}  {'q95':>8}  "
+        f"{'width/prior':>11}  verdict"
+    ]
+    for row in table.itertuples():
+        lines.append(
+            f"{row.key:<{width}}  {row.mean:>8.4g}  {row.q05:>8.4g}  {row.q50:>8.4g}  "
+            f"{row.q95:>8.4g}  {row.ratio:>11.2f}  {row.verdict}"
+        )
+    total = int(calibration.generations["simulations"].sum())
+    lines.append(
+        f"\nfit RMSE (predictive median): {calibration.rmse():.4f}; Bass: "
+        f"{calibration.bass.rmse:.4f}; {total} simulations in "
+        f"{len(calibration.generations)} generations"
+    )
+    holdout = calibration.holdout_table()
+    for row in holdout.itertuples():
+        lines.append(
+            f"held-out RMSE ({calibration.problem.holdout} points): {row.model} {row.rmse_out:.4f}"
+        )
+    return "\n".join(lines)
+
+
+# -------------------------------------------------------------------- backtest
+def backtest_command(args: argparse.Namespace) -> int:
+    """``run.py backtest``: every shipped series, first half fitted, second forecast."""
+    import os
+    import platform
+    import shlex
+    import sys
+
+    if not _has_pyabc():
+        return _missing_pyabc()
+    from .validation import backtest, timed, validation_markdown, write_validation
+
+    args.population, args.generations = 200, 30
+    _check_counts(args)
+    workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
+    out = Path(args.out) if args.out else Path("results") / "backtest"
+    doc = (
+        Path(args.doc)
+        if args.doc
+        else Path(__file__).resolve().parents[2] / "docs" / "validation.md"
+    )
+
+    def show(row: dict) -> None:
+        print(
+            f"{row['series']}: fitted {row['fitted']}, forecast {row['forecast']}: RMSE out "
+            f"model {row['abm_rmse_out']:.3f}, Bass {row['bass_rmse_out']:.3f} "
+            f"({row['seconds']:.0f} s)",
+            flush=True,
+        )
+
+    table, seconds = timed(
+        lambda: backtest(
+            args.series,
+            budget=args.budget,
+            seed=args.seed,
+            workers=workers,
+            scheduler=args.scheduler,
+            out=out,
+            progress=not args.quiet,
+            on_series=show,
+        )
+    )
+    command = " ".join(shlex.quote(a) for a in ["python", "run.py", *sys.argv[1:]])
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    machine = (
+        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"{workers} worker(s), load average {load:.1f} at the end"
+    )
+    write_validation(
+        doc,
+        validation_markdown(
+            table, command=command, seconds=seconds, machine=machine, budget=args.budget
+        ),
+    )
+    print(f"\n{len(table)} series in {seconds / 60:.1f} min; table in {doc}")
+    return 0
