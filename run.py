@@ -301,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.errors import InputError
 
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for manifests' command
     func = getattr(args, "func", cmd_default)
     try:
         return func(args)

@@ -249,13 +249,12 @@ class Calibration:
 
     def _curves_to(self, time: float) -> list[np.ndarray]:
         curves = []
-        for curve, launch, (_, row) in zip(
-            self.curves, self._launches(), self.posterior.iterrows(), strict=True
-        ):
+        seeds = self.posterior["seed"].to_numpy(dtype=np.int64)  # exact: not via a float row
+        for index, (curve, launch) in enumerate(zip(self.curves, self._launches(), strict=True)):
             missing = math.ceil(time - launch - (curve.size - 1) - 1e-9)
             if missing > 0:
-                values = {key: float(row[key]) for key in self.keys}
-                curve = self.simulator.curve(values, int(row["seed"]), extra=missing)
+                values = {key: float(self.posterior[key].iloc[index]) for key in self.keys}
+                curve = self.simulator.curve(values, int(seeds[index]), extra=missing)
             curves.append(curve)
         return curves
 

@@ -101,8 +101,6 @@ def _shown(path: Path) -> str:
 def calibrate_command(args: argparse.Namespace) -> int:
     """``run.py calibrate``: check every input, run (or resume), print where the files are."""
     import os
-    import shlex
-    import sys
 
     from .priors import DEFAULT_FIT, parse_fit
 
@@ -147,7 +145,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         out=out,
         progress=not args.quiet,
         on_generation=None if args.quiet else _print_generation,
-        command=" ".join(shlex.quote(a) for a in ["python", "run.py", *sys.argv[1:]]),
+        command=_command(args),
     )
     if calibration.resumed_from and not calibration.simulations_run:
         print(
@@ -159,6 +157,15 @@ def calibrate_command(args: argparse.Namespace) -> int:
     print(_posterior_lines(calibration))
     print(f"\nresults in {out}/ (report.md, posterior.csv, summary.csv, fit.png, pairs.png ...)")
     return 0
+
+
+def _command(args: argparse.Namespace) -> str:
+    """The command as typed (run.py's main passes its arguments on)."""
+    import shlex
+    import sys
+
+    argv = getattr(args, "argv", None) or sys.argv[1:]
+    return " ".join(shlex.quote(a) for a in ["python", "run.py", *argv])
 
 
 def _has_pyabc() -> bool:
@@ -249,8 +256,6 @@ def backtest_command(args: argparse.Namespace) -> int:
     """``run.py backtest``: every shipped series, first half fitted, second forecast."""
     import os
     import platform
-    import shlex
-    import sys
 
     if not _has_pyabc():
         return _missing_pyabc()
@@ -286,7 +291,7 @@ def backtest_command(args: argparse.Namespace) -> int:
             on_series=show,
         )
     )
-    command = " ".join(shlex.quote(a) for a in ["python", "run.py", *sys.argv[1:]])
+    command = _command(args)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     machine = (
         f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
