@@ -1,0 +1,252 @@
+"""Calibration's inputs and pure parts: fitted keys, the launch alignment, quantiles, and
+`run.py calibrate` refusing every bad input in one line, with exit 2, before anything runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.calibration.predict import identification, summary_table, weighted_quantiles
+from sim.calibration.priors import DEFAULT_FIT, FitKey, apply_values, check_fit, parse_fit
+from sim.calibration.simulate import FINE_STEP, MARGIN, CurveSimulator, align, shares_at
+from sim.errors import InputError
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import run  # noqa: E402
+
+SCENARIO = ROOT / "scenarios" / "calibration.toml"
+GOOD_CSV = "year,share_adopted\n" + "".join(
+    f"{2000 + i},{v}\n" for i, v in enumerate([0.05, 0.1, 0.2, 0.35, 0.5, 0.6, 0.65, 0.68])
+)
+
+
+def logistic(steps: np.ndarray, middle: float = 12.0, scale: float = 3.0) -> np.ndarray:
+    return 0.9 / (1.0 + np.exp(-(steps - middle) / scale))
+
+
+# --- fitted keys -------------------------------------------------------------------------
+
+
+def test_default_fit_keys_reach_the_calibration_scenario() -> None:
+    keys = check_fit(load_scenario(SCENARIO), DEFAULT_FIT)
+    assert [k.key for k in keys] == list(DEFAULT_FIT)
+    assert all(not k.integer for k in keys)
+
+
+def test_parse_fit_reads_ranges_and_integer_keys_round() -> None:
+    assert parse_fit(["diffusion.imitation=0.05:1", "firms.*.cadence=2:9"]) == {
+        "diffusion.imitation": (0.05, 1.0),
+        "firms.*.cadence": (2.0, 9.0),
+    }
+    (cadence,) = check_fit(load_scenario(SCENARIO), {"firms.*.cadence": (2.0, 9.0)})
+    assert cadence.integer and cadence.value(3.6) == 4
+
+
+def test_apply_values_sets_model_and_firm_keys_on_copies() -> None:
+    scenario = load_scenario(SCENARIO)
+    keys = [FitKey("diffusion.imitation", 0, 1), FitKey("firms.newco.broadcast", 0, 1)]
+    params, firms = apply_values(
+        scenario.params,
+        scenario.firms,
+        keys,
+        {"diffusion.imitation": 0.5, "firms.newco.broadcast": 0.07},
+    )
+    assert params["imitation"] == 0.5 and firms[0]["broadcast"] == 0.07
+    assert scenario.params["imitation"] == 0.38 and "broadcast" not in scenario.firms[0]
+
+
+# --- the launch: profiled out ------------------------------------------------------------
+
+
+def test_align_finds_the_launch_of_a_curve_seen_from_mid_way() -> None:
+    """A curve launched 7.3 periods before the data begin is placed at that launch."""
+    curve = logistic(np.arange(60.0))
+    times = 1990.0 + np.arange(20)
+    shares = logistic(times - (1990.0 - 7.3))
+    alignment = align(curve, times, shares)
+    assert alignment.launch == pytest.approx(1990.0 - 7.3, abs=FINE_STEP)
+    assert alignment.rmse < 2e-3
+
+
+def test_align_window_does_not_depend_on_how_far_the_curve_runs() -> None:
+    curve = logistic(np.arange(80.0))
+    times = 1990.0 + np.arange(15)
+    shares = logistic(times - 1984.0) + 0.01 * np.sin(times)
+    assert align(curve[:50], times, shares) == align(curve, times, shares)
+
+
+def test_shares_at_is_zero_before_the_launch_and_nan_after_the_curve() -> None:
+    curve = np.array([0.0, 0.1, 0.3, 0.6])
+    values = shares_at(curve, 2000.0, np.array([1998.0, 2000.5, 2003.0, 2004.0]))
+    np.testing.assert_allclose(values[:3], [0.0, 0.05, 0.6])
+    assert np.isnan(values[3])
+
+
+def test_a_longer_curve_starts_with_the_same_values() -> None:
+    scenario = load_scenario(SCENARIO, {"market.n_customers": 200})
+    keys = tuple(check_fit(scenario, DEFAULT_FIT))
+    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, reach=0.1, after=5)
+    values = {"diffusion.broadcast": 0.05, "diffusion.imitation": 0.4}
+    values["customers.loss_aversion_mean"] = 1.5
+    short = simulator.curve(values, seed=3)
+    long = simulator.curve(values, seed=3, extra=7)
+    assert long.size == short.size + 7 and np.array_equal(long[: short.size], short)
+    assert short[-1 - 5] >= 0.1 > short[-1 - 5 - 1]  # stops 5 steps after reaching 0.1
+    assert MARGIN >= 1
+
+
+# --- weighted summaries ------------------------------------------------------------------
+
+
+def test_weighted_quantiles_with_equal_weights_are_hazen_quantiles() -> None:
+    values = np.random.default_rng(1).normal(size=101)
+    levels = [0.05, 0.5, 0.95]
+    np.testing.assert_allclose(
+        weighted_quantiles(values, np.ones(101), levels),
+        np.quantile(values, levels, method="hazen"),
+    )
+
+
+def test_summary_and_identification_rule() -> None:
+    import pandas as pd
+
+    rng = np.random.default_rng(2)
+    keys = [FitKey("a", 0.0, 1.0), FitKey("b", 0.0, 1.0)]
+    posterior = pd.DataFrame(
+        {"weight": 1 / 400, "a": rng.uniform(0, 1, 400), "b": rng.normal(0.5, 0.02, 400)}
+    )
+    summary = summary_table(posterior, keys)
+    assert list(summary.columns) == ["key", "mean", "q05", "q50", "q95"]
+    verdicts = identification(summary, keys).set_index("key")["verdict"]
+    assert verdicts.to_dict() == {"a": "not pinned down", "b": "pinned down"}
+
+
+# --- bad input: one line, exit 2, nothing run ---------------------------------------------
+
+
+def write(tmp_path: Path, text: str, name: str = "adoption.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def rows(values: list[object], start: int = 2000) -> str:
+    return "year,share_adopted\n" + "".join(f"{start + i},{v}\n" for i, v in enumerate(values))
+
+
+SHADOWING = (
+    SCENARIO.read_text()
+    .replace('strategy = "differentiated"', 'strategy = "differentiated"\nbroadcast = 0.02 # own')
+    .replace("broadcast = 0.03 ", "# broadcast = 0.03 ")
+)
+SPREAD = (
+    SCENARIO.read_text()
+    .replace('start = "legacy"', 'start = "spread"')
+    .replace("legacy_quality = 1.0", "# legacy_quality")
+)
+
+BAD = {
+    # case: (file content or None for a missing file, extra args, expected substrings)
+    "missing file": (None, [], ["nope.csv: no such file"]),
+    "no time column": ("when,share_adopted\n1,0.1\n2,0.2\n", [], ["time column", "--time-column"]),
+    "not a number": (rows([0.1, 0.2, "lots", 0.4, 0.5]), [], ["'lots'", "expected a number"]),
+    "NaN": (rows([0.1, 0.2, "nan", 0.4, 0.5]), [], ["'nan'", "leave a gap out as a row"]),
+    "time not increasing": (
+        "year,share_adopted\n2000,0.1\n2001,0.2\n2001,0.3\n2002,0.4\n2003,0.5\n",
+        [],
+        ["year (line 4) = 2001", "strictly increasing"],
+    ),
+    "above 1, not percent": (
+        rows([0.1, 0.2, 150, 0.4, 0.5]),
+        [],
+        ["= 150", "a percent in [0, 100]"],
+    ),
+    "shares mixed into percent": (
+        rows([5, 20, 45, 0.6, 70]),
+        [],
+        ["= 0.6", "a percent like the rest"],
+    ),
+    "fewer than 5 points": (rows([0.1, 0.2, 0.3, 0.4]), [], ["at least 5 points, found 4"]),
+    "unknown series": (GOOD_CSV, ["--series", "fax"], ["--series = 'fax'", "one of"]),
+    "unknown fit key": (
+        GOOD_CSV,
+        ["--fit", "diffusion.imitatio=0:1"],
+        ["with --fit: diffusion.imitatio: unknown key", "allowed: imitation"],
+    ),
+    "shadowed fit key": (
+        GOOD_CSV,
+        ["--fit", "diffusion.broadcast=0.001:0.1", "--scenario", "{shadowing}"],
+        ["diffusion.broadcast = 0.001: does not reach the model", "firms.newco.broadcast"],
+    ),
+    "low >= high": (GOOD_CSV, ["--fit", "diffusion.imitation=0.5:0.2"], ["--fit", "LOW < HIGH"]),
+    "range outside allowed": (
+        GOOD_CSV,
+        ["--fit", "diffusion.imitation=0.1:2"],
+        ["with --fit: diffusion.imitation = 2.0", "expected a number >= 0 and <= 1"],
+    ),
+    "fit not numbers": (
+        GOOD_CSV,
+        ["--fit", "diffusion.imitation=a:b"],
+        ["--fit", "numbers LOW and HIGH"],
+    ),
+    "fit a run setting": (GOOD_CSV, ["--fit", "run.steps=1:9"], ["--fit run.steps", "not fitted"]),
+    "fit a choice": (GOOD_CSV, ["--fit", "network.network=0:1"], ["expected a numeric key"]),
+    "holdout too large": (GOOD_CSV, ["--holdout", "4"], ["--holdout = 4", "<= 3", "8 points"]),
+    "workers and scheduler": (
+        GOOD_CSV,
+        ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
+        ["either --workers or --scheduler"],
+    ),
+    "budget below population": (GOOD_CSV, ["--budget", "50"], ["--budget = 50", "population"]),
+    "not a legacy market": (
+        GOOD_CSV,
+        ["--scenario", "{spread}"],
+        ["market.start = 'spread'", "'legacy'"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_input_is_one_line_exit_2_and_nothing_runs(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content, extra, expected = BAD[case]
+    data = tmp_path / "nope.csv" if content is None else write(tmp_path, content)
+    scenarios = {
+        "{shadowing}": str(write(tmp_path, SHADOWING, "shadowing.toml")),
+        "{spread}": str(write(tmp_path, SPREAD, "spread.toml")),
+    }
+    extra = [scenarios.get(a, a) for a in extra]
+    out = tmp_path / "out"
+    code = run.main(["calibrate", str(data), "--out", str(out), "--quiet", *extra])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("error: "), err
+    for part in expected:
+        assert part in err, err
+    assert any(where in err for where in (".csv", ".toml", "--")), err  # a file or a flag
+    assert not out.exists()  # nothing started
+
+
+def test_missing_pyabc_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys, tmp_path) -> None:
+    from sim.calibration import cli
+
+    monkeypatch.setattr(cli, "_has_pyabc", lambda: False)
+    code = run.main(["calibrate", str(write(tmp_path, GOOD_CSV))])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err == (
+        "error: calibration needs pyabc, which is not installed: "
+        "pip install -e '.[calibrate]' (or '.[test]')"
+    )
+
+
+def test_input_errors_name_fit_and_file() -> None:
+    scenario = load_scenario(SCENARIO)
+    with pytest.raises(InputError) as caught:
+        check_fit(scenario, {"customers.loss_aversion_mean": (1.0, 25.0)})
+    assert str(caught.value).startswith(f"{SCENARIO} with --fit: customers.loss_aversion_mean")
