@@ -116,14 +116,24 @@ def test_summary_and_identification_rule() -> None:
     import pandas as pd
 
     rng = np.random.default_rng(2)
-    keys = [FitKey("a", 0.0, 1.0), FitKey("b", 0.0, 1.0)]
+    keys = [FitKey("a", 0.0, 1.0), FitKey("b", 0.0, 1.0), FitKey("c", 0.0, 1.0)]
     posterior = pd.DataFrame(
-        {"weight": 1 / 400, "a": rng.uniform(0, 1, 400), "b": rng.normal(0.5, 0.02, 400)}
+        {
+            "weight": 1 / 400,
+            "a": rng.uniform(0, 1, 400),  # the prior: nothing learnt
+            "b": rng.normal(0.5, 0.02, 400),  # pinned down
+            "c": rng.uniform(0.0, 0.04, 400),  # pressed against the lower bound
+        }
     )
     summary = summary_table(posterior, keys)
     assert list(summary.columns) == ["key", "mean", "q05", "q50", "q95"]
-    verdicts = identification(summary, keys).set_index("key")["verdict"]
-    assert verdicts.to_dict() == {"a": "not pinned down", "b": "pinned down"}
+    table = identification(summary, keys).set_index("key")
+    assert table["verdict"].to_dict() == {
+        "a": "not pinned down",
+        "b": "pinned down",
+        "c": "pinned down",
+    }
+    assert table["bound"].to_dict() == {"a": "", "b": "", "c": "lower"}
 
 
 # --- bad input: one line, exit 2, nothing run ---------------------------------------------

@@ -225,7 +225,7 @@ def _posterior_lines(calibration: object) -> str:
 
     assert isinstance(calibration, Calibration)
     table = calibration.summary.merge(
-        calibration.identification[["key", "ratio", "verdict"]], on="key"
+        calibration.identification[["key", "ratio", "verdict", "bound"]], on="key"
     )
     width = max(len("key"), *(len(k) for k in table["key"]))
     lines = [
@@ -236,6 +236,7 @@ def _posterior_lines(calibration: object) -> str:
         lines.append(
             f"{row.key:<{width}}  {row.mean:>8.4g}  {row.q05:>8.4g}  {row.q50:>8.4g}  "
             f"{row.q95:>8.4g}  {row.ratio:>11.2f}  {row.verdict}"
+            + (f" (against the {row.bound} prior bound)" if row.bound else "")
         )
     total = int(calibration.generations["simulations"].sum())
     lines.append(

@@ -31,6 +31,9 @@ BAND = (0.05, 0.95)
 #: one wider than NOT_PINNED of it says little beyond the prior.
 PINNED = 0.5
 NOT_PINNED = 0.8
+#: A posterior quantile (q05 or q95) this close to a prior bound, as a share of the prior's
+#: range, means the posterior is pressed against that bound.
+AT_BOUND = 0.025
 
 
 def weighted_quantiles(
@@ -84,7 +87,9 @@ def identification(summary: pd.DataFrame, keys: Sequence[FitKey]) -> pd.DataFram
 
     The prior is uniform on [low, high], so its 90 % interval is 0.9 x (high - low).
     ``ratio`` = posterior width / prior width; below PINNED the data pin the key down,
-    from NOT_PINNED up they say little beyond the prior, in between partly.
+    from NOT_PINNED up they say little beyond the prior, in between partly. ``bound``
+    says "lower" or "upper" when q05 or q95 lies within AT_BOUND of the range from that
+    prior bound: the data push the key there, and the range cuts the posterior off.
     """
     rows = []
     for key, (_, row) in zip(keys, summary.iterrows(), strict=True):
@@ -97,6 +102,11 @@ def identification(summary: pd.DataFrame, keys: Sequence[FitKey]) -> pd.DataFram
             if ratio >= NOT_PINNED
             else "partly"
         )
+        bound = " and ".join(
+            side
+            for side, gap in (("lower", row["q05"] - key.low), ("upper", key.high - row["q95"]))
+            if gap < AT_BOUND * key.width
+        )
         rows.append(
             {
                 "key": key.key,
@@ -106,6 +116,7 @@ def identification(summary: pd.DataFrame, keys: Sequence[FitKey]) -> pd.DataFram
                 "posterior_width": row["q95"] - row["q05"],
                 "ratio": ratio,
                 "verdict": verdict,
+                "bound": bound,
             }
         )
     return pd.DataFrame(rows)

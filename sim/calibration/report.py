@@ -18,7 +18,7 @@ import pandas as pd
 from ..provenance import manifest, write_atomic, write_json
 from .abc import HISTORY
 from .figures import plot_fit, plot_pairs
-from .predict import NOT_PINNED, PINNED, bands
+from .predict import AT_BOUND, NOT_PINNED, PINNED, bands
 from .sampler import MAIN_STREAM
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -190,8 +190,10 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
     series = problem.series
     ident = calibration.identification
     summary = calibration.summary
-    posterior_table = summary.merge(ident[["key", "ratio", "verdict"]], on="key")
-    posterior_table = posterior_table.rename(columns={"ratio": "90 % width / prior's"})
+    posterior_table = summary.merge(ident[["key", "ratio", "verdict", "bound"]], on="key")
+    posterior_table = posterior_table.rename(
+        columns={"ratio": "90 % width / prior's", "bound": "against a prior bound"}
+    )
     weights = calibration.posterior["weight"].to_numpy()
     from .predict import weighted_quantiles
 
@@ -253,6 +255,14 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
             f"They do not pin down {listing(loose)}: {whose} nearly as wide as the prior, "
             "so the values there come from the prior range, not from the data."
         )
+    pressed = ident[ident["bound"] != ""]
+    if not pressed.empty:
+        keys = ", ".join(f"`{r.key}` ({r.bound})" for r in pressed.itertuples())
+        verdicts.append(
+            f"The posterior of {keys} is pressed against its prior's bound: the data push "
+            "it there and the range cuts it off, so its interval is narrow because of the "
+            "prior, and a wider range (if the key allows one) would move it."
+        )
     span = f"{_time(series.times[0])}-{_time(series.times[-1])}"
     fitted_span = f"{_time(problem.fit_times[0])}-{_time(problem.fit_times[-1])}"
     held = (
@@ -291,7 +301,9 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
         f"Rule: a key is *pinned down* when its posterior 90 % interval (q05 to q95) is "
         f"narrower than {PINNED:g} of its prior's (0.9 x (high - low) for a uniform prior), "
-        f"*not pinned down* from {NOT_PINNED:g} up, *partly* in between. " + " ".join(verdicts),
+        f"*not pinned down* from {NOT_PINNED:g} up, *partly* in between; a q05 or q95 "
+        f"within {AT_BOUND:.1%} of the range from a prior bound is *against* it. "
+        + " ".join(verdicts),
         "",
         "The launch is not sampled: each simulated curve is placed at the launch that fits "
         "the points best (docs/calibration.md). Its posterior:",
