@@ -100,6 +100,7 @@ class AbcOutcome:
     resumed_from: int = 0
     simulations_run: int = 0  # in this invocation, discarded ones included
     stopped: str = ""
+    sampling_seconds: float = 0.0  # pyabc's wall time of every stored generation, summed
 
 
 def _priors(keys: tuple[FitKey, ...]) -> Any:
@@ -195,6 +196,7 @@ def run_abc(
         resumed_from=stored,
         simulations_run=sampler.simulations_run,
         stopped=stopped,
+        sampling_seconds=float(abc_history.get_all_populations()["wall_time"].sum()),
     )
 
 

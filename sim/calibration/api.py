@@ -170,12 +170,20 @@ class Calibration:
     stopped: str = ""
     resumed_from: int = 0
     simulations_run: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # this call
+    sampling_seconds: float = 0.0  # every stored generation, across resumes (pyabc's)
     reports: list[GenerationReport] = field(default_factory=list, repr=False)
 
     @property
     def keys(self) -> list[str]:
         return [k.key for k in self.problem.keys]
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the posterior, 1 / sum(w^2): how many equally weighted
+        particles its weights are worth (the population size at best)."""
+        weights = self._weights()
+        return float(1.0 / np.sum(weights**2))
 
     def fitted(self) -> pd.DataFrame:
         """Posterior predictive bands at every observed time, beside the data and Bass.
@@ -352,6 +360,7 @@ def run(
         resumed_from=outcome.resumed_from,
         simulations_run=outcome.simulations_run,
         seconds=time.perf_counter() - began,
+        sampling_seconds=outcome.sampling_seconds,
         reports=outcome.reports,
     )
     if directory is not None:

@@ -240,6 +240,10 @@ def _posterior_lines(calibration: object) -> str:
         )
     total = int(calibration.generations["simulations"].sum())
     lines.append(
+        f"{len(calibration.posterior)} particles, worth {calibration.ess:.0f} equally "
+        "weighted ones (effective sample size)"
+    )
+    lines.append(
         f"\nfit RMSE (predictive median): {calibration.rmse():.4f}; Bass: "
         f"{calibration.bass.rmse:.4f}; {total} simulations in "
         f"{len(calibration.generations)} generations"
@@ -293,15 +297,15 @@ def backtest_command(args: argparse.Namespace) -> int:
         )
     )
     command = _command(args)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     machine = (
-        f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-        f"{workers} worker(s), load average {load:.1f} at the end"
+        f"{workers} worker process(es) on {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()})"
     )
+    sampling = float(table["seconds"].sum())
     write_validation(
         doc,
         validation_markdown(
-            table, command=command, seconds=seconds, machine=machine, budget=args.budget
+            table, command=command, seconds=sampling, machine=machine, budget=args.budget
         ),
     )
     print(f"\n{len(table)} series in {seconds / 60:.1f} min; table in {doc}")

@@ -74,7 +74,7 @@ def plot_fit(
         ax.set_ylabel("share adopted")
         ax.set_ylim(0, 1.02)
         ax.set_title(title)
-        ax.legend(loc="lower right", frameon=False)
+        ax.legend(loc="best", frameon=False)
         return _png(fig, footer)
 
 

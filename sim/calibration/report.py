@@ -24,9 +24,11 @@ from .sampler import MAIN_STREAM
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Calibration
 
-__all__ = ["MANIFEST", "OUTPUTS", "fit_band", "report_markdown", "write_outputs"]
+__all__ = ["LOW_ESS", "MANIFEST", "OUTPUTS", "fit_band", "report_markdown", "write_outputs"]
 
 MANIFEST = "manifest.json"
+#: An effective sample size below this share of the population is said in the report.
+LOW_ESS = 0.2
 OUTPUTS = (
     "posterior.csv",
     "summary.csv",
@@ -42,7 +44,7 @@ OUTPUTS = (
 
 def _csv(frame: pd.DataFrame) -> bytes:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.6g")
+    frame.to_csv(buffer, index=False, float_format="%.10g")
     return buffer.getvalue().encode()
 
 
@@ -152,6 +154,7 @@ def manifest_record(
             "max_generations": settings.max_generations,
             "batch": settings.batch,
             "generations": len(calibration.generations),
+            "effective_sample_size": round(calibration.ess, 1),
             "simulations": int(calibration.generations["simulations"].sum()),
             "simulations_run_now": calibration.simulations_run,
             "resumed_from_generation": calibration.resumed_from,
@@ -160,6 +163,7 @@ def manifest_record(
             "workers": workers,
             "scheduler": str(scheduler) if scheduler is not None else None,
             "seconds": round(calibration.seconds, 2),
+            "sampling_seconds_all_runs": round(calibration.sampling_seconds, 2),
         },
         fingerprint=fingerprint,
         command=command,
@@ -258,10 +262,13 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
     pressed = ident[ident["bound"] != ""]
     if not pressed.empty:
         keys = ", ".join(f"`{r.key}` ({r.bound})" for r in pressed.itertuples())
+        many = len(pressed) > 1
         verdicts.append(
-            f"The posterior of {keys} is pressed against its prior's bound: the data push "
-            "it there and the range cuts it off, so its interval is narrow because of the "
-            "prior, and a wider range (if the key allows one) would move it."
+            f"The posterior{'s' if many else ''} of {keys} "
+            f"{'are' if many else 'is'} pressed against a prior bound: the data push "
+            f"{'them' if many else 'it'} there and the range cuts "
+            f"{'them' if many else 'it'} off, so such an interval is narrow because of the "
+            "prior, and a wider range (where the key allows one) would move it."
         )
     span = f"{_time(series.times[0])}-{_time(series.times[-1])}"
     fitted_span = f"{_time(problem.fit_times[0])}-{_time(problem.fit_times[-1])}"
@@ -295,7 +302,16 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "## Posterior",
         "",
         f"{len(calibration.posterior)} weighted particles of the last generation "
-        "(`posterior.csv`); quantiles are weighted.",
+        f"(`posterior.csv`), worth {calibration.ess:.0f} equally weighted ones (effective "
+        "sample size, 1 / sum of squared weights); quantiles are weighted."
+        + (
+            f" **Few effective particles** (below {LOW_ESS:.0%} of the population): a "
+            "handful of particles carry most of the weight, typically where the posterior "
+            "presses against a prior bound, so its quantiles and the predictive band are "
+            "rough; a larger --population or --budget smooths them."
+            if calibration.ess < LOW_ESS * len(calibration.posterior)
+            else ""
+        ),
         "",
         _table(posterior_table),
         "",

@@ -240,13 +240,14 @@ class DeterministicSampler(Sampler):
                     self.simulations_run += 1
                     yield particle
             return
+        slots = self._slots()  # once a generation: asking Dask is a round trip
         running: dict[Any, int] = {}  # future -> batch index
         finished: dict[int, list[Any]] = {}
         submitted = consumed = 0
         exhausted = False
         try:
             while True:
-                while not exhausted and len(running) < self._slots():
+                while not exhausted and len(running) < slots:
                     chunk = list(itertools.islice(seeds, self.batch))
                     if not chunk:
                         exhausted = True
