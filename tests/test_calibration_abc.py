@@ -195,3 +195,34 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
     abm = holdout.set_index("model").loc["abm"]
     assert f"{abm.rmse_out:.4g}" in report
     assert not list(out.glob(".*.tmp"))  # no temporary file left behind
+
+
+@pytest.mark.slow
+def test_dask_gives_the_posterior_of_one_local_worker() -> None:
+    from distributed import LocalCluster
+
+    here = calibrate(tiny_series(), tiny_scenario(), workers=1, **TINY)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        dask = calibrate(
+            tiny_series(), tiny_scenario(), scheduler=cluster.scheduler_address, **TINY
+        )
+    same(here, dask)
+
+
+def test_backtest_row_and_table(tmp_path: Path) -> None:
+    from sim.calibration.validation import backtest, validation_markdown
+
+    table = backtest(["microwave"], budget=120, population=30, out=tmp_path, seed=3)
+    row = table.iloc[0]
+    assert row["series"] == "microwave" and row["fitted"] == "1975-1992 (6)"
+    assert row["forecast"] == "1998-2011 (5)" and 0 <= row["abm_in_band"] <= 1
+    holdout = pd.read_csv(tmp_path / "microwave" / "holdout.csv").set_index("model")
+    assert row["abm_rmse_out"] == pytest.approx(holdout.loc["abm", "rmse_out"], rel=1e-8)
+    assert row["bass_rmse_out"] == pytest.approx(holdout.loc["bass", "rmse_out"], rel=1e-8)
+    text = validation_markdown(
+        table, command="python run.py backtest", seconds=60, machine="a test", budget=120
+    )
+    assert "| microwave | 1975-1992 (6) | 1998-2011 (5) |" in text
+    assert "python run.py backtest" in text

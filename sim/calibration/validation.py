@@ -64,7 +64,7 @@ def backtest_row(calibration: Calibration) -> dict[str, Any]:
         "bass_rmse_out": bass,
         "better_out": "model" if abm < bass else "Bass" if bass < abm else "tie",
         "simulations": int(calibration.generations["simulations"].sum()),
-        "seconds": round(calibration.seconds, 1),
+        "seconds": round(calibration.sampling_seconds, 1),
     }
 
 
@@ -76,6 +76,7 @@ def backtest(
     names: Sequence[str] | None = None,
     *,
     budget: int = 10_000,
+    population: int = 200,
     seed: int = 1,
     workers: int = 1,
     scheduler: Any = None,
@@ -96,6 +97,7 @@ def backtest(
             series=name,
             holdout=holdout_points(len(series)),
             budget=budget,
+            population=population,
             seed=seed,
             workers=workers,
             scheduler=scheduler,
@@ -111,19 +113,37 @@ def backtest(
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float | np.floating):
-        return f"{value:.3f}"
+        return f"{value:.4f}"
     return str(value)
+
+
+#: Series whose second half rises again after a plateau the first half ends on.
+SECOND_RISE = ("vacuum", "stove", "dishwasher")
+
+
+def _miss(table: pd.DataFrame) -> str:
+    """' by LOW to HIGH' (RMSE out of both models) over the SECOND_RISE series present."""
+    part = table[table["series"].isin(SECOND_RISE)]
+    if part.empty:
+        return ""
+    errors = part[["abm_rmse_out", "bass_rmse_out"]].to_numpy()
+    return f" by {errors.min():.2f} to {errors.max():.2f} (RMSE)"
 
 
 def validation_markdown(
     table: pd.DataFrame, *, command: str, seconds: float, machine: str, budget: int
 ) -> str:
-    """docs/validation.md: the table, the tally, and the command that reproduces it."""
+    """docs/validation.md: the table, the tally, what it shows, and the command.
+
+    ``seconds`` is the calibrations' sampling time (as their histories store it, so a
+    rerun that only rewrites the outputs reports the original run's time)."""
     wins = table["better_out"].value_counts()
     model_wins, bass_wins = int(wins.get("model", 0)), int(wins.get("Bass", 0))
     med_abm, med_bass = table["abm_rmse_out"].median(), table["bass_rmse_out"].median()
     med_abm_in, med_bass_in = table["abm_rmse_in"].median(), table["bass_rmse_in"].median()
     band = table["abm_in_band"].mean()
+    model_better = ", ".join(table.loc[table["better_out"] == "model", "series"])
+    bass_better = ", ".join(table.loc[table["better_out"] == "Bass", "series"])
     shown = table.drop(columns=["simulations", "seconds"]).rename(
         columns={
             "fitted": "fitted (points)",
@@ -158,20 +178,55 @@ def validation_markdown(
             command,
             "```",
             "",
-            f"{budget} simulations per series at most; the run took {seconds / 60:.0f} "
-            f"minutes on {machine}. Each series' calibration (report.md, fit.png, "
-            "holdout.csv ...) is in `results/backtest/SERIES/`.",
+            f"At most {budget} simulations per series, seed 1. Sampling took "
+            f"{seconds / 60:.0f} minutes in all ({machine}); writing each series' outputs "
+            "adds a few seconds. Run again, finished series are not sampled again. Each "
+            "series' calibration (report.md, fit.png, holdout.csv ...) is in "
+            "`results/backtest/SERIES/`.",
             "",
             head,
             rule,
             *rows,
             "",
-            f"Better forecast: the model in {model_wins} of {n} series, Bass in "
-            f"{bass_wins}. Median RMSE on the forecast points: model {med_abm:.3f}, Bass "
-            f"{med_bass:.3f}; on the fitted points: model {med_abm_in:.3f}, Bass "
-            f"{med_bass_in:.3f}. On average {band:.0%} of the held-out points lie inside "
-            "the model's 90 % predictive band (which holds parameter uncertainty and a "
-            "market's randomness, not measurement error).",
+            f"Better forecast: the model in {model_wins} of {n} series ({model_better}), "
+            f"Bass in {bass_wins} ({bass_better}). Median RMSE on the forecast points: "
+            f"model {med_abm:.4f}, Bass {med_bass:.4f}; on the fitted points: model "
+            f"{med_abm_in:.4f}, Bass {med_bass_in:.4f}. On average {band:.0%} of the "
+            "held-out points lie inside the model's 90 % predictive band.",
+            "",
+            "## What the table shows",
+            "",
+            "- **Both fit the first halves alike** (the medians above): three fitted keys "
+            "and a fitted launch against Bass's p, q, m and launch is comparable "
+            "flexibility. The differences are in how each continues a curve.",
+            "- **The model forecasts better where a series approaches its ceiling "
+            "slowly.** A Bass curve fitted to a first half sets its ceiling m from the "
+            "points it has and bends into it quickly; when the first half ends near the "
+            "inflection (cable TV, the internet, home air conditioning, microcomputers) "
+            "that ceiling is a guess, too high or too low. The model has no free ceiling: "
+            "customers who have not cleared the bar yet keep adopting slowly (the "
+            "logistic choice lets those just below it through, and social proof lifts "
+            "more of them over it as neighbours adopt), so its curves keep rising at a "
+            "slowing rate after the inflection, as most of these series did. This is "
+            "where its lead comes from; the margin at the median is small.",
+            "- **Neither forecasts what the first half does not show.** Vacuum cleaners "
+            "rose again after 1945, stoves after 1950, dishwashers after 1965 (and their "
+            "source changes to the Census in 1992): both models extend the first half's "
+            f"plateau and miss{_miss(table)}; which of them misses less there is "
+            "happenstance.",
+            "- **Few, sparse points defeat the model first.** The flush toilet's first "
+            "half is 6 points a decade apart: the posterior rests on a few heavily "
+            "weighted particles (its report gives the effective sample size), and its "
+            "forecast falls short where Bass's does not.",
+            f"- **The model's band is too narrow out of sample**: {band:.0%} of held-out "
+            "points inside a 90 % band. The band holds the parameters' uncertainty "
+            "*within the scenario* and the randomness of a 2,000-customer market; it does "
+            "not hold the error of the scenario's fixed choices (trust, costs, network) "
+            "nor changes in the world after the fitted years. Read it as the model's "
+            "uncertainty, not as a forecast interval.",
+            "- **What it does not show**: that the psychology is right. The model's late "
+            "creep comes from loss aversion and the logistic choice here, but other "
+            "mechanisms (heterogeneous prices, incomes) would give such a tail too.",
             "",
         ]
     )
