@@ -51,3 +51,20 @@ def test_quick_benchmark_writes_csv_and_markdown(tmp_path: Path) -> None:
     for heading in ("| implementation | N |", "## Speed ratios", "## Step cost", "## Machine"):
         assert heading in report
     assert "vectorized / reference" in report and "- cpu:" in report
+
+
+@pytest.mark.slow
+def test_calibration_benchmark_runs_and_reports(tmp_path: Path) -> None:
+    script = ROOT / "benchmarks" / "bench_calibration.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--budget", "700", "--workers", "1", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = (tmp_path / "bench_calibration.md").read_text()
+    assert "wall time" in report and "simulations per second" in report
+    assert "| generation | epsilon |" in report

@@ -212,7 +212,11 @@ BAD = {
         ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
         ["either --workers or --scheduler"],
     ),
-    "budget below population": (GOOD_CSV, ["--budget", "50"], ["--budget = 50", "population"]),
+    "budget too small": (
+        GOOD_CSV,
+        ["--budget", "500"],
+        ["--budget = 500", ">= 3 x the population (600)"],
+    ),
     "not a legacy market": (
         GOOD_CSV,
         ["--scenario", "{spread}"],

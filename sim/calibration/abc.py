@@ -59,12 +59,15 @@ class AbcSettings:
 
     def check(self) -> None:
         """One-line errors, naming the flag, for settings out of range."""
-        if self.budget < self.population:
-            raise InputError(
-                "--budget", self.budget, f"an integer >= the population size {self.population}"
-            )
         if self.population < 20:
             raise InputError("--population", self.population, "an integer >= 20")
+        if self.budget < 3 * self.population:
+            raise InputError(
+                "--budget",
+                self.budget,
+                f"an integer >= 3 x the population ({3 * self.population}): the prior "
+                "sample and the first generation take at least that",
+            )
         if self.max_generations < 1:
             raise InputError("--generations", self.max_generations, "an integer >= 1")
 
