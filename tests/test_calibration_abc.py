@@ -194,6 +194,16 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
         assert f"| {row.key} | {row.mean:.4g} | {row.q05:.4g} |" in report
     abm = holdout.set_index("model").loc["abm"]
     assert f"{abm.rmse_out:.4g}" in report
+    generations = pd.read_csv(out / "generations.csv")
+    assert list(generations.columns) == [
+        "t",
+        "epsilon",
+        "particles",
+        "simulations",
+        "acceptance_rate",
+        "ess",
+    ]
+    assert f"worth {generations['ess'].iloc[-1]:.4g} equally weighted" in report
     assert not list(out.glob(".*.tmp"))  # no temporary file left behind
 
 

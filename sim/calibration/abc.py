@@ -98,7 +98,7 @@ class AbcOutcome:
     """The last population, every stored generation, and how the run ended."""
 
     population: Any  # pyabc.Population of the last stored generation
-    generations: pd.DataFrame  # t, epsilon, particles, simulations, acceptance_rate
+    generations: pd.DataFrame  # t, epsilon, particles, simulations, acceptance_rate, ess
     reports: list[GenerationReport] = field(default_factory=list)
     resumed_from: int = 0
     simulations_run: int = 0  # in this invocation, discarded ones included
@@ -249,7 +249,15 @@ def _generations(history: Any) -> pd.DataFrame:
         }
     )
     out["acceptance_rate"] = out["particles"] / out["simulations"]
+    out["ess"] = [_ess(history.get_distribution(m=0, t=int(t))[1]) for t in out["generation"]]
     return out.rename(columns={"generation": "t"})
+
+
+def _ess(weights: np.ndarray) -> float:
+    """Effective sample size, 1 / sum of squared normalised weights."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    return float(1.0 / np.sum(w**2))
 
 
 def _stop_reason(

@@ -163,7 +163,7 @@ class Calibration:
     posterior: pd.DataFrame  # weight, one column per fitted key, launch, distance, seed
     summary: pd.DataFrame  # key, mean, q05, q50, q95
     identification: pd.DataFrame  # key, prior and posterior 90 % widths, ratio, verdict
-    generations: pd.DataFrame  # t, epsilon, particles, simulations, acceptance_rate
+    generations: pd.DataFrame  # t, epsilon, particles, simulations, acceptance_rate, ess
     bass: BassFit  # fitted to the same points
     simulator: CurveSimulator
     curves: list[np.ndarray] = field(repr=False)

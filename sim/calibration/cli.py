@@ -215,7 +215,8 @@ def _print_generation(report: object) -> None:
     done = "" if report.complete else " (cut off by the budget; dropped)"
     print(
         f"{what}:{eps} accepted {report.accepted} of {report.evaluations} "
-        f"(rate {report.acceptance_rate:.2f}) in {report.seconds:.1f} s{done}",
+        f"(rate {report.acceptance_rate:.2f}) in {report.seconds:.1f} s; "
+        f"{report.total} simulations so far{done}",
         file=sys.stderr,
     )
 
@@ -246,7 +247,8 @@ def _posterior_lines(calibration: object) -> str:
     lines.append(
         f"\nfit RMSE (predictive median): {calibration.rmse():.4f}; Bass: "
         f"{calibration.bass.rmse:.4f}; {total} simulations in "
-        f"{len(calibration.generations)} generations"
+        f"{len(calibration.generations)} generations after a prior sample of "
+        f"{calibration.settings.population}"
     )
     holdout = calibration.holdout_table()
     for row in holdout.itertuples():

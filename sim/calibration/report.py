@@ -302,8 +302,9 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "## Posterior",
         "",
         f"{len(calibration.posterior)} weighted particles of the last generation "
-        f"(`posterior.csv`), worth {calibration.ess:.0f} equally weighted ones (effective "
-        "sample size, 1 / sum of squared weights); quantiles are weighted."
+        f"(`posterior.csv`), worth {_fmt(calibration.ess)} equally weighted ones (the "
+        "effective sample size, 1 / sum of squared weights: `ess` in the last row of the "
+        "run's table below); quantiles are weighted."
         + (
             f" **Few effective particles** (below {LOW_ESS:.0%} of the population): a "
             "handful of particles carry most of the weight, typically where the posterior "

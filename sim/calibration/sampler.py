@@ -52,6 +52,7 @@ class GenerationReport:
     evaluations: int
     complete: bool
     seconds: float
+    total: int = 0  # simulations of the whole calibration so far, this generation's included
 
     @property
     def acceptance_rate(self) -> float:
@@ -219,9 +220,16 @@ class DeterministicSampler(Sampler):
         self.nr_evaluations_ = evaluations
         sample.ok = accepted == n
         if self.on_generation is not None:
+            before = getattr(ana_vars, "prev_total_nr_simulations", 0) or 0
             self.on_generation(
                 GenerationReport(
-                    t, epsilon, accepted, evaluations, sample.ok, time.perf_counter() - began
+                    t,
+                    epsilon,
+                    accepted,
+                    evaluations,
+                    sample.ok,
+                    time.perf_counter() - began,
+                    total=int(before) + evaluations,
                 )
             )
         return sample
