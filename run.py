@@ -176,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--out", help="output directory (default: results/EXPERIMENT_NAME)")
     sweep.add_argument("--quick", action="store_true", help="the experiment's quick size")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bars")
     sweep.set_defaults(func=cmd_sweep)
 
     app = sub.add_parser("app", help="start the classroom page")

@@ -31,6 +31,7 @@ __all__ = [
     "Experiment",
     "ExperimentError",
     "Factor",
+    "ReplicateRule",
     "design_table",
     "is_integer_key",
     "plain",
@@ -132,6 +133,50 @@ class Factor:
         return dict.fromkeys(keys, value)
 
 
+UNTIL = ("winner", "ci")
+
+
+@dataclass(frozen=True)
+class ReplicateRule:
+    """Replicates until the answer is clear, per design point.
+
+    Every point starts with ``min`` replicates; a point still undecided gets more, the
+    count doubling (``min``, ``2 min``, ... up to ``max``), until it is decided or has
+    ``max``. Decided means, with ``until = "winner"``, that the winner's margin over the
+    runner-up has a confidence interval above 0, and with ``until = "ci"`` that every
+    firm's ``metric`` has a confidence interval at most ``width`` wide. Deciding after
+    each round is a look at the data; so that looking several times does not make a
+    tie look like a win, each look uses the level 1 - 0.05 / looks (Bonferroni).
+    """
+
+    min: int
+    max: int
+    until: str = "winner"
+    metric: str = "final_share"
+    width: float = 0.0
+
+    def schedule(self) -> list[int]:
+        """Replicates a point has after each round: min, 2 min, ..., max."""
+        counts = [self.min]
+        while counts[-1] < self.max:
+            counts.append(min(2 * counts[-1], self.max))
+        return counts
+
+    @property
+    def level(self) -> float:
+        """Confidence level of each look (95 % over all looks together)."""
+        return 1 - 0.05 / len(self.schedule())
+
+    def describe(self) -> str:
+        """How many replicates and until what, in words."""
+        what = (
+            "the winner is clear"
+            if self.until == "winner"
+            else f"every firm's {self.metric} CI is at most {self.width:g} wide"
+        )
+        return f"{self.min} to {self.max} replicates per point, doubling until {what}"
+
+
 @dataclass(frozen=True)
 class DesignPoint:
     """One row of the design: its factor values, the overrides they make, and the
@@ -142,6 +187,7 @@ class DesignPoint:
     overrides: dict[str, Any]
     params: dict[str, Any]
     firms: list[dict[str, Any]]
+    strategies: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -154,7 +200,8 @@ class Experiment:
     factors: list[Factor]
     design: str = "grid"
     samples: int = 0
-    replicates: int = 5
+    replicates: int = 5  # per point; with a rule, the most a point may get
+    rule: ReplicateRule | None = None
     steps: int = 200
     seed: int = 0
     keep: tuple[str, ...] = ("share_*",)
@@ -175,8 +222,20 @@ class Experiment:
 
     @property
     def n_runs(self) -> int:
-        """Design points times replicates."""
+        """Design points times replicates (with a rule: the most it may take)."""
         return self.n_points * self.replicates
+
+    @property
+    def decision_level(self) -> float:
+        """Confidence level at which a winner is called clear."""
+        return self.rule.level if self.rule else 0.95
+
+    @property
+    def replicates_text(self) -> str:
+        """The replicates per point, for figures' footers."""
+        if self.rule:
+            return f"{self.rule.min}-{self.rule.max} replicates"
+        return f"{self.replicates} replicates"
 
     @property
     def factor_names(self) -> list[str]:
@@ -195,7 +254,7 @@ class Experiment:
     @property
     def point_kwargs(self) -> list[dict[str, Any]]:
         """Each design point as keyword arguments of :class:`~sim.model.InnovationModel`."""
-        return [{**p.params, "firms": p.firms} for p in self.points]
+        return [{**p.params, "firms": p.firms, "strategies": p.strategies} for p in self.points]
 
     def run_seed(self, point: int, replicate: int) -> int:
         """Seed of a run: derive_seed(experiment seed, point, replicate), order-independent."""
@@ -212,6 +271,7 @@ class Experiment:
         return RunSpec(
             params=design.params,
             firms=design.firms,
+            strategies=design.strategies,
             steps=self.steps,
             seed=seed,
             labels={"point": point, "replicate": replicate, "seed": seed, **design.values},
@@ -236,10 +296,14 @@ class Experiment:
                 f"Sobol/Saltelli design of {self.n_points} points (N = {self.samples}, "
                 f"{len(self.factors)} factors)"
             )
-        return (
-            f"{how} x {self.replicates} replicates = {self.n_runs} runs of {self.steps} steps, "
-            f"{n:,} customers{', quick size' if self.quick else ''}"
-        )
+        if self.rule:
+            runs = (
+                f"{self.rule.describe()} = {self.n_points * self.rule.min} to {self.n_runs} "
+                f"runs of {self.steps} steps"
+            )
+        else:
+            runs = f"{self.replicates} replicates = {self.n_runs} runs of {self.steps} steps"
+        return f"{how} x {runs}, {n:,} customers{', quick size' if self.quick else ''}"
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the runs' results (not the report settings)."""
@@ -248,6 +312,7 @@ class Experiment:
             "overrides": [p.overrides for p in self.points],
             "table": self.table.to_dict(orient="list"),
             "replicates": self.replicates,
+            "rule": repr(self.rule),
             "steps": self.steps,
             "seed": self.seed,
             "keep": list(self.keep),
@@ -330,7 +395,7 @@ def plain(value: Any) -> Any:
 def is_integer_key(key: str) -> bool:
     """Whether a scenario key takes integers (factor levels are rounded for it)."""
     parts = key.split(".")
-    if parts[0] == "firms":
+    if parts[0] in ("firms", "strategies"):
         return parts[-1] in ("cadence", "first_release")
     spec = MODEL_PARAMETERS.get(parts[-1])
     return spec is not None and spec.kind is int

@@ -29,10 +29,12 @@ from .columns import METRICS, RESERVED, RESERVED_PREFIXES
 from .experiment import (
     DESIGNS,
     ROOT,
+    UNTIL,
     DesignPoint,
     Experiment,
     ExperimentError,
     Factor,
+    ReplicateRule,
     design_table,
     is_integer_key,
     plain,
@@ -49,7 +51,7 @@ EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
     "base": str,
     "design": str,
     "samples": int,
-    "replicates": int,
+    "replicates": (int, dict),
     "steps": int,
     "seed": int,
     "keep": list,
@@ -58,7 +60,14 @@ EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
 FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
 QUICK_KEYS = ("replicates", "steps", "samples", "keep", "set", "factors", "bootstrap")
 REPORT_KEYS = ("curves", "map", "metric", "metric_factor", "metrics", "analysis")
-TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", float: "a number"}
+TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    list: "a list",
+    float: "a number",
+    dict: "a table",
+}
+RULE_KEYS = ("min", "max", "until", "metric", "width")
 
 
 def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
@@ -114,6 +123,10 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
     design = settings.get("design", "grid")
     if design not in DESIGNS:
         raise ExperimentError("experiment.design", design, "one of " + ", ".join(DESIGNS))
+    rule = None
+    if isinstance(settings.get("replicates"), dict):
+        rule = _replicate_rule(settings.pop("replicates"))
+        settings["replicates"] = rule.max
     for key, low in (("replicates", 1), ("steps", 1), ("seed", 0), ("bootstrap", 10)):
         if key in settings and settings[key] < low:
             raise ExperimentError(f"experiment.{key}", settings[key], f"an integer >= {low}")
@@ -130,6 +143,10 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         raise ExperimentError("[factors]", reason=f"a {design} design needs a range factor")
     keep = tuple(settings.get("keep", ["share_*"]))
     _check_keep(keep, base)
+    if rule and rule.until == "winner" and len(base.firms) < 2:
+        raise ExperimentError(
+            "experiment.replicates.until", "winner", "a scenario with two firms or more"
+        )
     experiment = Experiment(
         name=settings.get("name") or Path(source).stem,
         source=source,
@@ -138,6 +155,7 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         design=design,
         samples=samples,
         replicates=settings.get("replicates", 5),
+        rule=rule,
         steps=settings.get("steps", 200),
         seed=settings.get("seed", 0),
         keep=keep,
@@ -151,6 +169,36 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
     experiment.table = design_table(factors, design, samples, experiment.seed)
     _resolve_points(experiment, written)
     return experiment
+
+
+def _replicate_rule(table: dict[str, Any]) -> ReplicateRule:
+    """``replicates = {min = 8, max = 256, until = "winner"}`` (or ``until = "ci"`` with
+    ``metric`` and ``width``)."""
+    where = "experiment.replicates"
+    for key in table:
+        if key not in RULE_KEYS:
+            raise _unknown(f"{where}.{key}", RULE_KEYS)
+    for key in ("min", "max", "until"):
+        if key not in table:
+            raise ExperimentError(f"{where}.{key}", reason="missing; e.g. replicates = "
+                                  '{ min = 8, max = 256, until = "winner" }')  # fmt: skip
+    low, high = _typed(f"{where}.min", table["min"], int), _typed(f"{where}.max", table["max"], int)
+    if low < 2:
+        raise ExperimentError(f"{where}.min", low, "an integer >= 2 (a CI needs two replicates)")
+    if high < low:
+        raise ExperimentError(f"{where}.max", high, f"an integer >= min = {low}")
+    until = table["until"]
+    if until not in UNTIL:
+        raise ExperimentError(f"{where}.until", until, "one of " + ", ".join(map(repr, UNTIL)))
+    metric = _typed(f"{where}.metric", table.get("metric", "final_share"), str)
+    if metric not in METRICS:
+        raise ExperimentError(f"{where}.metric", metric, "one of " + ", ".join(METRICS))
+    width = _typed(f"{where}.width", table.get("width", 0.0), (int, float))
+    if until == "ci" and not width > 0:
+        raise ExperimentError(f"{where}.width", width, 'a number > 0 with until = "ci"')
+    if until == "winner" and ("metric" in table or "width" in table):
+        raise ExperimentError(f"{where}", reason='metric and width are for until = "ci"')
+    return ReplicateRule(low, high, until, metric, float(width))
 
 
 def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
@@ -367,7 +415,8 @@ def _check_key(key: str, where: str, base: Scenario) -> None:
 def _check_level(key: str, value: Any, where: str) -> None:
     """A level must be an allowed value of its key (the scenario checks combinations)."""
     name = key.split(".")[-1]
-    spec = FIRM_PARAMETERS.get(name) if key.startswith("firms.") else MODEL_PARAMETERS.get(name)
+    per_firm = key.startswith(("firms.", "strategies."))
+    spec = FIRM_PARAMETERS.get(name) if per_firm else MODEL_PARAMETERS.get(name)
     if spec is not None and spec.kind is not list and name != "strategy":
         try:
             check_value(key, value, spec)
@@ -445,7 +494,9 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
         for key in unused:
             sometimes[key] = sometimes.get(key, 0) + 1
         never = unused if never is None else {k: r for k, r in never.items() if k in unused}
-        experiment.points.append(DesignPoint(i, values, overrides, scenario.params, scenario.firms))
+        experiment.points.append(
+            DesignPoint(i, values, overrides, scenario.params, scenario.firms, scenario.strategies)
+        )
     for key, reason in (never or {}).items():
         origin = origins[key]
         value = _written_value(experiment, key, origin)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..provenance import manifest, package_versions
 from . import aggregate, figures
-from .executor import SweepOutcome, run_dask, run_local
+from .executor import SweepOutcome, make_runner
 from .experiment import ROOT, Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
@@ -82,34 +82,62 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every unfinished (point x replicate) of ``experiment`` into the store at ``out``.
 
-    Finished runs are written in batches; whatever way the sweep stops (done, a
-    failure, Ctrl-C), the runs finished so far are written before this returns.
+    With a replicate rule the runs come in rounds: every point's first ``min``
+    replicates, then more for the points still undecided (see
+    :class:`~.experiment.ReplicateRule`). Decisions read only the stored runs of earlier
+    rounds, which are seeded by point and replicate, so the rounds, and the results, are
+    the same whatever the workers and however often the sweep is interrupted and resumed.
+    Finished runs are written in batches; however the sweep stops (done, a failure,
+    Ctrl-C), the runs finished so far are written before this returns.
     """
     store = RunStore(out)
     store.prepare(experiment, manifest_for(experiment))
     done = store.done()
-    tasks = [
-        t for t in experiment.tasks() if (t.labels["point"], t.labels["replicate"]) not in done
-    ]
-    try:
-        if scheduler is not None:
-            outcome = run_dask(
-                tasks,
-                store.add,
-                scheduler=scheduler,
-                total=experiment.n_runs,
-                progress=progress,
-                prefix=f"{experiment.name}-{experiment.fingerprint()}",
-            )
+    prefix = f"{experiment.name}-{experiment.fingerprint()}"
+    with make_runner(workers, scheduler, prefix) as runner:
+
+        def execute(tasks: list[Any], total: int, label: str) -> SweepOutcome:
+            try:
+                return runner.run(tasks, store.add, total=total, progress=progress, label=label)
+            finally:
+                store.flush()
+
+        if experiment.rule is None:
+            tasks = [t for t in experiment.tasks() if _key(t) not in done]
+            outcome = execute(tasks, experiment.n_runs, "sweep")
         else:
-            outcome = run_local(
-                tasks, store.add, workers=workers, total=experiment.n_runs, progress=progress
-            )
-    finally:
-        store.flush()
+            outcome = _run_rounds(experiment, store, done, execute)
     if not outcome.interrupted:
         store.write_failures(outcome.failures)
     return outcome
+
+
+def _key(task: Any) -> tuple[int, int]:
+    return task.labels["point"], task.labels["replicate"]
+
+
+def _run_rounds(
+    experiment: Experiment, store: RunStore, done: set[tuple[int, int]], execute: Any
+) -> SweepOutcome:
+    """The replicate rule's rounds; the outcome sums them."""
+    rule = experiment.rule
+    assert rule is not None
+    total = SweepOutcome(total=0)
+    active, have = list(range(experiment.n_points)), 0
+    schedule = rule.schedule()
+    for round_, count in enumerate(schedule, start=1):
+        wanted = [experiment.task(p, r) for p in active for r in range(have, count)]
+        tasks = [t for t in wanted if _key(t) not in done]
+        label = f"round {round_}/{len(schedule)} ({len(active)} points x {count} replicates)"
+        total.add(execute(tasks, len(wanted), label))
+        if total.interrupted:
+            return total
+        failed = {f["point"] for f in total.failures}
+        settled = aggregate.decided(store.summary(), experiment, active) | failed
+        active, have = [p for p in active if p not in settled], count
+        if not active:
+            break
+    return total
 
 
 def analyse(
@@ -124,7 +152,7 @@ def analyse(
     summary = aggregate.aggregate(runs, experiment)
     summary.to_parquet(out / "summary.parquet", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    winners = aggregate.winners(runs, experiment)
+    winners = aggregate.winners(runs, experiment, level=experiment.decision_level)
     winners.to_csv(out / "winners.csv", index=False)
     timeseries = store.timeseries()
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]

@@ -66,8 +66,13 @@ def winners_text(winners: pd.DataFrame, experiment: Experiment) -> str:
         text = winners[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
     return (
         "winner by condition (highest mean final share; +margin over the runner-up; "
-        "(?) = margin's 95% CI includes 0)\n" + text
+        f"(?) = margin's {percent(experiment.decision_level)} CI includes 0)\n" + text
     )
+
+
+def percent(level: float) -> str:
+    """A confidence level as text: 95 %, 99.2 %."""
+    return f"{100 * level:.3g} %"
 
 
 def _design_section(experiment: Experiment, outcome: Any) -> str:
@@ -81,15 +86,26 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
         else:
             how = ", ".join(fmt(f.level_value(v)) for v in f.values or ())
         rows.append({"factor": f.title, "scenario keys": ", ".join(f.keys), "levels": how})
+    seeds = (
+        f"- **Seeds**: run (point i, replicate r) uses `derive_seed({experiment.seed}, i, r)`, "
+        "so results do not depend on the number of workers or machines."
+    )
     lines = [
         f"- **Base scenario**: {experiment.base.name} "
         f"({experiment.base.description.rstrip('.') or 'see the manifest'}); "
         f"N = {params['n_customers']:,} customers, network {params['network']}, "
         f"firms: {', '.join(experiment.firm_names)}.",
         f"- **Design**: {experiment.describe()}.",
-        f"- **Seeds**: run (point i, replicate r) uses `derive_seed({experiment.seed}, i, r)`, "
-        "so results do not depend on the number of workers or machines.",
+        seeds,
     ]
+    if experiment.rule:
+        lines.append(
+            f"- **Replicates until clear**: each round doubles the replicates of the points "
+            f"still undecided; each look calls a point decided at the "
+            f"{percent(experiment.decision_level)} level (95 % over the "
+            f"{len(experiment.rule.schedule())} looks, Bonferroni), so looking repeatedly "
+            "does not make a tie look like a win."
+        )
     if outcome is not None:
         lines.append(
             f"- **Runs**: {outcome.skipped + outcome.finished} of {outcome.total} finished"
@@ -200,10 +216,11 @@ def _winners_section(
     parts = ["", "## The answer: which strategy wins where", ""]
     if winners.empty:
         return [*parts, "No finished runs."]
+    level = percent(experiment.decision_level)
     parts.append(
         "The winner of a condition is the firm with the highest mean final customer share; "
         "its *margin* is how many share points (as a fraction) it leads the runner-up by. "
-        "A margin marked (?) has a 95 % confidence interval that includes 0: more "
+        f"A margin marked (?) has a {level} confidence interval that includes 0: more "
         "replicates are needed before calling that cell."
     )
     pivot = winners_pivot(winners, experiment)
@@ -213,22 +230,43 @@ def _winners_section(
         parts += ["", _md_table(pivot.reset_index(names=""))]
     names = experiment.factor_names
     table = winners[[*names, "winner", "winner_share", "runner_up", "runner_up_share"]].copy()
-    table["margin (95% CI)"] = [
+    table[f"margin ({level} CI)"] = [
         f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
         for m, lo, hi in zip(
             winners["margin"], winners["margin_ci_low"], winners["margin_ci_high"], strict=True
         )
     ]
     table["replicates won"] = [f"{w:.0%}" for w in winners["wins"]]
+    table["replicates"] = winners["n"]
     table = table.rename(columns={n: experiment.factor(n).title for n in names})
     parts += ["", "### Winners by condition", "", _md_table(table)]
-    parts += ["", "In short: " + winners_sentence(winners)]
+    parts += ["", "In short: " + winners_sentence(winners, experiment.decision_level)]
+    if experiment.rule:
+        parts += ["", undecided_at_max(winners, experiment)]
     return parts
+
+
+def undecided_at_max(winners: pd.DataFrame, experiment: Experiment) -> str:
+    """Which conditions stay undecided after the most replicates the rule allows."""
+    assert experiment.rule is not None
+    most = experiment.rule.max
+    stuck = winners[(~winners["clear"].astype(bool)) & (winners["n"] >= most)]
+    if stuck.empty:
+        return f"No condition is still undecided at {most} replicates."
+    names = experiment.factor_names
+    cells = [
+        ", ".join(f"{experiment.factor(n).title} = {fmt(row[n])}" for n in names)
+        for row in stuck.to_dict("records")
+    ]
+    return (
+        f"Still undecided at {most} replicates ({len(stuck)} of {len(winners)} conditions; "
+        "the leaders are too close to call with this many runs): " + "; ".join(cells) + "."
+    )
 
 
 def winners_tally(winners: pd.DataFrame) -> pd.DataFrame:
     """Per winning firm, from the winners table: conditions won, how many of them with a
-    clear margin (95 % CI above 0) and how many undecided (CI includes 0)."""
+    clear margin (``clear``: its CI above 0) and how many undecided (CI includes 0)."""
     rows = []
     for firm, cells in winners.groupby("winner", sort=False):
         clear = int(cells["clear"].astype(bool).sum())
@@ -239,8 +277,9 @@ def winners_tally(winners: pd.DataFrame) -> pd.DataFrame:
     return tally.sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def winners_sentence(winners: pd.DataFrame) -> str:
-    """The report's summary sentence, every number counted from the winners table."""
+def winners_sentence(winners: pd.DataFrame, level: float = 0.95) -> str:
+    """The report's summary sentence, every number counted from the winners table
+    (``clear``: the margin's CI at ``level`` is above 0)."""
     tally = winners_tally(winners)
     total = len(winners)
     clauses = [
@@ -250,8 +289,8 @@ def winners_sentence(winners: pd.DataFrame) -> str:
     ]
     undecided = int(tally["undecided"].sum())
     tail = (
-        f" In {undecided} of {total} conditions the winner's margin has a 95 % CI that "
-        "includes 0: more replicates are needed before calling them."
+        f" In {undecided} of {total} conditions the winner's margin has a {percent(level)} "
+        "CI that includes 0: more replicates are needed before calling them."
         if undecided
         else " Every condition has a clear winner."
     )
