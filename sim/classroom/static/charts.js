@@ -1,0 +1,401 @@
+// The classroom's charts, drawn in the browser with ECharts from the data the server
+// sends (no images). Each chart keeps its data and redraws on update; every redraw is
+// counted in window.classroomStats.rendered (the benchmark and the tests read it).
+"use strict";
+
+window.classroomStats = { rendered: {}, frames: 0, firstFrame: 0, lastFrame: 0 };
+
+const Charts = (() => {
+  const INK = "#111111";
+  const GRID = "#e3e6ea";
+  const LEGACY = "#6E6E6E";
+  const BASE = {
+    animation: false,
+    textStyle: { color: INK, fontSize: 14 },
+    grid: { left: 56, right: 14, top: 24, bottom: 44 },
+  };
+
+  function axis(name, extra) {
+    return Object.assign(
+      {
+        type: "value",
+        name,
+        nameLocation: "middle",
+        nameGap: 30,
+        nameTextStyle: { color: INK, fontSize: 14 },
+        axisLabel: { color: INK, fontSize: 13 },
+        axisLine: { show: true, lineStyle: { color: INK } },
+        splitLine: { lineStyle: { color: GRID } },
+      },
+      extra || {},
+    );
+  }
+
+  function make(element, name) {
+    const chart = echarts.init(element, null, { renderer: "canvas" });
+    window.classroomStats.rendered[name] = 0;
+    chart.on("finished", () => {
+      window.classroomStats.rendered[name] += 1;
+    });
+    new ResizeObserver(() => chart.resize()).observe(element);
+    return chart;
+  }
+
+  // ------------------------------------------------------------ adoption curves
+  function adoption(element, name) {
+    const chart = make(element, name || "adoption");
+    let model = null;
+    let rows = [];
+    let releases = [];
+
+    function option() {
+      const series = [];
+      const columns = model.series;
+      const firms = model.firms;
+      if (model.legacy) {
+        series.push(line("legacy product", LEGACY, rows, 1, 2.5, "solid"));
+      }
+      firms.forEach((firm, k) => {
+        const label = firm.name === firm.strategy ? firm.name : `${firm.name} (${firm.strategy})`;
+        series.push(line(label, firm.colour, rows, columns.indexOf(`share_${firm.name}`) + 1, 3, "solid"));
+        series.push(
+          line(`${firm.name} on latest release`, firm.colour, rows, columns.indexOf(`share_latest_${firm.name}`) + 1, 1.6, "dashed"),
+        );
+        series.push({
+          type: "scatter",
+          name: `${firm.name} releases`,
+          symbol: "triangle",
+          symbolRotate: 180,
+          symbolSize: 11,
+          itemStyle: { color: firm.colour },
+          data: releases.filter((r) => r[1] === k).map((r) => [r[0], 0.97]),
+          silent: true,
+        });
+      });
+      return Object.assign({}, BASE, {
+        grid: { left: 56, right: 14, top: 30, bottom: 44 },
+        legend: {
+          top: 0,
+          textStyle: { color: INK, fontSize: 12 },
+          itemWidth: 18,
+          data: series.filter((s) => s.type === "line" && !s.name.endsWith("latest release")).map((s) => s.name),
+        },
+        xAxis: axis("step", { min: 0, max: model.max_steps }),
+        yAxis: axis("share of customers", { min: 0, max: 1 }),
+        series,
+      });
+    }
+
+    function line(label, colour, data, column, width, style) {
+      return {
+        type: "line",
+        name: label,
+        showSymbol: false,
+        silent: true,
+        lineStyle: { color: colour, width, type: style },
+        itemStyle: { color: colour },
+        data: data.map((row) => [row[0], row[column]]),
+      };
+    }
+
+    return {
+      reset(m) {
+        model = m;
+        rows = m.history.slice();
+        releases = [];
+        chart.setOption(option(), { notMerge: true });
+      },
+      add(frame) {
+        if (!model) return;
+        if (frame.point[0] > rows[rows.length - 1][0]) rows.push(frame.point);
+        releases = releases.concat(frame.releases);
+        chart.setOption({ series: option().series }, { lazyUpdate: false });
+      },
+      last() {
+        return rows[rows.length - 1];
+      },
+    };
+  }
+
+  // ----------------------------------------------------------------- network
+  function network(element) {
+    const chart = make(element, "network");
+    let x = [];
+    let y = [];
+    let colours = [];
+    let names = [];
+
+    function data(firmOf) {
+      const groups = colours.map(() => []);
+      for (let i = 0; i < firmOf.length; i++) {
+        groups[firmOf.charCodeAt(i) - 48].push([x[i], y[i]]);
+      }
+      return groups;
+    }
+
+    return {
+      reset(model) {
+        x = model.layout.x;
+        y = model.layout.y;
+        colours = [model.legacy_colour].concat(model.firms.map((f) => f.colour));
+        names = ["legacy"].concat(model.firms.map((f) => f.name));
+        const n = x.length;
+        const size = Math.max(3, Math.min(8, 9000 / n / 6));
+        const links = [];
+        const flat = model.layout.links;
+        for (let i = 0; i + 3 < flat.length; i += 4) {
+          links.push({ coords: [[flat[i], flat[i + 1]], [flat[i + 2], flat[i + 3]]] });
+        }
+        const groups = data(model.frame.firm_of);
+        chart.setOption(
+          {
+            animation: false,
+            grid: { left: 4, right: 4, top: 4, bottom: 4 },
+            xAxis: { type: "value", show: false, min: -1.35, max: 1.35 },
+            yAxis: { type: "value", show: false, min: -1.35, max: 1.35 },
+            legend: { show: false },
+            series: [
+              {
+                type: "lines",
+                coordinateSystem: "cartesian2d",
+                silent: true,
+                lineStyle: { color: "#999999", width: 0.5, opacity: 0.35 },
+                data: links,
+              },
+            ].concat(
+              groups.map((points, k) => ({
+                id: `group${k}`,
+                type: "scatter",
+                name: names[k],
+                silent: true,
+                symbolSize: size,
+                itemStyle: { color: colours[k] },
+                data: points,
+              })),
+            ),
+          },
+          { notMerge: true },
+        );
+      },
+      update(frame) {
+        const groups = data(frame.firm_of);
+        chart.setOption({ series: groups.map((points, k) => ({ id: `group${k}`, data: points })) });
+      },
+    };
+  }
+
+  // ---------------------------------------------------------- value function
+  function valueFunction(element) {
+    const chart = make(element, "value");
+    return {
+      reset(vf) {
+        const pairs = (ys) => vf.x.map((x, i) => [x, ys[i]]);
+        const [gain, loss] = vf.points;
+        chart.setOption(
+          Object.assign({}, BASE, {
+            legend: { top: 0, textStyle: { color: INK, fontSize: 12 }, data: ["no loss aversion (λ = 1)", vf.label] },
+            grid: { left: 56, right: 14, top: 30, bottom: 44 },
+            xAxis: axis("change from what the customer has now, x", { min: -1, max: 1 }),
+            yAxis: axis("felt value v(x)", { nameGap: 36 }),
+            series: [
+              {
+                type: "line",
+                name: "no loss aversion (λ = 1)",
+                showSymbol: false,
+                silent: true,
+                lineStyle: { color: LEGACY, width: 2, type: "dashed" },
+                itemStyle: { color: LEGACY },
+                data: pairs(vf.neutral),
+              },
+              {
+                type: "line",
+                name: vf.label,
+                showSymbol: false,
+                silent: true,
+                lineStyle: { color: "#0072B2", width: 3.5 },
+                itemStyle: { color: "#0072B2" },
+                data: pairs(vf.v),
+                markPoint: {
+                  silent: true,
+                  symbol: "circle",
+                  symbolSize: 10,
+                  itemStyle: { color: "#111111" },
+                  label: { show: true, position: "left", offset: [0, -12], color: INK, fontSize: 13, formatter: "kink at 0: what they have now" },
+                  data: [{ coord: [0, 0] }],
+                },
+              },
+              {
+                type: "scatter",
+                name: "gain and loss of 0.5",
+                symbolSize: 12,
+                silent: true,
+                itemStyle: { color: "#D55E00" },
+                label: { show: true, color: INK, fontSize: 13 },
+                data: [
+                  { value: gain, label: { position: "left", offset: [0, -14], formatter: `gain +0.5: v = +${gain[1].toFixed(2)}` } },
+                  { value: loss, label: { position: "right", offset: [0, 12], formatter: `loss −0.5: v = ${loss[1].toFixed(2)}` } },
+                ],
+              },
+            ],
+          }),
+          { notMerge: true },
+        );
+      },
+    };
+  }
+
+  // --------------------------------------------------------------- break-even
+  function breakeven(element) {
+    const chart = make(element, "breakeven");
+    const pairs = (flat) => {
+      const out = new Array(flat.length / 2);
+      for (let i = 0, j = 0; i < flat.length; i += 2, j++) out[j] = [flat[i], flat[i + 1]];
+      return out;
+    };
+    let limit = 0;
+    return {
+      update(be, colour) {
+        limit = Math.max(limit * 0.98, be.limit);
+        const top = Math.ceil(limit * 10) / 10;
+        chart.setOption(
+          Object.assign({}, BASE, {
+            grid: { left: 56, right: 14, top: 14, bottom: 44 },
+            xAxis: axis("felt loss λ·L^β", { min: 0, max: top }),
+            yAxis: axis("felt gain T·G^α", { min: 0, max: top, nameGap: 36 }),
+            series: [
+              {
+                id: "below",
+                type: "scatter",
+                name: "below the bar",
+                silent: true,
+                symbolSize: 5,
+                itemStyle: { color: "#9a9a9a", opacity: 0.7 },
+                data: pairs(be.below),
+              },
+              {
+                id: "clear",
+                type: "scatter",
+                name: "clears the bar",
+                silent: true,
+                symbolSize: 6,
+                itemStyle: { color: colour },
+                data: pairs(be.clear),
+                markLine: {
+                  silent: true,
+                  symbol: "none",
+                  lineStyle: { color: INK, width: 1.6 },
+                  label: { show: true, formatter: "gain = loss", color: INK, position: "insideEndTop" },
+                  data: [[{ coord: [0, 0] }, { coord: [top, top] }]],
+                },
+              },
+            ],
+          }),
+        );
+      },
+      reset() {
+        limit = 0;
+        chart.clear();
+      },
+    };
+  }
+
+  // ------------------------------------------------------- the class's λ bands
+  function histogram(element) {
+    const chart = make(element, "histogram");
+    return {
+      update(summary) {
+        const bands = summary.bands;
+        const top = Math.max(1, ...bands.map((b) => b.count));
+        const refs = Object.entries(summary.references);
+        chart.setOption(
+          Object.assign({}, BASE, {
+            grid: { left: 48, right: 16, top: 30, bottom: 46 },
+            xAxis: axis("loss aversion λ (each bar spans its band)", { min: 0.75, max: 4 }),
+            yAxis: axis("students", { min: 0, max: Math.ceil(top * 1.15), minInterval: 1, nameGap: 30 }),
+            series: [
+              {
+                type: "custom",
+                silent: true,
+                renderItem: (params, api) => {
+                  const lo = api.coord([api.value(0), 0]);
+                  const hi = api.coord([api.value(1), api.value(2)]);
+                  return {
+                    type: "rect",
+                    shape: { x: lo[0] + 1, y: hi[1], width: Math.max(hi[0] - lo[0] - 2, 1), height: lo[1] - hi[1] },
+                    style: { fill: "#56B4E9", stroke: "#0072B2", lineWidth: 1.5 },
+                  };
+                },
+                label: { show: true, position: "top", color: INK, fontSize: 15, fontWeight: 700 },
+                encode: { x: [0, 1], y: 2 },
+                data: bands.map((b) => [b.low, b.high, b.count]),
+              },
+              {
+                type: "line",
+                silent: true,
+                data: [],
+                markLine: {
+                  silent: true,
+                  symbol: "none",
+                  label: { color: INK, fontSize: 14, fontWeight: 700, formatter: "{b}", position: "end" },
+                  data: refs.map(([label, value], i) => ({
+                    name: `${value}`,
+                    xAxis: value,
+                    lineStyle: { color: i ? "#D55E00" : "#111111", width: 2.5, type: i ? "dashed" : "solid" },
+                    label: { offset: [i ? -16 : 16, 0] },
+                  })),
+                },
+              },
+            ],
+          }),
+          { notMerge: true },
+        );
+      },
+    };
+  }
+
+  return { adoption, network, valueFunction, breakeven, histogram };
+})();
+
+// One request at a time per message, answered in order, over the page's socket.
+function openSocket(path, onClose) {
+  const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+  const socket = new WebSocket(url);
+  const waiting = [];
+  const ready = new Promise((resolve, reject) => {
+    socket.onopen = resolve;
+    socket.onerror = reject;
+  });
+  socket.onmessage = (event) => {
+    const resolve = waiting.shift();
+    if (resolve) resolve(JSON.parse(event.data));
+  };
+  socket.onclose = () => {
+    while (waiting.length) waiting.shift()({ type: "error", message: "connection lost" });
+    onClose();
+  };
+  return {
+    async request(message) {
+      await ready;
+      return new Promise((resolve) => {
+        waiting.push(resolve);
+        socket.send(JSON.stringify(message));
+      });
+    },
+    close() {
+      socket.close();
+    },
+  };
+}
+
+// Resolves after the browser has painted what the charts drew.
+function painted() {
+  return new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function teacherKey() {
+  return new URLSearchParams(location.search).get("key") || "";
+}
