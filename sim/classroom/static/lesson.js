@@ -236,7 +236,7 @@
   $("step").addEventListener("click", step);
   $("reset").addEventListener("click", build);
   document.addEventListener("visibilitychange", () => document.hidden && stop());
-  window.classroom = { build, play, stop, state, chooseLesson };
+  window.classroom = { build, play, stop, state, chooseLesson, charts };
   await chooseLesson(state.lesson);
   document.body.dataset.ready = "true";
 })();
