@@ -253,6 +253,8 @@ def test_students_cannot_reach_the_teachers_side(classroom: ClassRoom) -> None:
     with TestClient(app, client=("127.0.0.1", 50000)) as local:
         assert local.get("/teacher").status_code == 403  # no key
         assert local.get(f"/teacher?key={key}").status_code == 200
+        assert local.get(f"/lessons?key={key}").status_code == 200
+        assert local.get(f"/api/lessons?key={key}").json()["floor_ms"] == FLOOR_MS
         qr = local.get(f"/api/qr.svg?key={key}")
         assert qr.status_code == 200 and qr.text.startswith("<svg")
         headers = local.get("/join").headers

@@ -311,7 +311,7 @@ const Charts = (() => {
               silent: true,
               showSymbol: false,
               lineStyle: { color: INK, width: 1.6 },
-              endLabel: { show: true, formatter: "gain = loss", color: INK, offset: [-86, -14] },
+              endLabel: { show: true, formatter: "gain = loss", color: INK, offset: [-96, 14] },
               data: [
                 [0, 0],
                 [top, top],
