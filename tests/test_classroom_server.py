@@ -354,3 +354,32 @@ def test_memory_stays_bounded_over_100_joins_and_leaves(
     )
     assert models_held(server, server.key) == 0
     assert rss[2] - rss[0] < 60, rss
+
+
+def test_the_network_is_explicit_and_warned_about(servers: list[Server], tmp_path: Path) -> None:
+    """127.0.0.1 unless asked; --host 0.0.0.0 prints where phones join and a warning."""
+    local = start("class", "--db", str(tmp_path / "a.sqlite3"), "--no-browser")
+    servers.append(local)
+    assert not any(line.startswith("warning:") for line in local.lines)
+    assert local.printed("Students join at").startswith("Students join at http://127.0.0.1:")
+    local.interrupt()
+    shared = start(
+        "class", "--host", "0.0.0.0", "--db", str(tmp_path / "b.sqlite3"), "--no-browser"
+    )
+    servers.append(shared)
+    warning = shared.printed("warning: --host 0.0.0.0")
+    assert "anyone on this network" in warning
+    join = shared.printed("Students join at")
+    addresses = psutil.net_if_addrs()
+    if any(
+        a.family == socket.AF_INET and not a.address.startswith(("127.", "169.254."))
+        for v in addresses.values()
+        for a in v
+    ):
+        assert "127.0.0.1" not in join  # the address phones can reach
+    assert (
+        shared.printed("Teacher's page")
+        .split()[-1]
+        .startswith(f"http://127.0.0.1:{shared.port}/teacher?key=")
+    )
+    assert overview(shared)["code"] == shared.code  # the teacher, on this computer
