@@ -6,14 +6,16 @@
 window.classroomStats = { rendered: {}, frames: 0, firstFrame: 0, lastFrame: 0 };
 
 const Charts = (() => {
+  // sizes in the charts follow the page's type size (larger on a 1920x1080 projector)
+  const px = (size) => Math.round((size * parseFloat(getComputedStyle(document.documentElement).fontSize)) / 16);
   const INK = "#111111";
   const GRID = "#e3e6ea";
   const LEGACY = "#6E6E6E";
-  const BASE = {
+  const base = () => ({
     animation: false,
-    textStyle: { color: INK, fontSize: 14 },
-    grid: { left: 56, right: 14, top: 24, bottom: 44 },
-  };
+    textStyle: { color: INK, fontSize: px(14) },
+    grid: { left: px(62), right: px(14), top: px(24), bottom: px(44) },
+  });
 
   function axis(name, extra) {
     return Object.assign(
@@ -21,9 +23,9 @@ const Charts = (() => {
         type: "value",
         name,
         nameLocation: "middle",
-        nameGap: 30,
-        nameTextStyle: { color: INK, fontSize: 14 },
-        axisLabel: { color: INK, fontSize: 13 },
+        nameGap: px(28),
+        nameTextStyle: { color: INK, fontSize: px(14) },
+        axisLabel: { color: INK, fontSize: px(13) },
         axisLine: { show: true, lineStyle: { color: INK } },
         splitLine: { lineStyle: { color: GRID } },
       },
@@ -66,22 +68,22 @@ const Charts = (() => {
           name: `${firm.name} releases`,
           symbol: "triangle",
           symbolRotate: 180,
-          symbolSize: 11,
+          symbolSize: px(11),
           itemStyle: { color: firm.colour },
           data: releases.filter((r) => r[1] === k).map((r) => [r[0], 0.97]),
           silent: true,
         });
       });
-      return Object.assign({}, BASE, {
-        grid: { left: 56, right: 14, top: 30, bottom: 44 },
+      return Object.assign(base(), {
+        grid: { left: px(62), right: px(14), top: px(30), bottom: px(44) },
         legend: {
           top: 0,
-          textStyle: { color: INK, fontSize: 12 },
+          textStyle: { color: INK, fontSize: px(12) },
           itemWidth: 18,
           data: series.filter((s) => s.type === "line" && !s.name.endsWith("latest release")).map((s) => s.name),
         },
         xAxis: axis("step", { min: 0, max: model.max_steps }),
-        yAxis: axis("share of customers", { min: 0, max: 1 }),
+        yAxis: axis("share of customers", { min: 0, max: 1, nameGap: px(40) }),
         series,
       });
     }
@@ -215,11 +217,11 @@ const Charts = (() => {
         const pairs = (ys) => vf.x.map((x, i) => [x, ys[i]]);
         const [gain, loss] = vf.points;
         chart.setOption(
-          Object.assign({}, BASE, {
-            legend: { top: 0, textStyle: { color: INK, fontSize: 12 }, data: ["no loss aversion (λ = 1)", vf.label] },
-            grid: { left: 56, right: 14, top: 30, bottom: 44 },
+          Object.assign(base(), {
+            legend: { top: 0, textStyle: { color: INK, fontSize: px(12) }, data: ["no loss aversion (λ = 1)", vf.label] },
+            grid: { left: px(62), right: px(14), top: px(30), bottom: px(44) },
             xAxis: axis("change from what the customer has now, x", { min: -1, max: 1 }),
-            yAxis: axis("felt value v(x)", { nameGap: 36 }),
+            yAxis: axis("felt value v(x)", { nameGap: px(40) }),
             series: [
               {
                 type: "line",
@@ -241,19 +243,19 @@ const Charts = (() => {
                 markPoint: {
                   silent: true,
                   symbol: "circle",
-                  symbolSize: 10,
+                  symbolSize: px(10),
                   itemStyle: { color: "#111111" },
-                  label: { show: true, position: "left", offset: [0, -12], color: INK, fontSize: 13, formatter: "kink at 0: what they have now" },
+                  label: { show: true, position: "left", offset: [0, -12], color: INK, fontSize: px(13), formatter: "kink at 0: what they have now" },
                   data: [{ coord: [0, 0] }],
                 },
               },
               {
                 type: "scatter",
                 name: "gain and loss of 0.5",
-                symbolSize: 12,
+                symbolSize: px(12),
                 silent: true,
                 itemStyle: { color: "#D55E00" },
-                label: { show: true, color: INK, fontSize: 13 },
+                label: { show: true, color: INK, fontSize: px(13) },
                 data: [
                   { value: gain, label: { position: "left", offset: [0, -14], formatter: `gain +0.5: v = +${gain[1].toFixed(2)}` } },
                   { value: loss, label: { position: "right", offset: [0, 12], formatter: `loss −0.5: v = ${loss[1].toFixed(2)}` } },
@@ -268,6 +270,9 @@ const Charts = (() => {
   }
 
   // --------------------------------------------------------------- break-even
+  // axis ends whose ticks fall on round numbers
+  const NICE = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20];
+
   function breakeven(element) {
     const chart = make(element, "breakeven");
     let limit = 0;
@@ -276,10 +281,10 @@ const Charts = (() => {
 
     function full(be) {
       chart.setOption(
-        Object.assign({}, BASE, {
-          grid: { left: 56, right: 14, top: 14, bottom: 44 },
+        Object.assign(base(), {
+          grid: { left: px(62), right: px(14), top: px(14), bottom: px(44) },
           xAxis: axis("felt loss λ·L^β", { min: 0, max: top }),
-          yAxis: axis("felt gain T·G^α", { min: 0, max: top, nameGap: 36 }),
+          yAxis: axis("felt gain T·G^α", { min: 0, max: top, nameGap: px(40) }),
           series: [
             {
               id: "below",
@@ -289,7 +294,7 @@ const Charts = (() => {
               large: true,
               largeThreshold: 200,
               dimensions: ["loss", "gain"],
-              symbolSize: 5,
+              symbolSize: px(5),
               itemStyle: { color: "#9a9a9a", opacity: 0.7 },
               data: new Float32Array(be.below),
             },
@@ -301,7 +306,7 @@ const Charts = (() => {
               large: true,
               largeThreshold: 200,
               dimensions: ["loss", "gain"],
-              symbolSize: 6,
+              symbolSize: px(6),
               itemStyle: { color: colour },
               data: new Float32Array(be.clear),
             },
@@ -326,7 +331,7 @@ const Charts = (() => {
     return {
       update(be, firmColour) {
         limit = Math.max(limit * 0.98, be.limit);
-        const newTop = Math.ceil(limit * 10) / 10;
+        const newTop = NICE.find((top) => top >= limit) || Math.ceil(limit);
         if (newTop !== top || firmColour !== colour) {
           top = newTop;
           colour = firmColour;
@@ -358,10 +363,10 @@ const Charts = (() => {
         const top = Math.max(1, ...bands.map((b) => b.count));
         const refs = Object.entries(summary.references);
         chart.setOption(
-          Object.assign({}, BASE, {
-            grid: { left: 48, right: 16, top: 30, bottom: 46 },
+          Object.assign(base(), {
+            grid: { left: px(48), right: px(16), top: px(30), bottom: px(46) },
             xAxis: axis("loss aversion λ (each bar spans its band)", { min: 0.75, max: 4 }),
-            yAxis: axis("students", { min: 0, max: Math.ceil(top * 1.15), minInterval: 1, nameGap: 30 }),
+            yAxis: axis("students", { min: 0, max: Math.ceil(top * 1.15), minInterval: 1, nameGap: px(30) }),
             series: [
               {
                 type: "custom",
@@ -375,7 +380,7 @@ const Charts = (() => {
                     style: { fill: "#56B4E9", stroke: "#0072B2", lineWidth: 1.5 },
                   };
                 },
-                label: { show: true, position: "top", color: INK, fontSize: 15, fontWeight: 700 },
+                label: { show: true, position: "top", color: INK, fontSize: px(15), fontWeight: 700 },
                 encode: { x: [0, 1], y: 2 },
                 data: bands.map((b) => [b.low, b.high, b.count]),
               },
@@ -386,7 +391,7 @@ const Charts = (() => {
                 markLine: {
                   silent: true,
                   symbol: "none",
-                  label: { color: INK, fontSize: 14, fontWeight: 700, formatter: "{b}", position: "end" },
+                  label: { color: INK, fontSize: px(14), fontWeight: 700, formatter: "{b}", position: "end" },
                   data: refs.map(([label, value], i) => ({
                     name: `${value}`,
                     xAxis: value,

@@ -200,19 +200,45 @@
     }
   }
 
+  // Play: each step is drawn before the next is shown. When the pause is shorter than a
+  // frame takes, the next step is asked for as soon as this one is handed to the charts,
+  // so the server computes it while the browser paints (the server keeps the floor).
   async function play() {
     if (state.playing) return stop();
     state.playing = true;
+    state.busy = true;
     window.classroomStats.firstFrame = 0;
     window.classroomStats.frames = 0;
     updateButtons();
-    while (state.playing && !state.done && !document.hidden) {
-      const started = performance.now();
-      await step();
-      const wait = +interval.value - (performance.now() - started);
-      if (wait > 0) await sleep(wait);
+    const ask = () => socket.request({ op: "step", firm: state.firm });
+    let asked = performance.now();
+    let pending = ask();
+    try {
+      while (pending) {
+        const frame = await pending;
+        pending = null;
+        if (frame.type === "error") return showError(frame.message);
+        drawFrame(frame);
+        const more = () => state.playing && !state.done && !document.hidden;
+        const wait = +interval.value - (performance.now() - asked);
+        if (more() && wait <= 0) {
+          asked = performance.now();
+          pending = ask();
+        }
+        await painted();
+        if (!pending && more()) {
+          const left = +interval.value - (performance.now() - asked);
+          if (left > 0) await sleep(left);
+          if (more()) {
+            asked = performance.now();
+            pending = ask();
+          }
+        }
+      }
+    } finally {
+      state.busy = false;
+      stop();
     }
-    stop();
   }
 
   function stop() {
