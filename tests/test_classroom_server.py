@@ -30,6 +30,15 @@ from websockets.sync.client import connect  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RUN = [sys.executable, str(ROOT / "run.py")]
 ACK_LIMIT_S = 2.0  # issue 12: every submission acknowledged within 2 s
+REPORT = ROOT / "results" / "benchmarks" / "classroom_server.txt"
+
+
+def report(line: str) -> None:
+    """Print a measurement and keep it in results/benchmarks/classroom_server.txt."""
+    print(f"\n{line}")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    with REPORT.open("a", encoding="utf-8") as out:
+        out.write(f"{time.strftime('%Y-%m-%d %H:%M')} load {os.getloadavg()[0]:.1f}: {line}\n")
 
 
 def _free_port() -> int:
@@ -237,8 +246,8 @@ def test_thirty_students_at_once_while_the_teacher_plays(
     steps = teacher.result(timeout=30)
     joins = [r[1] for r in results]
     answers = [r[2] for r in results]
-    print(
-        f"\n30 students at once (teacher playing, {steps} steps): join median "
+    report(
+        f"30 students at once (teacher playing, {steps} steps): join median "
         f"{statistics.median(joins) * 1000:.0f} ms, max {max(joins) * 1000:.0f} ms; answer "
         f"median {statistics.median(answers) * 1000:.0f} ms, max {max(answers) * 1000:.0f} ms"
     )
@@ -280,7 +289,7 @@ def test_a_restart_mid_session_loses_nothing(servers: list[Server], tmp_path: Pa
     )
     assert done.returncode == 0 and done.stdout.strip() == f"10 answers written to {out}"
     assert len(out.read_text().splitlines()) == 11
-    print(f"\nCtrl+C: the server exited {seconds:.2f} s after SIGINT")
+    report(f"Ctrl+C: the server exited {seconds:.2f} s after SIGINT")
 
 
 def test_ctrl_c_exits_within_5_s_with_pages_open(servers: list[Server], tmp_path: Path) -> None:
@@ -299,7 +308,7 @@ def test_ctrl_c_exits_within_5_s_with_pages_open(servers: list[Server], tmp_path
     for future in playing:
         with pytest.raises(Exception):  # noqa: B017 - the server closed the socket
             future.result(timeout=30)
-    print(f"\nCtrl+C with two pages playing: exited after {seconds:.2f} s")
+    report(f"Ctrl+C with two pages playing: exited after {seconds:.2f} s")
     assert seconds < 5.0
 
 
@@ -349,8 +358,8 @@ def test_memory_stays_bounded_over_100_joins_and_leaves(
         if i in (9, 49, 99):
             time.sleep(0.3)
             rss.append(process.memory_info().rss / 2**20)
-    print(
-        f"\nserver memory after 10, 50, 100 pages and students: {', '.join(f'{m:.0f}' for m in rss)} MB"
+    report(
+        f"server memory after 10, 50, 100 pages and students: {', '.join(f'{m:.0f}' for m in rss)} MB"
     )
     assert models_held(server, server.key) == 0
     assert rss[2] - rss[0] < 60, rss
