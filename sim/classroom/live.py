@@ -108,7 +108,10 @@ class LivePage:
             if op == "firm":
                 return self._require_view().frame(_firm(message))
             if op == "market":
-                return await asyncio.to_thread(self._market, message)
+                if self.class_bands is None:
+                    raise InputError("op", "market", "the teacher's page of a class session")
+                bands = list(self.class_bands())  # here: the store is the event loop's
+                return await asyncio.to_thread(self._market, message, bands)
             raise InputError("op", op, "one of build, step, firm, market, market_step")
         except InputError as err:
             return {"type": "error", "message": str(err)}
@@ -145,10 +148,7 @@ class LivePage:
             view.model.step()
         return view.frame(_firm(message))
 
-    def _market(self, message: dict[str, Any]) -> dict[str, Any]:
-        if self.class_bands is None:
-            raise InputError("op", "market", "the teacher's page of a class session")
-        bands = list(self.class_bands())
+    def _market(self, message: dict[str, Any], bands: list[Band]) -> dict[str, Any]:
         if not bands:
             raise InputError(
                 "market", reason="no consistent answers yet: wait for the class to answer"
