@@ -1,16 +1,14 @@
-"""The classroom's matplotlib panels, shared by the page and the lesson handouts.
+"""The classroom's matplotlib panels: the lesson handouts and slides (PNG).
 
-Each function returns a :class:`matplotlib.figure.Figure` (no pyplot, so sessions in
-threads never share state). Type is large and colours are Okabe–Ito; a firm has its
-colour in every panel (``model.firm_colours`` when the model has them).
+Each function returns a :class:`matplotlib.figure.Figure` (no pyplot: no global
+state). Type is large and colours are Okabe–Ito; a firm has its colour in every panel
+(``model.firm_colours`` when the model has them). The live page draws in the browser
+instead (:mod:`.views`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import io
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,28 +50,6 @@ PAGE_RC: dict[str, Any] = {
     "savefig.dpi": 100,
 }
 FIGSIZE = (6.4, 4.4)
-
-
-@contextlib.contextmanager
-def _consistent(model: Any) -> Iterator[None]:
-    """Hold the model's lock (if it has one) so a step does not run while we read."""
-    lock = getattr(model, "lock", None)
-    if lock is None:
-        yield
-    else:
-        with lock:
-            yield
-
-
-def _locked(draw: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Decorator: draw a model's figure while holding its lock."""
-
-    @functools.wraps(draw)
-    def wrapper(model: Any, *args: Any, **kwargs: Any) -> Figure:
-        with _consistent(model):
-            return draw(model, *args, **kwargs)
-
-    return wrapper
 
 
 def _figure(figsize: tuple[float, float] = FIGSIZE, **margins: float) -> Figure:
@@ -160,7 +136,6 @@ def value_function_figure(
 
 
 # ---------------------------------------------------------------- adoption curves
-@_locked
 def adoption_figure(model: Any) -> Figure:
     """Share of customers per firm (solid) and on its latest release (dashed), live."""
     ts = model.timeseries()
@@ -204,7 +179,6 @@ def adoption_figure(model: Any) -> Figure:
 
 
 # ----------------------------------------------------------------------- network
-@_locked
 def network_figure(model: Any) -> Figure:
     """Customers on their social network, coloured by the firm whose product they use."""
     pos, links = network_layout(model)
@@ -254,7 +228,6 @@ def network_figure(model: Any) -> Figure:
 
 
 # -------------------------------------------------------------------- break-even
-@_locked
 def breakeven_figure(model: Any, firm: int = 0) -> Figure:
     """The firm's latest release: felt gain T·G^α against felt loss λ·L^β, per customer.
 
