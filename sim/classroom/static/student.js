@@ -22,7 +22,7 @@
   }
 
   function say(text) {
-    $("message").textContent = text || "";
+    $("message").textContent = text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
   }
 
   async function join() {
