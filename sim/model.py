@@ -702,6 +702,20 @@ class InnovationModel(mesa.Model):
             self.step()
         return self
 
+    def set_loss_aversion(self, values: Any) -> None:
+        """Give customers these loss aversions (one per customer), before the first step."""
+        if self.steps:
+            raise ParameterError("set_loss_aversion", f"at step {self.steps}", "step 0")
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.n_customers,):
+            raise ParameterError(
+                "loss_aversion", f"{values.size} values", f"{self.n_customers}, one per customer"
+            )
+        bad = values[~np.isfinite(values) | (values < 0)]
+        if bad.size:
+            raise ParameterError("loss_aversion", float(bad[0]), "a finite number >= 0")
+        self.loss_aversion = values.copy()
+
     def customer(self, index: int) -> Customer:
         """An inspectable view of one customer (created on demand when agents are off)."""
         if not 0 <= index < self.n_customers:
