@@ -284,9 +284,12 @@ class DaskRunner:
             task = queue.pop()
             point, replicate = _key(task)
             future = self.client.submit(
-                execute, task, key=f"{self.prefix}-p{point}-r{replicate}", retries=RETRIES,
+                execute,
+                task,
+                key=f"{self.prefix}-p{point}-r{replicate}",
+                retries=RETRIES,
                 pure=False,
-            )  # fmt: skip
+            )
             futures[future] = task
             return future
 

@@ -213,7 +213,10 @@ class Experiment:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     points: list[DesignPoint] = field(default_factory=list, repr=False)
+    futures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     notes: list[str] = field(default_factory=list)
+    discovery: dict[str, Any] | None = None
+    robust: dict[str, Any] | None = None
 
     @property
     def n_points(self) -> int:
@@ -256,9 +259,29 @@ class Experiment:
         """Each design point as keyword arguments of :class:`~sim.model.InnovationModel`."""
         return [{**p.params, "firms": p.firms, "strategies": p.strategies} for p in self.points]
 
+    @property
+    def crossed(self) -> bool:
+        """Whether factors with explicit values are crossed with a random design."""
+        return self.design != "grid" and any(not f.is_range for f in self.factors)
+
+    @property
+    def seed_rule(self) -> str:
+        """How a run's seed derives from the experiment's (for manifests and reports)."""
+        if self.crossed:
+            return (
+                f"run (point i, replicate r) uses derive_seed({self.seed}, f, r), f the "
+                "sampled future of point i, so every variant of a future shares its seeds "
+                "(common random numbers)"
+            )
+        return f"run (point i, replicate r) uses derive_seed({self.seed}, i, r)"
+
     def run_seed(self, point: int, replicate: int) -> int:
-        """Seed of a run: derive_seed(experiment seed, point, replicate), order-independent."""
-        return derive_seed(self.seed, point, replicate)
+        """Seed of a run: derive_seed(seed, the point's future, replicate), order-independent.
+
+        The future is the point itself unless explicit factors are crossed with a random
+        design: then the variants of one sampled future share seeds (common random
+        numbers, so that they differ only by what varies)."""
+        return derive_seed(self.seed, int(self.futures[point]), replicate)
 
     def parameters(self, point: int) -> dict[str, Any]:
         """The design-table values of ``point`` (factor name -> value)."""
@@ -290,7 +313,10 @@ class Experiment:
             levels = " x ".join(f"{f.name} {len(f.grid_levels())}" for f in self.factors)
             how = f"grid of {self.n_points} points ({levels or 'no factors'})"
         elif self.design == "lhs":
-            how = f"Latin hypercube of {self.n_points} points over {len(self.factors)} factors"
+            ranges = [f for f in self.factors if f.is_range]
+            how = f"Latin hypercube of {self.samples} futures over {len(ranges)} factors"
+            if self.crossed:
+                how += f", each run at {self.n_points // self.samples} variants"
         else:
             how = (
                 f"Sobol/Saltelli design of {self.n_points} points (N = {self.samples}, "
@@ -358,24 +384,42 @@ class Experiment:
         )
 
 
-def design_table(factors: list[Factor], design: str, samples: int, seed: int) -> pd.DataFrame:
-    """The design: a full grid of the factors' levels, a Latin hypercube or a Saltelli
-    (Sobol) sample of their ranges (SALib), seeded by ``seed``."""
+def design_table(
+    factors: list[Factor], design: str, samples: int, seed: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The design and each point's future.
+
+    A grid is every combination of the factors' levels. A Latin hypercube or a
+    Saltelli (Sobol) design samples the range factors (SALib, seeded by ``seed``); in a
+    Latin hypercube, factors with explicit values are crossed with the sample, so each
+    sampled *future* is run at every combination of them (e.g. every strategy of a
+    focal firm). The second result gives each point's future: the sample it comes
+    from (its own index when nothing is crossed).
+    """
     if not factors:
-        return pd.DataFrame(index=range(1))
+        return pd.DataFrame(index=range(1)), np.zeros(1, dtype=np.int64)
+    names = [f.name for f in factors]
     if design == "grid":
         rows = [list(combo) for combo in itertools.product(*[f.grid_levels() for f in factors])]
-    else:
-        from SALib.sample import latin
-        from SALib.sample import sobol as sobol_sample
+        return pd.DataFrame(rows, columns=names), np.arange(len(rows), dtype=np.int64)
+    from SALib.sample import latin
+    from SALib.sample import sobol as sobol_sample
 
-        problem = sampling_problem(factors)
-        if design == "lhs":
-            unit = latin.sample(problem, samples, seed=seed % 2**32)
-        else:
-            unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed % 2**32)
-        rows = [[f.from_unit(x) for f, x in zip(factors, row, strict=True)] for row in unit]
-    return pd.DataFrame(rows, columns=[f.name for f in factors])
+    ranges = [f for f in factors if f.is_range]
+    crossed = [f for f in factors if not f.is_range]
+    problem = sampling_problem(ranges)
+    if design == "lhs":
+        unit = latin.sample(problem, samples, seed=seed % 2**32)
+    else:
+        unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed % 2**32)
+    sampled = [{f.name: f.from_unit(x) for f, x in zip(ranges, row, strict=True)} for row in unit]
+    combos = list(itertools.product(*[f.grid_levels() for f in crossed]))
+    rows, futures = [], []
+    for future, values in enumerate(sampled):
+        for combo in combos:
+            rows.append({**values, **dict(zip([f.name for f in crossed], combo, strict=True))})
+            futures.append(future)
+    return pd.DataFrame(rows, columns=names), np.asarray(futures, dtype=np.int64)
 
 
 def sampling_problem(factors: list[Factor]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..provenance import manifest, package_versions
-from . import aggregate, figures
+from . import aggregate, discovery, discovery_figures, figures, robust
+from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner
 from .experiment import ROOT, Experiment, ExperimentError
 from .loader import load_experiment
@@ -49,7 +50,7 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         replicates=experiment.replicates,
         steps=experiment.steps,
         seed=experiment.seed,
-        seed_rule="run (point i, replicate r) uses sim.provenance.derive_seed(seed, i, r)",
+        seed_rule=experiment.seed_rule + " (sim.provenance.derive_seed)",
         keep=list(experiment.keep),
         factors=[
             {
@@ -182,6 +183,9 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
+    sections = _discover(runs, experiment, out, paths) if experiment.discovery else []
+    if experiment.robust:
+        sections += _robust(runs, experiment, out, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -192,6 +196,7 @@ def analyse(
         sobol=sobol,
         notes=notes,
         bass=bass,
+        sections=sections,
         outcome=outcome,
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
     )
@@ -203,3 +208,49 @@ def analyse(
         "sobol": sobol,
         "bass": bass,
     }
+
+
+def _base_variant(table: Any, experiment: Experiment) -> Any:
+    """The runs where every firm follows the base scenario's strategy (with [robust],
+    the focal firm takes others too: those runs answer the robust question instead)."""
+    if not experiment.robust:
+        return table
+    key = experiment.factor("focal_strategy").keys[0]
+    return table[table[key] == experiment.robust["base"]]
+
+
+def _discover(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+    """runs.csv/.parquet, boxes.csv, trajectory.csv, feature_scores.csv, their figures,
+    and the report's section."""
+    table = discovery.runs_table(runs, experiment)
+    table.to_parquet(out / "runs.parquet", index=False)
+    table.to_csv(out / "runs.csv", index=False)
+    base = _base_variant(table, experiment)
+    boxes, trajectory, scores = discovery.discover(base, experiment)
+    boxes.to_csv(out / "boxes.csv", index=False)
+    trajectory.to_csv(out / "trajectory.csv", index=False)
+    scores.to_csv(out / "feature_scores.csv", index=False)
+    paths["tradeoff"] = discovery_figures.plot_tradeoff(
+        trajectory, experiment, out / "tradeoff.png"
+    )
+    paths["boxes"] = discovery_figures.plot_boxes(
+        base, boxes, scores, experiment, out / "boxes.png"
+    )
+    paths["features"] = discovery_figures.plot_feature_scores(
+        scores, experiment, out / "feature_scores.png"
+    )
+    return discovery_section(boxes, scores, len(base), paths)
+
+
+def _robust(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+    """regret.csv, its figure and the report's section."""
+    assert experiment.robust is not None
+    focal = experiment.robust["focal"]
+    shares = robust.focal_shares(runs, focal, "focal_strategy", experiment.futures)
+    shares = shares[[s for s in experiment.robust["strategies"] if s in shares.columns]]
+    table = robust.regret_table(shares)
+    table.to_csv(out / "regret.csv", index=False)
+    paths["regret"] = discovery_figures.plot_regret(
+        shares, table, focal, experiment, out / "regret.png"
+    )
+    return robust_section(table, focal, paths)

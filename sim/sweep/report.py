@@ -87,8 +87,8 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
             how = ", ".join(fmt(f.level_value(v)) for v in f.values or ())
         rows.append({"factor": f.title, "scenario keys": ", ".join(f.keys), "levels": how})
     seeds = (
-        f"- **Seeds**: run (point i, replicate r) uses `derive_seed({experiment.seed}, i, r)`, "
-        "so results do not depend on the number of workers or machines."
+        f"- **Seeds**: {experiment.seed_rule}; results do not depend on the number of "
+        "workers or machines."
     )
     lines = [
         f"- **Base scenario**: {experiment.base.name} "
@@ -132,10 +132,12 @@ def write_report(
     sobol: pd.DataFrame | None = None,
     notes: list[str] | None = None,
     bass: pd.DataFrame | None = None,
+    sections: list[str] | None = None,
     outcome: Any = None,
     versions: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``out/report.md`` and return its path."""
+    """Write ``out/report.md`` and return its path; ``sections`` are further markdown
+    lines (scenario discovery, the robust choice) placed after the answer."""
     path = out / "report.md"
     parts = [
         f"# {experiment.name}" + (" (quick size)" if experiment.quick else ""),
@@ -152,8 +154,9 @@ def write_report(
 
     if experiment.report.get("analysis") == "bass" and bass is not None and not bass.empty:
         parts += _bass_section(bass, figures)
-    else:
+    elif experiment.design == "grid":
         parts += _winners_section(experiment, winners, figures)
+    parts += sections or []
     factor_name = experiment.report.get(
         "metric_factor", experiment.factor_names[0] if experiment.factors else ""
     )
