@@ -68,9 +68,9 @@ def test_regret_on_a_known_table() -> None:
     np.testing.assert_allclose(table["p90_regret"], [0.16, 0.34, 0.34])
     np.testing.assert_allclose(table["best_in"], [2 / 3, 1 / 3, 1 / 3])
     assert choices(table.reset_index()) == {
-        "mean_share": "A",
-        "max_regret": "A",
-        "p90_regret": "A",
+        "mean_share": ["A"],
+        "max_regret": ["A"],
+        "p90_regret": ["A"],
     }
     # a future with a missing share is left out for every strategy
     gap = pd.concat([shares, pd.DataFrame({"A": [0.9], "B": [np.nan], "C": [0.0]}, index=[3])])
@@ -78,10 +78,21 @@ def test_regret_on_a_known_table() -> None:
 
 
 def test_criteria_can_disagree() -> None:
-    """B is best on average but C never falls far behind: the choices say so."""
+    """B is best on average but C never falls far behind: the choices say so, and the
+    report's sentences take their numbers from the table; ties are named as ties."""
+    from sim.sweep.discovery_report import robust_section
+
     shares = pd.DataFrame({"B": [0.9, 0.0, 0.9], "C": [0.6, 0.5, 0.6]})
-    picks = choices(regret_table(shares))
-    assert picks["mean_share"] == "B" and picks["max_regret"] == "C"
+    table = regret_table(shares)
+    picks = choices(table)
+    assert picks["mean_share"] == ["B"] and picks["max_regret"] == ["C"]
+    text = "\n".join(robust_section(table, "focal", {}))
+    assert "- Best mean share: **B** (0.600)." in text
+    assert "- Smallest worst-case regret: **C** (0.300)." in text  # regrets 0.3, 0, 0.3
+    assert "worst case 0.300 against B's 0.500" in text  # B: 0, 0.5, 0
+    tied = regret_table(pd.DataFrame({"B": [1.0, 0.0], "C": [0.0, 1.0]}))
+    text = "\n".join(robust_section(tied, "focal", {}))
+    assert "- Smallest worst-case regret: every strategy, 1.000: it does not tell" in text
 
 
 DISCOVERY = """
@@ -160,7 +171,7 @@ def test_discovery_experiment_end_to_end(tmp_path: Path) -> None:
     for row in boxes.itertuples():
         assert row.rule in report  # every rule's numbers come from boxes.csv
     picks = choices(regret)
-    assert f"Best mean share: **{picks['mean_share']}**" in report
+    assert "Best mean share: " + " and ".join(f"**{s}**" for s in picks["mean_share"]) in report
     for name in ("boxes.png", "tradeoff.png", "feature_scores.png", "regret.png"):
         assert (out / name).stat().st_size > 10_000
 

@@ -13,6 +13,7 @@ say which uncertainties matter most for who wins.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -47,22 +48,38 @@ class Box:
     wins: int  # the strategy's wins over all runs
     runs: int  # all runs
 
-    def conditions(self, labels: dict[str, str], bounds: dict[str, tuple[float, float]]) -> str:
+    def conditions(
+        self,
+        labels: dict[str, str],
+        bounds: dict[str, tuple[float, float]],
+        integers: frozenset[str] = frozenset(),
+    ) -> str:
         """The box's limits as words: "ρ ≥ 0.008 and λ̄ ≤ 2.4" (a side is omitted when it
-        is the sampled range's own end)."""
+        is the sampled range's own end; an integer parameter's limits are the integers
+        the box holds: cadence ≥ 3.5 reads cadence ≥ 4)."""
         parts = []
-        for key, (low, high) in self.limits.items():
+        for key, (box_low, box_high) in self.limits.items():
             lo, hi = bounds[key]
+            low, high = (
+                (math.ceil(box_low), math.floor(box_high))
+                if key in integers
+                else (box_low, box_high)
+            )
             name = labels.get(key, key)
-            if low > lo and high < hi:
+            if box_low > lo and box_high < hi:
                 parts.append(f"{fmt3(low)} ≤ {name} ≤ {fmt3(high)}")
-            elif low > lo:
+            elif box_low > lo:
                 parts.append(f"{name} ≥ {fmt3(low)}")
             else:
                 parts.append(f"{name} ≤ {fmt3(high)}")
         return " and ".join(parts) if parts else "anywhere"
 
-    def rule(self, labels: dict[str, str], bounds: dict[str, tuple[float, float]]) -> str:
+    def rule(
+        self,
+        labels: dict[str, str],
+        bounds: dict[str, tuple[float, float]],
+        integers: frozenset[str] = frozenset(),
+    ) -> str:
         """The whole rule: "radical wins 78 % of runs where ρ ≥ 0.008 and λ̄ ≤ 2.4, which
         hold 81 % of its wins"."""
         if not self.limits:
@@ -72,7 +89,8 @@ class Box:
             )
         return (
             f"{self.strategy} wins {percent(self.density)} of runs where "
-            f"{self.conditions(labels, bounds)}, which hold {percent(self.coverage)} of its wins"
+            f"{self.conditions(labels, bounds, integers)}, which hold "
+            f"{percent(self.coverage)} of its wins"
         )
 
 
@@ -227,6 +245,7 @@ def discover(
     columns = parameter_columns(experiment)
     sampled = [columns[f.name] for f in experiment.factors if f.is_range]
     labels = {columns[f.name]: f.title for f in experiment.factors}
+    integers = frozenset(columns[f.name] for f in experiment.factors if f.integer)
     x = table[sampled].astype(float)
     bounds = {key: (float(x[key].min()), float(x[key].max())) for key in sampled}
     rows, trajectories = [], []
@@ -235,7 +254,7 @@ def discover(
         box, trajectory = find_box(x, y, str(strategy), **settings)
         row: dict[str, Any] = {
             "strategy": box.strategy,
-            "rule": box.rule(labels, bounds),
+            "rule": box.rule(labels, bounds, integers),
             "coverage": box.coverage,
             "density": box.density,
             "n_runs": box.n_runs,

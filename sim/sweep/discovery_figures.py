@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from ..style import OKABE_ITO, RC_PARAMS, firm_colour
+from .discovery import percent
 from .experiment import Experiment
 
 __all__ = ["plot_boxes", "plot_feature_scores", "plot_regret", "plot_tradeoff"]
@@ -116,7 +117,8 @@ def plot_boxes(
             ax.set_xlabel(labels.get(kx, kx))
             ax.set_ylabel(labels.get(ky, ky))
             ax.set_title(
-                f"{row['strategy']}: density {row['density']:.0%}, coverage {row['coverage']:.0%}",
+                f"{row['strategy']}: density {percent(row['density'])}, "
+                f"coverage {percent(row['coverage'])}",
                 color=colours[row["strategy"]],
             )
         axes[0, -1].legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, markerscale=2)
@@ -157,7 +159,12 @@ def plot_regret(
     with plt.rc_context(RC_PARAMS):
         fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(strategies), 5))
         parts = ax.boxplot(
-            regret, tick_labels=strategies, whis=(0, 90), showfliers=False, patch_artist=True
+            regret,
+            tick_labels=strategies,
+            whis=(0, 90),
+            showfliers=False,
+            patch_artist=True,
+            medianprops={"color": "black"},
         )
         for patch, strategy in zip(parts["boxes"], strategies, strict=True):
             patch.set_facecolor(colours[strategy])
@@ -177,9 +184,9 @@ def plot_regret(
             zorder=3,
             label="worst case",
         )
-        ax.set_ylabel(f"regret of {focal}: best share there minus its share")
+        ax.set_ylabel("regret: best share minus its share")
         ax.set_title(f"{experiment.name}: {focal}'s regret, future by future")
-        ax.legend(loc="upper right", frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         return _save(
             fig,
             Path(path),

@@ -95,40 +95,76 @@ def robust_section(table: pd.DataFrame, focal: str, figures: dict[str, Path]) ->
         f"{focal} took each strategy in turn against the same rivals in the same "
         f"{futures} sampled futures, with the same seeds. In each future its *regret* "
         "for a strategy is the best share it could have had there minus the share it "
-        "got (Savage 1951; Lempert, Popper & Bankes 2003).",
+        "got (Savage 1951; Lempert, Popper & Bankes 2003). `gap`: mean share minus the "
+        "best strategy's, with its 95 % CI over the futures (paired: same futures, same "
+        "seeds); `best_in`: the share of futures where the strategy was the best choice. "
+        "With one run per future, regret includes how a run happened to tip, not only "
+        "the future: more replicates per future sharpen it.",
         "",
         _table(
-            table[["strategy", "mean_share", "mean_regret", "p90_regret", "max_regret", "best_in"]]
+            table[
+                [
+                    "strategy",
+                    "mean_share",
+                    "gap",
+                    "gap_low",
+                    "gap_high",
+                    "mean_regret",
+                    "p90_regret",
+                    "max_regret",
+                    "best_in",
+                ]
+            ]
         ),
         "",
-        f"- Best mean share: **{picks['mean_share']}** "
-        f"({row.loc[picks['mean_share'], 'mean_share']:.3f}).",
-        f"- Smallest worst-case regret: **{picks['max_regret']}** "
-        f"({row.loc[picks['max_regret'], 'max_regret']:.3f}).",
-        f"- Smallest 90th-percentile regret: **{picks['p90_regret']}** "
-        f"({row.loc[picks['p90_regret'], 'p90_regret']:.3f}).",
-        "",
     ]
-    if len(set(picks.values())) == 1:
+    labels = {
+        "mean_share": ("Best mean share", "mean_share"),
+        "max_regret": ("Smallest worst-case regret", "max_regret"),
+        "p90_regret": ("Smallest 90th-percentile regret", "p90_regret"),
+    }
+    for criterion, (text, column) in labels.items():
+        chosen = picks[criterion]
+        value = row.loc[chosen[0], column]
+        if len(chosen) == len(table):
+            parts.append(f"- {text}: every strategy, {value:.3f}: it does not tell them apart.")
+        else:
+            names = " and ".join(f"**{s}**" for s in chosen)
+            parts.append(f"- {text}: {names} ({value:.3f}{', a tie' if len(chosen) > 1 else ''}).")
+    close = table[(table["gap"] < 0) & (table["gap_high"] >= 0)]
+    if not close.empty:
         parts.append(
-            f"The criteria agree: {picks['mean_share']} does best on average and never "
-            "falls as far behind the best choice as the others."
-        )
-    else:
-        best, safe = picks["mean_share"], picks["max_regret"]
-        parts.append(
-            f"The criteria disagree: {best} gives the best mean share, but "
-            + (
-                f"{safe} never falls as far behind the best choice (worst case "
-                f"{row.loc[safe, 'max_regret']:.3f} against {best}'s "
-                f"{row.loc[best, 'max_regret']:.3f})"
-                if safe != best
-                else f"{picks['p90_regret']} falls less far behind in 9 futures of 10 "
-                f"(90th percentile {row.loc[picks['p90_regret'], 'p90_regret']:.3f} against "
-                f"{best}'s {row.loc[best, 'p90_regret']:.3f})"
+            "- Within noise of the best mean share (the 95 % CI of the paired gap includes "
+            "0): "
+            + "; ".join(
+                f"{r.strategy} ({r.gap:+.3f}, CI {r.gap_low:+.3f} to {r.gap_high:+.3f})"
+                for r in close.itertuples(index=False)
             )
-            + ". Choose by how much a bad future would cost."
+            + "."
         )
+    parts += ["", _agreement(picks, row, len(table))]
     if "regret" in figures:
         parts += ["", f"![regret]({figures['regret'].name})"]
     return parts
+
+
+def _agreement(picks: dict[str, list[str]], row: pd.DataFrame, n: int) -> str:
+    """Whether the criteria point the same way, and if not, how they differ."""
+    best = picks["mean_share"][0]
+    telling = {c: s for c, s in picks.items() if c != "mean_share" and len(s) < n}
+    against = {c: s for c, s in telling.items() if best not in s}
+    if not against:
+        return (
+            f"The criteria agree: {best} does best on average, and no strategy falls "
+            "less far behind the best choice"
+            + ("" if telling else " (though the regrets do not tell the strategies apart)")
+            + "."
+        )
+    criterion, safer = next(iter(against.items()))
+    column = {"max_regret": "worst case", "p90_regret": "90th percentile"}[criterion]
+    return (
+        f"The criteria disagree: {best} gives the best mean share, but {safer[0]} falls "
+        f"less far behind the best choice ({column} {row.loc[safer[0], criterion]:.3f} "
+        f"against {best}'s {row.loc[best, criterion]:.3f}). Choose by how much a bad "
+        "future would cost."
+    )

@@ -36,6 +36,7 @@ __all__ = [
     "make_runner",
     "run_dask",
     "run_local",
+    "task_key",
 ]
 
 #: Times a failing run is tried again before it is reported.
@@ -67,7 +68,8 @@ class SweepOutcome:
         self.interrupted = self.interrupted or other.interrupted
 
 
-def _key(task: RunSpec) -> tuple[int, int]:
+def task_key(task: RunSpec) -> tuple[int, int]:
+    """(point, replicate) of a sweep's run."""
     return task.labels["point"], task.labels["replicate"]
 
 
@@ -205,8 +207,8 @@ class LocalRunner:
                     broken = True
                     pending.append(task)
                 else:
-                    attempts[_key(task)] = attempts.get(_key(task), 0) + 1
-                    if attempts[_key(task)] <= RETRIES:
+                    attempts[task_key(task)] = attempts.get(task_key(task), 0) + 1
+                    if attempts[task_key(task)] <= RETRIES:
                         pending.append(task)
                     else:
                         batch.failed(task, error)
@@ -282,7 +284,7 @@ class DaskRunner:
 
         def submit() -> Any:
             task = queue.pop()
-            point, replicate = _key(task)
+            point, replicate = task_key(task)
             future = self.client.submit(
                 execute,
                 task,

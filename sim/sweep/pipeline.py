@@ -11,7 +11,7 @@ from typing import Any
 from ..provenance import manifest, package_versions
 from . import aggregate, discovery, discovery_figures, figures, robust
 from .discovery_report import discovery_section, robust_section
-from .executor import SweepOutcome, make_runner
+from .executor import SweepOutcome, make_runner, task_key
 from .experiment import ROOT, Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
@@ -104,17 +104,13 @@ def run_sweep(
                 store.flush()
 
         if experiment.rule is None:
-            tasks = [t for t in experiment.tasks() if _key(t) not in done]
+            tasks = [t for t in experiment.tasks() if task_key(t) not in done]
             outcome = execute(tasks, experiment.n_runs, "sweep")
         else:
             outcome = _run_rounds(experiment, store, done, execute)
     if not outcome.interrupted:
         store.write_failures(outcome.failures)
     return outcome
-
-
-def _key(task: Any) -> tuple[int, int]:
-    return task.labels["point"], task.labels["replicate"]
 
 
 def _run_rounds(
@@ -128,7 +124,7 @@ def _run_rounds(
     schedule = rule.schedule()
     for round_, count in enumerate(schedule, start=1):
         wanted = [experiment.task(p, r) for p in active for r in range(have, count)]
-        tasks = [t for t in wanted if _key(t) not in done]
+        tasks = [t for t in wanted if task_key(t) not in done]
         label = f"round {round_}/{len(schedule)} ({len(active)} points x {count} replicates)"
         total.add(execute(tasks, len(wanted), label))
         if total.interrupted:

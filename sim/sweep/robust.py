@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..stats import t_half_width
+
 __all__ = ["choices", "focal_shares", "regret_table"]
 
 
@@ -26,13 +28,19 @@ def focal_shares(runs: pd.DataFrame, focal: str, factor: str, futures: np.ndarra
 
 def regret_table(shares: pd.DataFrame) -> pd.DataFrame:
     """Per strategy (a column of ``shares``, one row per future): mean share, and its
-    regret's mean, 90th percentile and maximum over the futures.
+    regret's mean, 90th percentile and maximum over the futures; ``gap`` is its mean
+    share minus the best strategy's, with the 95 % t-interval of that paired difference
+    over the futures (``gap_low``, ``gap_high``: an interval that includes 0 is a tie
+    within noise).
 
     Futures where some strategy has no share (a failed run) are left out, so that every
     strategy is judged on the same futures.
     """
     shares = shares.dropna()
     regret = shares.max(axis=1).to_numpy()[:, None] - shares.to_numpy()
+    best = shares[shares.mean().idxmax()]
+    gaps = shares.sub(best, axis=0)
+    half = t_half_width(gaps.std().fillna(0.0), len(shares))
     table = pd.DataFrame(
         {
             "strategy": list(shares.columns),
@@ -41,17 +49,30 @@ def regret_table(shares: pd.DataFrame) -> pd.DataFrame:
             "p90_regret": np.quantile(regret, 0.9, axis=0),
             "max_regret": regret.max(axis=0),
             "best_in": (regret == 0).mean(axis=0),
+            "gap": gaps.mean().to_numpy(),
+            "gap_low": gaps.mean().to_numpy() - half,
+            "gap_high": gaps.mean().to_numpy() + half,
             "futures": len(shares),
         }
     )
     return table.reset_index(drop=True)
 
 
-def choices(table: pd.DataFrame) -> dict[str, str]:
-    """The strategy each criterion picks: best mean share, smallest worst-case regret,
-    smallest 90th-percentile regret (ties: the first in the table's order)."""
+def choices(table: pd.DataFrame, tolerance: float = 1e-9) -> dict[str, list[str]]:
+    """The strategies each criterion picks (several when they tie): best mean share,
+    smallest worst-case regret, smallest 90th-percentile regret."""
+
+    def best(column: str, high: bool) -> list[str]:
+        values = table[column].to_numpy(dtype=float)
+        target = values.max() if high else values.min()
+        return [
+            str(s)
+            for s, v in zip(table["strategy"], values, strict=True)
+            if abs(v - target) <= tolerance
+        ]
+
     return {
-        "mean_share": str(table.loc[table["mean_share"].idxmax(), "strategy"]),
-        "max_regret": str(table.loc[table["max_regret"].idxmin(), "strategy"]),
-        "p90_regret": str(table.loc[table["p90_regret"].idxmin(), "strategy"]),
+        "mean_share": best("mean_share", high=True),
+        "max_regret": best("max_regret", high=False),
+        "p90_regret": best("p90_regret", high=False),
     }
