@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .columns import fmt
 from .experiment import Experiment
+from .text import fmt, percent
 
 __all__ = [
     "Box",
@@ -92,11 +92,6 @@ class Box:
             f"{self.conditions(labels, bounds, integers)}, which hold "
             f"{percent(self.coverage)} of its wins"
         )
-
-
-def percent(share: float) -> str:
-    """A share as a whole percentage: 0.78 -> "78 %"."""
-    return f"{100 * share:.0f} %"
 
 
 def fmt3(value: float) -> str:

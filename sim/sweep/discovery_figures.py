@@ -21,8 +21,8 @@ import pandas as pd
 from matplotlib.patches import Rectangle
 
 from ..style import OKABE_ITO, RC_PARAMS, firm_colour
-from .discovery import percent
 from .experiment import Experiment
+from .text import percent
 
 __all__ = ["plot_boxes", "plot_feature_scores", "plot_regret", "plot_tradeoff"]
 

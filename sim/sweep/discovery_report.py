@@ -11,21 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from .robust import choices
+from .text import md_table
 
 __all__ = ["discovery_section", "robust_section"]
-
-
-def _table(frame: pd.DataFrame) -> str:
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join([head, rule, *body])
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return "–" if value != value else f"{value:.3g}"
-    return str(value)
 
 
 def discovery_section(
@@ -52,7 +40,7 @@ def discovery_section(
             f"it wins {row['wins']} of all {row['runs']} runs)."
         )
     table = boxes[["strategy", "coverage", "density", "n_runs", "mass", "wins", "restricted"]]
-    parts += ["", _table(table)]
+    parts += ["", md_table(table)]
     if "boxes" in figures:
         parts += ["", f"![where each strategy wins]({figures['boxes'].name})"]
     if "tradeoff" in figures:
@@ -75,7 +63,7 @@ def discovery_section(
         + ", ".join(f"{r.label} ({r.score:.2f})" for r in top.itertuples(index=False))
         + ".",
         "",
-        _table(scores[["label", "parameter", "score"]]),
+        md_table(scores[["label", "parameter", "score"]]),
     ]
     if "features" in figures:
         parts += ["", f"![feature scores]({figures['features'].name})"]
@@ -101,7 +89,7 @@ def robust_section(table: pd.DataFrame, focal: str, figures: dict[str, Path]) ->
         "With one run per future, regret includes how a run happened to tip, not only "
         "the future: more replicates per future sharpen it.",
         "",
-        _table(
+        md_table(
             table[
                 [
                     "strategy",

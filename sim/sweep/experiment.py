@@ -23,7 +23,7 @@ from ..outputs import RunSpec
 from ..parameters import MODEL_PARAMETERS
 from ..provenance import derive_seed
 from ..scenario import Scenario
-from .columns import fmt
+from .text import fmt
 
 __all__ = [
     "DESIGNS",

@@ -22,8 +22,9 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..analysis import bass_curve, bass_recursion
 from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour
-from .columns import fmt, metric_label
+from .columns import metric_label
 from .experiment import Experiment
+from .text import fmt
 
 __all__ = ["plot_bass", "plot_curves", "plot_metric", "plot_sobol", "plot_strategy_map"]
 

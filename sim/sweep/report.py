@@ -12,26 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from .columns import METRICS, fmt, metric_label
+from .columns import METRICS, metric_label
 from .experiment import Experiment
+from .text import fmt, level_text, md_table
 
 __all__ = ["winners_pivot", "winners_sentence", "winners_tally", "winners_text", "write_report"]
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub markdown table (no extra dependency)."""
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join([head, rule, *body])
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return "–" if value != value else f"{value:.3g}"
-    return str(value)
 
 
 def winners_pivot(winners: pd.DataFrame, experiment: Experiment) -> pd.DataFrame | None:
@@ -66,13 +51,8 @@ def winners_text(winners: pd.DataFrame, experiment: Experiment) -> str:
         text = winners[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
     return (
         "winner by condition (highest mean final share; +margin over the runner-up; "
-        f"(?) = margin's {percent(experiment.decision_level)} CI includes 0)\n" + text
+        f"(?) = margin's {level_text(experiment.decision_level)} CI includes 0)\n" + text
     )
-
-
-def percent(level: float) -> str:
-    """A confidence level as text: 95 %, 99.2 %."""
-    return f"{100 * level:.3g} %"
 
 
 def _design_section(experiment: Experiment, outcome: Any) -> str:
@@ -102,7 +82,7 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
         lines.append(
             f"- **Replicates until clear**: each round doubles the replicates of the points "
             f"still undecided; each look calls a point decided at the "
-            f"{percent(experiment.decision_level)} level (95 % over the "
+            f"{level_text(experiment.decision_level)} level (95 % over the "
             f"{len(experiment.rule.schedule())} looks, Bonferroni), so looking repeatedly "
             "does not make a tie look like a win."
         )
@@ -118,7 +98,7 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
             "absent at the others): " + "; ".join(experiment.notes) + "."
         )
     if rows:
-        lines += ["", _md_table(pd.DataFrame(rows))]
+        lines += ["", md_table(pd.DataFrame(rows))]
     return "\n".join(lines)
 
 
@@ -219,7 +199,7 @@ def _winners_section(
     parts = ["", "## The answer: which strategy wins where", ""]
     if winners.empty:
         return [*parts, "No finished runs."]
-    level = percent(experiment.decision_level)
+    level = level_text(experiment.decision_level)
     parts.append(
         "The winner of a condition is the firm with the highest mean final customer share; "
         "its *margin* is how many share points (as a fraction) it leads the runner-up by. "
@@ -230,7 +210,7 @@ def _winners_section(
     if "map" in figures:
         parts += ["", f"![strategy map]({figures['map'].name})"]
     if pivot is not None:
-        parts += ["", _md_table(pivot.reset_index(names=""))]
+        parts += ["", md_table(pivot.reset_index(names=""))]
     names = experiment.factor_names
     table = winners[[*names, "winner", "winner_share", "runner_up", "runner_up_share"]].copy()
     table[f"margin ({level} CI)"] = [
@@ -242,7 +222,7 @@ def _winners_section(
     table["replicates won"] = [f"{w:.0%}" for w in winners["wins"]]
     table["replicates"] = winners["n"]
     table = table.rename(columns={n: experiment.factor(n).title for n in names})
-    parts += ["", "### Winners by condition", "", _md_table(table)]
+    parts += ["", "### Winners by condition", "", md_table(table)]
     parts += ["", "In short: " + winners_sentence(winners, experiment.decision_level)]
     if experiment.rule:
         parts += ["", undecided_at_max(winners, experiment)]
@@ -292,7 +272,7 @@ def winners_sentence(winners: pd.DataFrame, level: float = 0.95) -> str:
     ]
     undecided = int(tally["undecided"].sum())
     tail = (
-        f" In {undecided} of {total} conditions the winner's margin has a {percent(level)} "
+        f" In {undecided} of {total} conditions the winner's margin has a {level_text(level)} "
         "CI that includes 0: more replicates are needed before calling them."
         if undecided
         else " Every condition has a clear winner."
@@ -326,7 +306,7 @@ def _bass_section(bass: pd.DataFrame, figures: dict[str, Path]) -> list[str]:
             "above_complete_significant",
         ]
     ]
-    parts += ["", _md_table(table), ""]
+    parts += ["", md_table(table), ""]
     complete = bass[bass["graph"] == "complete"]
     networked = bass[bass["graph"] != "complete"]
     parts.append(
@@ -378,7 +358,7 @@ def _sobol_section(sobol: pd.DataFrame, figures: dict[str, Path], notes: list[st
             "",
             "The two most influential parameters for each output:",
             "",
-            _md_table(top[["metric", "firm", "factor", "S1", "S1_conf", "ST", "ST_conf"]]),
+            md_table(top[["metric", "firm", "factor", "S1", "S1_conf", "ST", "ST_conf"]]),
         ]
         noise = sobol.groupby(["metric", "firm"], sort=False)["noise_share"].first()
         if noise.notna().any():
