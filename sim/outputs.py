@@ -77,12 +77,12 @@ def execute(spec: RunSpec) -> RunOutput:
     model = spec.build().run(spec.steps)
     versions = package_versions()
     stamp = {f"version_{k}": versions.get(package, "") for k, package in VERSION_COLUMNS.items()}
-    rows = []
-    for index, (row, fit) in enumerate(
-        zip(firm_rows(model), first_release_fits(model), strict=True)
-    ):
-        rows.append({**spec.labels, "firm": row.pop("firm"), "firm_index": index, **row, **fit})
-        rows[-1].update(stamp)
+    rows = [
+        {**spec.labels, "firm": row.pop("firm"), "firm_index": index, **row, **fit, **stamp}
+        for index, (row, fit) in enumerate(
+            zip(firm_rows(model), first_release_fits(model), strict=True)
+        )
+    ]
     timeseries = None
     if spec.keep != ():
         observed = model.datacollector.model_vars

@@ -186,7 +186,7 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(reason="expected a table of sections")
     if "firms" not in data:  # the default firms, made explicit so overrides can name them
-        data = {**data, "firms": {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}}
+        data = {**data, "firms": _default_firm_tables()}
     known = {"scenario", "run", "firms", "strategies", *SECTIONS}
     for section, table in data.items():
         if section not in known:
@@ -228,6 +228,11 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
         params=params,
         strategies=check_strategies(data.get("strategies", {})),
     )
+
+
+def _default_firm_tables() -> dict[str, dict[str, str]]:
+    """The default firms as scenario tables, ``{name: {"strategy": ...}}``."""
+    return {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
 
 
 def _unknown_key(section: str, key: str) -> ScenarioError:
@@ -294,9 +299,7 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
     if parts[0] == "firms":
         if len(parts) != 3:
             raise ScenarioError(key, reason="expected firms.NAME.KEY or firms.*.KEY")
-        firms = data.setdefault(
-            "firms", {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
-        )
+        firms = data.setdefault("firms", _default_firm_tables())
         names = list(firms) if parts[1] == "*" else [parts[1]]
         if parts[1] != "*" and parts[1] not in firms:
             raise ScenarioError(
