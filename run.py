@@ -5,7 +5,8 @@ python run.py                       the main job (see README)
 python run.py run SCENARIO [...]    seeded replicates of one scenario
 python run.py validate FILE         check a scenario or experiment file
 python run.py sweep EXPERIMENT      a parameter sweep
-python run.py app                   the classroom page
+python run.py app                   the classroom's lesson page
+python run.py class                 a class session: students answer on their phones
 python run.py lesson NAME           a lesson's figures as PNGs
 python run.py data [FILE]           observed adoption series: shipped, or a user's CSV
 python run.py calibrate DATA [...]  fit the model to an observed adoption curve (ABC-SMC)
@@ -116,6 +117,12 @@ def cmd_app(args: argparse.Namespace) -> int:
     return app_command(args)
 
 
+def cmd_class(args: argparse.Namespace) -> int:
+    from sim.classroom.server import class_command
+
+    return class_command(args)
+
+
 def cmd_lesson(args: argparse.Namespace) -> int:
     from sim.classroom.lessons import lesson_command
 
@@ -190,17 +197,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--out", help="output directory (default: results/EXPERIMENT_NAME)")
     sweep.add_argument("--quick", action="store_true", help="the experiment's quick size")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bars")
     sweep.set_defaults(func=cmd_sweep)
 
-    app = sub.add_parser("app", help="start the classroom page")
-    app.add_argument("--host", default="127.0.0.1")
+    app = sub.add_parser("app", help="start the classroom's lesson page")
+    app.add_argument(
+        "--host", default="127.0.0.1", help="127.0.0.1 (default: this computer only) or 0.0.0.0"
+    )
     app.add_argument("--port", type=int, default=8765)
     app.set_defaults(func=cmd_app)
+
+    klass = sub.add_parser("class", help="run a class session: students answer on their phones")
+    klass.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="127.0.0.1 (default: this computer only) or 0.0.0.0 (phones on this network)",
+    )
+    klass.add_argument("--port", type=int, default=8765)
+    klass.add_argument(
+        "--db", help="the session's SQLite file (default: results/classroom/class.sqlite3)"
+    )
+    klass.add_argument("--new", action="store_true", help="start a new session (a new code)")
+    klass.add_argument("--no-browser", action="store_true", help="do not open the teacher's page")
+    klass.add_argument("--export", metavar="FILE", help="write the answers as CSV and exit")
+    klass.set_defaults(func=cmd_class)
 
     lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")
     lesson.add_argument("name", help="lesson name (see: python run.py lesson --list)", nargs="?")
     lesson.add_argument("--out", help="output directory (default: results/lessons/NAME)")
     lesson.add_argument("--list", action="store_true", help="list the lessons")
+    lesson.add_argument(
+        "--numbers",
+        action="store_true",
+        help="measure again the numbers the lesson's text quotes (no figures)",
+    )
     lesson.set_defaults(func=cmd_lesson)
 
     data = sub.add_parser(

@@ -24,6 +24,7 @@ from .parameters import (
     ParameterError,
     check_firms,
     check_model_parameters,
+    check_strategies,
     default_firms,
     strategy_overrides,
 )
@@ -95,7 +96,9 @@ class InnovationModel(mesa.Model):
     Every keyword is described, with its range, in :data:`sim.parameters.MODEL_PARAMETERS`
     (and docs/ODD.md). ``firms`` is a list of strategy names or dicts with the keys of
     :data:`sim.parameters.FIRM_PARAMETERS` plus ``name``; by default one firm per
-    strategy. ``customer_agents`` creates inspectable :class:`~sim.agents.Customer`
+    strategy. ``strategies`` sets release parameters of a strategy for every firm that
+    follows it or chooses it, e.g. ``{"radical": {"cadence": 24}}`` (a firm's own value
+    wins). ``customer_agents`` creates inspectable :class:`~sim.agents.Customer`
     agents (default: only up to 10,000 customers); it never changes results.
     :meth:`from_checked` builds a model from parameters checked once already (the
     scenario and sweep layers), without checking them again.
@@ -134,29 +137,32 @@ class InnovationModel(mesa.Model):
         network: str = _d("network"),
         mean_degree: int = _d("mean_degree"),
         rewiring: float = _d("rewiring"),
+        strategies: Any = None,
         customer_agents: bool | None = None,
         rng: Any = None,
     ) -> None:
         given = {k: v for k, v in locals().items() if k in MODEL_PARAMETERS}
         params = check_model_parameters(given)
         specs = check_firms(default_firms() if firms is None else firms, params["n_dims"])
-        self._build(params, specs, customer_agents, rng)
+        self._build(params, specs, check_strategies(strategies), customer_agents, rng)
 
     @classmethod
     def from_checked(
         cls,
         params: dict[str, Any],
         firms: list[dict[str, Any]],
+        strategies: dict[str, dict[str, Any]] | None = None,
         *,
         customer_agents: bool | None = None,
         rng: Any = None,
     ) -> InnovationModel:
         """A model from every parameter as :func:`~sim.parameters.check_model_parameters`
-        returned it and firms as :func:`~sim.parameters.check_firms` did; not checked again."""
+        returned it, firms as :func:`~sim.parameters.check_firms` did and strategies'
+        parameters as :func:`~sim.parameters.check_strategies` did; not checked again."""
         if params.keys() != MODEL_PARAMETERS.keys():
             raise ValueError("from_checked needs every model parameter, as checked")
         model = cls.__new__(cls)
-        model._build(dict(params), list(firms), customer_agents, rng)
+        model._build(dict(params), list(firms), dict(strategies or {}), customer_agents, rng)
         return model
 
     @staticmethod
@@ -186,6 +192,7 @@ class InnovationModel(mesa.Model):
         self,
         params: dict[str, Any],
         firms: list[dict[str, Any]],
+        strategies: dict[str, dict[str, Any]],
         customer_agents: bool | None,
         rng: Any,
     ) -> None:
@@ -195,6 +202,7 @@ class InnovationModel(mesa.Model):
         self.params: dict[str, Any] = params
         p = self.params
         self.firm_specs = firms
+        self.strategy_params = strategies
         n, d = p["n_customers"], p["n_dims"]
         self.n_customers, self.n_dims = n, d
         rng = self.rng
@@ -210,7 +218,8 @@ class InnovationModel(mesa.Model):
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
         for k, spec in enumerate(self.firm_specs):
-            overrides = {spec["strategy"]: strategy_overrides(spec)}
+            own = {**strategies.get(spec["strategy"], {}), **strategy_overrides(spec)}
+            overrides = {**strategies, spec["strategy"]: own}
             quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
             self.firms.append(
                 Firm(
@@ -692,6 +701,20 @@ class InnovationModel(mesa.Model):
         for _ in range(steps):
             self.step()
         return self
+
+    def set_loss_aversion(self, values: Any) -> None:
+        """Give customers these loss aversions (one per customer), before the first step."""
+        if self.steps:
+            raise ParameterError("set_loss_aversion", f"at step {self.steps}", "step 0")
+        values = np.asarray(values, dtype=float)
+        if values.shape != (self.n_customers,):
+            raise ParameterError(
+                "loss_aversion", f"{values.size} values", f"{self.n_customers}, one per customer"
+            )
+        bad = values[~np.isfinite(values) | (values < 0)]
+        if bad.size:
+            raise ParameterError("loss_aversion", float(bad[0]), "a finite number >= 0")
+        self.loss_aversion = values.copy()
 
     def customer(self, index: int) -> Customer:
         """An inspectable view of one customer (created on demand when agents are off)."""

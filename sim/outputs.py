@@ -30,7 +30,7 @@ VERSION_COLUMNS = {"model": "innovation-adoption", "mesa": "mesa", "numpy": "num
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: checked model parameters and firms, steps, seed, kept observables.
+    """One run: checked model parameters, firms and strategies' parameters, steps, seed.
 
     ``labels`` (ordered) prefix every output row, e.g. ``{"replicate": 3, "seed": ...}``;
     ``keep`` lists glob patterns of the observables kept per step (None: all, (): none);
@@ -42,13 +42,14 @@ class RunSpec:
     steps: int
     seed: int
     labels: dict[str, Any] = field(default_factory=dict)
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
     keep: tuple[str, ...] | None = None
     releases: bool = True
 
     def build(self) -> InnovationModel:
         """The run's model, before its first step."""
         return InnovationModel.from_checked(
-            self.params, self.firms, rng=self.seed, customer_agents=False
+            self.params, self.firms, self.strategies, rng=self.seed, customer_agents=False
         )
 
 
@@ -76,12 +77,12 @@ def execute(spec: RunSpec) -> RunOutput:
     model = spec.build().run(spec.steps)
     versions = package_versions()
     stamp = {f"version_{k}": versions.get(package, "") for k, package in VERSION_COLUMNS.items()}
-    rows = []
-    for index, (row, fit) in enumerate(
-        zip(firm_rows(model), first_release_fits(model), strict=True)
-    ):
-        rows.append({**spec.labels, "firm": row.pop("firm"), "firm_index": index, **row, **fit})
-        rows[-1].update(stamp)
+    rows = [
+        {**spec.labels, "firm": row.pop("firm"), "firm_index": index, **row, **fit, **stamp}
+        for index, (row, fit) in enumerate(
+            zip(firm_rows(model), first_release_fits(model), strict=True)
+        )
+    ]
     timeseries = None
     if spec.keep != ():
         observed = model.datacollector.model_vars

@@ -31,10 +31,12 @@ __all__ = [
     "Spec",
     "check_firms",
     "check_model_parameters",
+    "check_strategies",
     "check_value",
     "default_firms",
     "strategy_overrides",
     "unused_parameters",
+    "unused_strategy_keys",
 ]
 
 
@@ -692,6 +694,57 @@ def unused_parameters(params: dict[str, Any], firms: list[dict[str, Any]]) -> di
         reason = spec.used(params, firms) if spec.used is not None else None
         if reason is not None:
             unused[name] = reason
+    return unused
+
+
+def check_strategies(strategies: Any) -> dict[str, dict[str, float | int]]:
+    """Release parameters set for a strategy, ``{name: {key: value}}``: they apply to
+    every firm that follows it and to the options of firms that choose among
+    strategies; a firm's own value of a key wins over its strategy's."""
+    if strategies is None:
+        return {}
+    if not isinstance(strategies, dict):
+        raise ParameterError("strategies", strategies, "a table of strategies' release parameters")
+    fixed = [name for name in STRATEGIES if not chooses_among(name)]
+    checked: dict[str, dict[str, float | int]] = {}
+    for name, table in strategies.items():
+        if name not in STRATEGIES or chooses_among(name):
+            raise ParameterError(
+                f"strategies.{name}",
+                reason="expected a strategy that takes release parameters, one of "
+                + ", ".join(fixed),
+            )
+        if not isinstance(table, dict):
+            raise ParameterError(f"strategies.{name}", table, "a table of release parameters")
+        checked[name] = {}
+        for key, value in table.items():
+            if key not in TUNABLE:
+                raise ParameterError(
+                    f"strategies.{name}.{key}", reason=f"unknown key; allowed: {', '.join(TUNABLE)}"
+                )
+            checked[name][key] = check_value(
+                f"strategies.{name}.{key}", value, FIRM_PARAMETERS[key]
+            )
+    return checked
+
+
+def unused_strategy_keys(
+    strategies: dict[str, dict[str, float | int]], firms: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Strategy-level keys (``strategies.NAME.KEY``) that reach no firm, with why."""
+    unused = {}
+    for name, table in strategies.items():
+        followers = [f for f in firms if f["strategy"] == name]
+        choosers = [f["name"] for f in firms if name in chooses_among(f["strategy"])]
+        for key in table:
+            if not followers and not choosers:
+                reason = f"no firm follows strategy {name!r} or chooses among strategies"
+            elif not choosers and all(key in f for f in followers):
+                own = ", ".join(f"firms.{f['name']}.{key}" for f in followers)
+                reason = f"every firm following {name!r} sets its own {key} ({own})"
+            else:
+                continue
+            unused[f"strategies.{name}.{key}"] = reason
     return unused
 
 

@@ -40,6 +40,7 @@ def replicate_specs(scenario: Scenario, steps: int, replicates: int, seed: int) 
             RunSpec(
                 params=scenario.params,
                 firms=scenario.firms,
+                strategies=scenario.strategies,
                 steps=steps,
                 seed=run_seed,
                 labels={"replicate": r, "seed": run_seed},
@@ -78,6 +79,7 @@ def run_scenario(
         seed_rule="replicate r uses sim.provenance.derive_seed(base_seed, r)",
         parameters=scenario.resolved_parameters(),
         firms=scenario.firms,
+        strategies=scenario.strategies,
         scenario_tables=scenario.to_dict(),
     )
     return RunResults(

@@ -3,7 +3,9 @@
 A scenario has optional tables ``[scenario]`` (name, description), ``[run]`` (steps,
 replicates, seed), one table per parameter section of
 :data:`sim.parameters.MODEL_PARAMETERS` (``[market]``, ``[customers]``, ``[decision]``,
-``[trust]``, ``[diffusion]``, ``[network]``) and ``[firms.NAME]`` tables.
+``[trust]``, ``[diffusion]``, ``[network]``), ``[firms.NAME]`` tables, and
+``[strategies.NAME]`` tables setting a strategy's release parameters for every firm
+that follows (or chooses) it.
 
 Every key written must reach the model: a key that the configuration cannot use (the
 rewiring probability of a complete network, a market-wide default that every firm
@@ -26,9 +28,11 @@ from .parameters import (
     Spec,
     check_firms,
     check_model_parameters,
+    check_strategies,
     check_value,
     default_firms,
     unused_parameters,
+    unused_strategy_keys,
 )
 
 __all__ = [
@@ -92,12 +96,15 @@ class Scenario:
     source: str = "<scenario>"
     data: dict[str, Any] = field(default_factory=dict, repr=False)
     params: dict[str, Any] = field(default_factory=dict, repr=False)
+    strategies: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def model_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for :class:`sim.model.InnovationModel` (without ``rng``)."""
         kwargs = dict(self.model)
         if self.firms:
             kwargs["firms"] = copy.deepcopy(self.firms)
+        if self.strategies:
+            kwargs["strategies"] = copy.deepcopy(self.strategies)
         return kwargs
 
     def resolved_parameters(self) -> dict[str, Any]:
@@ -133,18 +140,22 @@ class Scenario:
     def unused_keys(self, keys: list[str] | None = None) -> dict[str, str]:
         """Keys written in the scenario (or among ``keys``) that cannot reach the model,
         with the reason. Firm keys always reach it."""
-        unused = unused_parameters(self.params, self.firms)
-        written = [f"{section}.{key}" for section in SECTIONS for key in self.data.get(section, {})]
-        return {
-            key: unused[key.split(".", 1)[1]]
-            for key in (written if keys is None else [k for k in keys if k in written])
-            if key.split(".", 1)[1] in unused
+        by_name = unused_parameters(self.params, self.firms)
+        unused = {
+            f"{section}.{key}": by_name[key]
+            for section in SECTIONS
+            for key in self.data.get(section, {})
+            if key in by_name
         }
+        unused.update(unused_strategy_keys(self.strategies, self.firms))
+        return unused if keys is None else {k: r for k, r in unused.items() if k in keys}
 
     def written_value(self, key: str) -> Any:
-        """The value written for a dotted ``SECTION.KEY``."""
-        section, name = key.split(".", 1)
-        return self.data[section][name]
+        """The value written for a dotted ``SECTION.KEY`` or ``strategies.NAME.KEY``."""
+        value: Any = self.data
+        for part in key.split("."):
+            value = value[part]
+        return value
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario's (raw, validated) tables, for manifests."""
@@ -175,8 +186,8 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(reason="expected a table of sections")
     if "firms" not in data:  # the default firms, made explicit so overrides can name them
-        data = {**data, "firms": {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}}
-    known = {"scenario", "run", "firms", *SECTIONS}
+        data = {**data, "firms": _default_firm_tables()}
+    known = {"scenario", "run", "firms", "strategies", *SECTIONS}
     for section, table in data.items():
         if section not in known:
             raise ScenarioError(
@@ -215,7 +226,13 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
         run=run,
         data=copy.deepcopy(data),
         params=params,
+        strategies=check_strategies(data.get("strategies", {})),
     )
+
+
+def _default_firm_tables() -> dict[str, dict[str, str]]:
+    """The default firms as scenario tables, ``{name: {"strategy": ...}}``."""
+    return {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
 
 
 def _unknown_key(section: str, key: str) -> ScenarioError:
@@ -270,16 +287,19 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
     """Set ``data[a][b]... = value`` for a dotted key that the scenario format knows.
 
-    ``firms.*.KEY`` sets the key of every firm. Returns the keys set (the wildcard
-    expanded).
+    ``firms.*.KEY`` sets the key of every firm; ``strategies.NAME.KEY`` a strategy's
+    release parameter. Returns the keys set (the wildcard expanded).
     """
     parts = key.split(".")
+    if parts[0] == "strategies":
+        if len(parts) != 3:
+            raise ScenarioError(key, reason="expected strategies.NAME.KEY")
+        data.setdefault("strategies", {}).setdefault(parts[1], {})[parts[2]] = value
+        return [key]
     if parts[0] == "firms":
         if len(parts) != 3:
             raise ScenarioError(key, reason="expected firms.NAME.KEY or firms.*.KEY")
-        firms = data.setdefault(
-            "firms", {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
-        )
+        firms = data.setdefault("firms", _default_firm_tables())
         names = list(firms) if parts[1] == "*" else [parts[1]]
         if parts[1] != "*" and parts[1] not in firms:
             raise ScenarioError(
@@ -301,7 +321,7 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
         raise ScenarioError(
             key,
             reason=f"unknown section {section!r}; allowed: "
-            + ", ".join(["run", "firms", *SECTIONS]),
+            + ", ".join(["run", "firms", "strategies", *SECTIONS]),
         )
     elif MODEL_PARAMETERS.get(name) is None or MODEL_PARAMETERS[name].section != section:
         raise _unknown_key(section, name)

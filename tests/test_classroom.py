@@ -1,23 +1,19 @@
-"""The classroom page without a browser (solara's render helpers), and the lessons."""
+"""The classroom's model and controls, and the lessons (their figures and their numbers)."""
 
 from __future__ import annotations
 
 import argparse
-import inspect
+import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from sim.classroom.controls import CONTROLS, ClassroomModel, model_params
-from sim.classroom.lessons import LESSONS, lesson_command
+from sim.classroom.controls import CONTROLS, ClassroomModel, check_controls, full_settings
+from sim.classroom.lessons import LESSONS, lesson_command, lesson_numbers
+from sim.errors import InputError
 from sim.parameters import ParameterError
-
-solara = pytest.importorskip("solara", reason="the classroom page needs the 'app' extra")
-v = pytest.importorskip("ipyvuetify")
-
-import sim.classroom.app as app  # noqa: E402  (after the skip: it imports solara)
 
 
 # ----------------------------------------------------------------- model and data
@@ -33,164 +29,51 @@ def test_controls_build_the_model() -> None:
         ClassroomModel(seed="abc")
 
 
-def test_model_params_follow_settings() -> None:
-    params = model_params({"loss_aversion_mean": 1.5, "extra": {"alpha": 1.0}})
-    assert params["loss_aversion_mean"]["value"] == 1.5
-    assert params["extra"] == {"alpha": 1.0}  # fixed: passed on by Reset
-    assert params["seed"]["type"] == "SliderInt"  # a number, never a text field
-    assert params["n_customers"]["max"] == 2000
-    assert params["loss_aversion_mean"]["min"] == 0.5
-    assert params["loss_aversion_mean"]["max"] == 4.0
+def test_controls_are_checked() -> None:
+    assert check_controls({"seed": 3, "loss_aversion_mean": 2}) == {
+        "seed": 3,
+        "loss_aversion_mean": 2.0,
+    }
+    for bad, message in [
+        ({"seed": 3.5}, "seed = 3.5: expected an integer in 0..100"),
+        ({"seed": 101}, "seed = 101: expected an integer in 0..100"),
+        ({"n_customers": True}, "n_customers = True: expected an integer in 100..2000"),
+        (
+            {"loss_aversion_mean": float("nan")},
+            "loss_aversion_mean = nan: expected a number in 0.5..4",
+        ),
+        ({"loss_aversion_mean": "2"}, "loss_aversion_mean = '2': expected a number"),
+        ({"firm_a": "off"}, "firm_a = 'off': expected one of incremental"),
+        ({"colour": 1}, "colour: unknown control"),
+    ]:
+        with pytest.raises(InputError, match=re.escape(message)):
+            check_controls(bad)
+    assert {c.name for c in CONTROLS} <= set(full_settings())
 
 
-# ----------------------------------------------------------------- the page
-@pytest.fixture
-def models(monkeypatch: pytest.MonkeyPatch) -> list[ClassroomModel]:
-    """Every model the page builds, in order."""
-    built: list[ClassroomModel] = []
-
-    class Recorded(ClassroomModel):
-        def __init__(self, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            built.append(self)
-
-    # Mesa's Reset reads the model's signature: keep the real one (no **kwargs)
-    Recorded.__init__.__signature__ = inspect.signature(ClassroomModel.__init__)  # type: ignore[attr-defined]
-
-    monkeypatch.setattr(app, "ClassroomModel", Recorded)
-    return built
-
-
-def _render() -> tuple[Any, Any]:
-    """Render the page as the server does: inside an AppLayout (it holds the sidebar)."""
-    return solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
-
-
-def _slider(rc: Any, label: str) -> Any:
-    found = rc.find(v.Slider, label=label)
-    found.assert_single()
-    return found.widget
-
-
-def _info(rc: Any) -> str:
-    """The page's one-line description of the current model."""
-    from solara.widgets import HTML
-
-    found = rc.find(HTML, attributes={"class": "classroom-info"})
-    found.assert_single()
-    return found.widget.unsafe_innerHTML
-
-
-def _button(rc: Any, text: str) -> Any:
-    found = rc.find(v.Btn, children=[text])
-    found.assert_single()
-    return found.widget
-
-
-def test_page_has_every_control(models: list[ClassroomModel]) -> None:
-    _, rc = _render()
-    for control in CONTROLS:
-        kind = v.Select if control.kind == "select" else v.Slider
-        rc.find(kind, label=control.label).assert_single()
-    for text in ("Step", "▶", "Reset"):
-        _button(rc, text)
-    assert _slider(rc, "Seed").v_model == 42  # numeric
-    assert len(models) == 1
-    rc.close()
-
-
-def test_step_advances(models: list[ClassroomModel]) -> None:
-    _, rc = _render()
-    model = models[-1]
-    _button(rc, "Step").click()
-    _button(rc, "Step").click()
-    assert model.steps == 2
-    assert "<b>step 2</b>" in _info(rc)
-    rc.close()
-
-
-def test_reset_rebuilds_with_the_chosen_values(models: list[ClassroomModel]) -> None:
-    _, rc = _render()
-    first = models[-1]
-    _button(rc, "Step").click()
-    _slider(rc, "Mean loss aversion λ̄").v_model = 3.5
-    _slider(rc, "Seed").v_model = 7
-    _slider(rc, "Number of customers N").v_model = 500
-    rc.find(v.Select, label="Firm B strategy").widget.v_model = "radical"
-    _button(rc, "Reset").click()
-    model = models[-1]
-    assert model is not first
-    assert model.steps == 0
-    assert model.params["loss_aversion_mean"] == 3.5
-    assert "λ̄ = 3.50" in _info(rc) and "<b>step 0</b>" in _info(rc)
-    assert model.controls["seed"] == 7 and isinstance(model.controls["seed"], int)
-    assert model.n_customers == 500
-    assert [f.strategy.name for f in model.firms] == ["differentiated", "radical"]
-    # the lesson's fixed settings survive Reset: still one release at step 0
-    releases = model.releases()
-    assert releases.loc[releases["firm"] != "legacy", "step"].tolist() == [0, 0]
-    rc.close()
-
-
-def test_lesson_sets_the_controls(models: list[ClassroomModel]) -> None:
-    _, rc = _render()
-    _slider(rc, "Mean loss aversion λ̄").v_model = 3.9  # moved, then a lesson is chosen
-    _button(rc, "2. Break-even").click()
-    model = models[-1]
-    assert model.params["alpha"] == 1.0 and model.params["temperature"] == 0.0
-    assert model.params["initial_trust"] == 1.0
-    assert _slider(rc, "Initial trust T").v_model == 1.0
-    assert _slider(rc, "Mean loss aversion λ̄").v_model == 2.25
-    # Reset rebuilds from the lesson's settings, not from what the controls held before
-    _button(rc, "Reset").click()
-    rebuilt = models[-1]
-    assert rebuilt is not model
-    assert rebuilt.params["loss_aversion_mean"] == 2.25 and rebuilt.params["alpha"] == 1.0
-    _button(rc, "4. Which innovation wins, and when").click()
-    _slider(rc, "Market dynamism ρ").v_model = 0.01
-    _button(rc, "Reset").click()
-    model = models[-1]
-    assert [f.strategy.name for f in model.firms] == ["incremental", "differentiated", "radical"]
-    assert model.n_customers == 2000 and model.params["market_dynamism"] == 0.01
-    assert model.params["alpha"] == 0.88  # lesson 2's fixed settings are gone
-    assert _slider(rc, "Number of customers N").v_model == 2000
-    rc.close()
-
-
-@pytest.mark.filterwarnings("ignore::DeprecationWarning")
-def test_two_sessions_hold_two_models(models: list[ClassroomModel]) -> None:
-    from solara.server import kernel, kernel_context
-
-    renders = []
-    for name in ("student-1", "student-2"):
-        context = kernel_context.VirtualKernelContext(
-            id=name, kernel=kernel.Kernel(), session_id=name
-        )
-        with context:
-            renders.append((context, *_render()))
-    first, second = models
-    assert first is not second
-    (c1, _, rc1), (c2, _, rc2) = renders
-    with c1:
-        _button(rc1, "Step").click()
-    assert (first.steps, second.steps) == (1, 0)
-    with c2:
-        _slider(rc2, "Mean loss aversion λ̄").v_model = 1.0
-        _button(rc2, "Reset").click()
-    assert first.params["loss_aversion_mean"] == 2.25
-    assert models[-1].params["loss_aversion_mean"] == 1.0
-    for context, _, rc in renders:
-        with context:
-            rc.close()
-
-
-def test_no_model_at_import_time() -> None:
-    assert not [name for name, value in vars(app).items() if isinstance(value, ClassroomModel)]
+def test_class_loss_aversion_replaces_the_drawn_one() -> None:
+    model = ClassroomModel(n_customers=200, seed=3)
+    values = np.linspace(0.5, 3.0, 200)
+    model.set_loss_aversion(values)
+    np.testing.assert_array_equal(model.loss_aversion, values)
+    model.step()
+    with pytest.raises(ParameterError, match="at step 1"):
+        model.set_loss_aversion(values)
+    fresh = ClassroomModel(n_customers=200, seed=3)
+    for bad, message in [
+        (values[:-1], "199 values"),
+        (np.r_[values[:-1], np.inf], "inf"),
+        (np.r_[values[:-1], -0.5], "-0.5: expected a finite number >= 0"),
+    ]:
+        with pytest.raises(ParameterError, match=re.escape(message)):
+            fresh.set_loss_aversion(bad)
 
 
 # ----------------------------------------------------------------- lessons
 def _lesson_args(**kwargs: Any) -> argparse.Namespace:
-    return argparse.Namespace(**{"name": None, "out": None, "list": False, **kwargs})
+    return argparse.Namespace(
+        **{"name": None, "out": None, "list": False, "numbers": False, **kwargs}
+    )
 
 
 def test_lesson_list(capsys: pytest.CaptureFixture[str]) -> None:
@@ -225,8 +108,29 @@ def test_each_lesson_renders(
     for path in printed:
         assert path.exists()
         assert path.suffix == ".md" or path.stat().st_size > 5_000
-    assert LESSONS[name].paragraph in (tmp_path / f"{name}.md").read_text(encoding="utf-8")
+    handout = (tmp_path / f"{name}.md").read_text(encoding="utf-8")
+    assert LESSONS[name].paragraph in handout and LESSONS[name].ask in handout
     import matplotlib.image
 
     picture = matplotlib.image.imread(tmp_path / f"{name}_adoption.png")
     assert picture.std() > 0.05  # not blank
+
+
+def test_lesson_2_says_what_the_model_does() -> None:
+    """The numbers lesson 2 quotes are the model's: 54 % clear the bar at launch, 84 %
+    have adopted by step 40 (social proof), and its text names social proof."""
+    lesson = LESSONS["breakeven"]
+    measured = dict(line.split(": ", 1) for line in lesson_numbers(lesson))
+    assert measured["λ̄ = 2.25"] == "54.4% clear the bar at launch, 83.8% adopted by step 40"
+    assert "54 %" in lesson.notice and "84 %" in lesson.notice
+    assert "social proof" in lesson.paragraph and "social proof" in lesson.notice
+    assert "half" not in lesson.paragraph
+    for each in LESSONS.values():
+        assert each.notice and each.try_this and each.ask and each.short
+
+
+def test_lesson_numbers_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert lesson_command(_lesson_args(name="trust", numbers=True)) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("T = 0.3, c = 0: 0.0% clear the bar at launch")
+    assert len(out) == 3

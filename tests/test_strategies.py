@@ -208,3 +208,53 @@ def test_harness_identical_under_a_seed(name: str) -> None:
     a, b = _harness_model(name, seed=4), _harness_model(name, seed=4)
     pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
     pd.testing.assert_frame_equal(a.releases(), b.releases())
+
+
+def test_a_strategys_parameters_reach_its_followers_and_choosers() -> None:
+    """strategies.NAME sets NAME's release parameters for every firm that follows it and
+    for the options of firms that choose; a firm's own value wins."""
+    model = InnovationModel(
+        n_customers=300,
+        firms=[
+            {"name": "a", "strategy": "radical"},
+            {"name": "b", "strategy": "radical", "cadence": 7},
+            "adaptive",
+        ],
+        strategies={"radical": {"cadence": 10}},
+        rng=2,
+    )
+    by_name = {f.name: f for f in model.firms}
+    assert by_name["a"].strategy.cadence == 10
+    assert by_name["b"].strategy.cadence == 7  # its own value wins
+    options = {o.name: o for o in by_name["adaptive"].strategy.options}
+    assert options["radical"].cadence == 10 and options["incremental"].cadence == 4
+
+
+@pytest.mark.parametrize(
+    ("strategies", "firms", "message"),
+    [
+        ({"adaptive": {"cadence": 5}}, None, "strategies.adaptive: expected a strategy that"),
+        ({"radical": {"speed": 5}}, None, "strategies.radical.speed: unknown key"),
+        ({"radical": {"cadence": 0}}, None, "strategies.radical.cadence = 0: expected an integer"),
+    ],
+)
+def test_bad_strategy_parameters_are_refused(strategies, firms, message) -> None:
+    with pytest.raises(ParameterError, match=re.escape(message)):
+        InnovationModel(n_customers=100, strategies=strategies, firms=firms)
+
+
+def test_a_strategy_key_that_reaches_no_firm_is_refused(tmp_path) -> None:
+    from sim.errors import InputError
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "s.toml"
+    path.write_text('[firms.a]\nstrategy = "incremental"\n[strategies.radical]\ncadence = 9\n')
+    with pytest.raises(InputError, match="no firm follows strategy 'radical'"):
+        load_scenario(path)
+    path.write_text(
+        '[firms.a]\nstrategy = "radical"\ncadence = 5\n[strategies.radical]\ncadence = 9\n'
+    )
+    with pytest.raises(InputError, match=r"every firm following 'radical' sets its own cadence"):
+        load_scenario(path)
+    path.write_text('[firms.a]\nstrategy = "adaptive"\n[strategies.radical]\ncadence = 9\n')
+    assert load_scenario(path).strategies == {"radical": {"cadence": 9}}

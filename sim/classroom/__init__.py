@@ -1,11 +1,17 @@
-"""The classroom: loss aversion live in the browser, and lesson figures for slides.
+"""The classroom: loss aversion live in the browser, a class session, and lesson figures.
 
-- :mod:`.controls`: the page's controls and :class:`~.controls.ClassroomModel`, the
-  model built from them (one per browser session);
-- :mod:`.figures`: the matplotlib panels shared by the page and the lessons;
+- :mod:`.controls`: the page's controls and :class:`~.controls.ClassroomModel`;
 - :mod:`.lessons`: the lessons as data, and ``python run.py lesson NAME``;
-- :mod:`.app`: the Solara page (Mesa's SolaraViz), ``python run.py app``;
-- :mod:`.server`: starts the page offline on 127.0.0.1.
+- :mod:`.figures`, :mod:`.layout`: the matplotlib panels of the lesson handouts;
+- :mod:`.views`: what the live page draws of a model, as JSON (the browser draws it);
+- :mod:`.live`: one open page's models, stepped when the page asks, freed when it closes;
+- :mod:`.elicitation`: the lottery list that measures a student's loss aversion;
+- :mod:`.store`: a class session's joins and answers in SQLite;
+- :mod:`.class_api`: the students' JSON endpoints and the teacher's live view;
+- :mod:`.market`: the market run with the class's loss aversion;
+- :mod:`.web`: the Starlette app; :mod:`.server`: ``python run.py app`` and ``class``;
+- ``static/``: the pages (HTML, CSS, JavaScript) and ECharts, served by the app.
 
-Only :mod:`.app` and :mod:`.server` import Solara; the lessons need matplotlib only.
+Only :mod:`.web`, :mod:`.class_api`, :mod:`.qr` and :mod:`.server` need the ``app``
+extra; the lessons need matplotlib only.
 """

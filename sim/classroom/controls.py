@@ -1,24 +1,22 @@
 """The classroom's controls and the model they build.
 
 The page shows one control per entry of :data:`CONTROLS`; pressing Reset builds a
-:class:`ClassroomModel` from their values (Mesa's SolaraViz passes them as keywords).
+:class:`ClassroomModel` from their values, checked by :func:`check_controls`.
 Lessons set the same keywords, plus fixed ones the page does not show (``extra``
 model keywords and ``release``, the release parameters of every firm).
-
-On the page each value is held in a reactive variable, so a lesson can set the
-controls; the model takes either plain values or such variables (anything with
-``.value`` and ``.subscribe``), and reads the variables' current values.
 """
 
 from __future__ import annotations
 
-import threading
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
+from ..errors import InputError
 from ..model import InnovationModel
 from ..parameters import ParameterError
+from ..strategies import STRATEGIES, chooses_among
 from ..style import firm_colour
 
 __all__ = [
@@ -30,12 +28,13 @@ __all__ = [
     "STRATEGY_CHOICES",
     "ClassroomModel",
     "Control",
+    "check_controls",
     "full_settings",
-    "model_params",
 ]
 
-#: Strategies a firm can follow on the page.
-STRATEGY_CHOICES = ("incremental", "differentiated", "radical", "adaptive")
+
+#: Strategies a firm can follow on the page: every registered one.
+STRATEGY_CHOICES: tuple[str, ...] = tuple(STRATEGIES)
 #: The value that leaves firm B or C out of the market.
 OFF = "off"
 #: Firm names on the page; a firm's colour follows its slot, so it never changes.
@@ -57,24 +56,26 @@ class Control:
     step: float | None = None
     choices: tuple[str, ...] = ()
 
-    def solara_param(self, value: Any) -> dict[str, Any]:
-        """The entry of SolaraViz's ``model_params`` for this control, set to ``value``."""
+    def check(self, value: Any) -> Any:
+        """``value`` as this control holds it; raises :class:`InputError` if not allowed."""
         if self.kind == "select":
-            return {
-                "type": "Select",
-                "label": self.label,
-                "value": value,
-                "values": list(self.choices),
-            }
-        kind = "SliderFloat" if self.kind == "float" else "SliderInt"
-        return {
-            "type": kind,
-            "label": self.label,
-            "value": value,
-            "min": self.low,
-            "max": self.high,
-            "step": self.step,
-        }
+            if value not in self.choices:
+                raise InputError(self.name, value, f"one of {', '.join(self.choices)}")
+            return value
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        whole = self.kind == "int"
+        allowed = f"{'an integer' if whole else 'a number'} in {self.low:g}..{self.high:g}"
+        if not number or not math.isfinite(value) or (whole and value != int(value)):
+            raise InputError(self.name, value, allowed)
+        assert self.low is not None and self.high is not None
+        if not self.low <= value <= self.high:
+            raise InputError(self.name, value, allowed)
+        value = int(value) if whole else float(value)
+        return value
+
+    def describe(self) -> dict[str, Any]:
+        """This control as the page draws it (JSON)."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, ())}
 
 
 CONTROLS: tuple[Control, ...] = (
@@ -108,23 +109,15 @@ def full_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {**DEFAULTS, **dict.fromkeys(FIXED), **settings}
 
 
-def model_params(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """SolaraViz ``model_params``: every control set from ``settings`` (else its default).
-
-    The fixed keys (``extra``, ``release``) are passed on as fixed parameters, so Reset
-    keeps them. Values may be reactive variables: the controls then follow them.
-    """
-    settings = full_settings(settings)
-    params: dict[str, Any] = {c.name: c.solara_param(settings[c.name]) for c in CONTROLS}
-    params.update({key: settings[key] for key in FIXED})
-    return params
-
-
-def _plain(value: Any) -> Any:
-    """The current value of a reactive variable, or ``value`` itself."""
-    if hasattr(value, "subscribe") and hasattr(value, "value"):
-        return value.value
-    return value
+def check_controls(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's control values, each checked (:meth:`Control.check`); unknown keys and
+    values out of range raise :class:`InputError`."""
+    if not isinstance(values, Mapping):
+        raise InputError("settings", values, "an object of control values")
+    unknown = sorted(set(values) - set(_BY_NAME))
+    if unknown:
+        raise InputError(unknown[0], reason=f"unknown control; known: {', '.join(_BY_NAME)}")
+    return {key: _BY_NAME[key].check(value) for key, value in values.items()}
 
 
 class ClassroomModel(InnovationModel):
@@ -134,8 +127,7 @@ class ClassroomModel(InnovationModel):
     random seed; ``release`` overrides the release parameters (cadence,
     quality_step_mean, ...) of every firm with a fixed strategy; ``extra`` holds any
     other model keywords (alpha, beta, temperature, ...). ``firm_colours`` gives each
-    firm its slot's colour, the same in every panel. ``lock`` is held while the model
-    steps: the page's panels take it to read a consistent state while Play runs.
+    firm its slot's colour, the same in every panel.
     """
 
     def __init__(
@@ -154,13 +146,13 @@ class ClassroomModel(InnovationModel):
         release: Mapping[str, Any] | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        given = {k: _plain(v) for k, v in locals().items() if k not in ("self", "__class__")}
+        given = {k: v for k, v in locals().items() if k not in ("self", "__class__")}
         try:
             seed = int(given["seed"])
         except (TypeError, ValueError):
-            raise ParameterError(f"seed = {given['seed']!r}: expected an integer >= 0") from None
+            raise ParameterError("seed", given["seed"], "an integer >= 0") from None
         if seed < 0:
-            raise ParameterError(f"seed = {seed!r}: expected an integer >= 0")
+            raise ParameterError("seed", seed, "an integer >= 0")
         firms, slots = [], []
         for slot, (name, key) in enumerate(
             zip(FIRM_SLOTS, ("firm_a", "firm_b", "firm_c"), strict=True)
@@ -169,15 +161,14 @@ class ClassroomModel(InnovationModel):
             if strategy == OFF:
                 continue
             spec: dict[str, Any] = {"name": name, "strategy": strategy}
-            if strategy != "adaptive":
+            if not chooses_among(strategy):  # a firm that chooses takes no release overrides
                 spec.update(given["release"] or {})
             firms.append(spec)
             slots.append(slot)
         if not firms:
-            raise ParameterError("firm_a = 'off': expected at least one firm")
+            raise ParameterError("firm_a", "off", "at least one firm")
         self.controls: dict[str, Any] = {c.name: given[c.name] for c in CONTROLS}
         self.controls["seed"] = seed
-        self.lock = threading.RLock()
         self.firm_slots: list[int] = slots
         self.firm_colours: list[str] = [firm_colour(slot) for slot in slots]
         super().__init__(
@@ -192,8 +183,3 @@ class ClassroomModel(InnovationModel):
             rng=seed,
             **dict(given["extra"] or {}),
         )
-
-    def step(self) -> None:
-        """One step, holding :attr:`lock`."""
-        with self.lock:
-            super().step()

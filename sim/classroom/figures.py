@@ -1,17 +1,14 @@
-"""The classroom's matplotlib panels, shared by the page and the lesson handouts.
+"""The classroom's matplotlib panels: the lesson handouts and slides (PNG).
 
-Each function returns a :class:`matplotlib.figure.Figure` (no pyplot, so sessions in
-threads never share state). Type is large and colours are Okabe–Ito; a firm has its
-colour in every panel (``model.firm_colours`` when the model has them).
+Each function returns a :class:`matplotlib.figure.Figure` (no pyplot: no global
+state). Type is large and colours are Okabe–Ito; a firm has its colour in every panel
+(``model.firm_colours`` when the model has them). The live page draws in the browser
+instead (:mod:`.views`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import io
-import weakref
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from matplotlib.lines import Line2D
 
 from ..psychology import value
 from ..style import LEGACY_COLOUR, RC_PARAMS, firm_colour
+from .layout import network_layout
 
 __all__ = [
     "PAGE_RC",
@@ -52,33 +50,6 @@ PAGE_RC: dict[str, Any] = {
     "savefig.dpi": 100,
 }
 FIGSIZE = (6.4, 4.4)
-#: Most network links drawn (a sample): enough to see the small world, cheap to draw.
-MAX_LINKS = 600
-_LAYOUTS: weakref.WeakKeyDictionary[Any, tuple[np.ndarray, np.ndarray]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-@contextlib.contextmanager
-def _consistent(model: Any) -> Iterator[None]:
-    """Hold the model's lock (if it has one) so a step does not run while we read."""
-    lock = getattr(model, "lock", None)
-    if lock is None:
-        yield
-    else:
-        with lock:
-            yield
-
-
-def _locked(draw: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Decorator: draw a model's figure while holding its lock."""
-
-    @functools.wraps(draw)
-    def wrapper(model: Any, *args: Any, **kwargs: Any) -> Figure:
-        with _consistent(model):
-            return draw(model, *args, **kwargs)
-
-    return wrapper
 
 
 def _figure(figsize: tuple[float, float] = FIGSIZE, **margins: float) -> Figure:
@@ -165,7 +136,6 @@ def value_function_figure(
 
 
 # ---------------------------------------------------------------- adoption curves
-@_locked
 def adoption_figure(model: Any) -> Figure:
     """Share of customers per firm (solid) and on its latest release (dashed), live."""
     ts = model.timeseries()
@@ -209,49 +179,6 @@ def adoption_figure(model: Any) -> Figure:
 
 
 # ----------------------------------------------------------------------- network
-def network_layout(model: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Node positions and a sample of links, computed once per model.
-
-    A Watts–Strogatz network is a ring lattice with a few rewired links, so customers
-    sit on a ring band in their lattice order (neighbours side by side) and the links
-    drawn are the long, rewired ones. Other networks: customers at their needs θ.
-    """
-    cached = _LAYOUTS.get(model)
-    if cached is not None:
-        return cached
-    n = model.n_customers
-    adjacency = model.adjacency
-    ring = model.params.get("network", "watts_strogatz") == "watts_strogatz"
-    if ring:
-        band = max(1, min(8, model.params.get("mean_degree", 10)))
-        angle = 2 * np.pi * np.arange(n) / n
-        radius = 1.0 + 0.3 * (np.arange(n) % band) / max(band - 1, 1)
-        pos = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
-    else:
-        needs = model.needs
-        pos = np.column_stack(
-            [needs[:, 0], needs[:, 1] if needs.shape[1] > 1 else np.random.default_rng(0).random(n)]
-        )
-    links = np.zeros((0, 2, 2))
-    if adjacency is not None:
-        coo = adjacency.tocoo()
-        u, v = coo.row, coo.col
-        keep = u < v
-        u, v = u[keep], v[keep]
-        if ring:
-            gap = np.abs(u - v)
-            gap = np.minimum(gap, n - gap)
-            far = gap > model.params.get("mean_degree", 10)
-            u, v = u[far], v[far]
-        if u.size > MAX_LINKS:
-            pick = np.random.default_rng(0).choice(u.size, MAX_LINKS, replace=False)
-            u, v = u[pick], v[pick]
-        links = np.stack([pos[u], pos[v]], axis=1)
-    _LAYOUTS[model] = (pos, links)
-    return pos, links
-
-
-@_locked
 def network_figure(model: Any) -> Figure:
     """Customers on their social network, coloured by the firm whose product they use."""
     pos, links = network_layout(model)
@@ -301,7 +228,6 @@ def network_figure(model: Any) -> Figure:
 
 
 # -------------------------------------------------------------------- break-even
-@_locked
 def breakeven_figure(model: Any, firm: int = 0) -> Figure:
     """The firm's latest release: felt gain T·G^α against felt loss λ·L^β, per customer.
 

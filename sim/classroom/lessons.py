@@ -1,9 +1,9 @@
-"""Lessons: presets of the page's controls, each with one short paragraph.
+"""Lessons: presets of the page's controls, each with a paragraph and notice / try / ask.
 
 A lesson is data (:class:`Lesson`): its settings are keywords of
 :class:`~sim.classroom.controls.ClassroomModel`. On the page a lesson sets the
 controls; ``python run.py lesson NAME`` renders its figures as PNGs for slides and
-handouts (no browser needed).
+handouts (no browser needed) and prints the numbers its text quotes, measured again.
 
 Lessons 1–3 use one firm that launches one release at step 0 into a market of
 customers on a legacy product: a clear quality gain (+0.3), and losses (switching
@@ -23,7 +23,7 @@ import numpy as np
 from . import figures
 from .controls import OFF, ClassroomModel
 
-__all__ = ["LESSONS", "Lesson", "lesson_command", "render_lesson"]
+__all__ = ["LESSONS", "Lesson", "lesson_command", "lesson_numbers", "render_lesson"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,8 +50,15 @@ class Lesson:
 
     name: str
     title: str
+    #: what the lesson is about and what its panels show, to read aloud
     paragraph: str
     settings: dict[str, Any]
+    #: the lesson's button on the page
+    short: str = ""
+    #: what to look at, what to change, what to ask the class
+    notice: str = ""
+    try_this: str = ""
+    ask: str = ""
     #: steps the lesson's figures run the model for
     steps: int = 40
     #: what-ifs drawn together: (label, settings that change)
@@ -72,10 +79,11 @@ LESSONS: dict[str, Lesson] = {
             "kink",
             "1. The kink: losses loom larger than gains",
             "Customers judge an innovation against what they have now. Gains feel good, "
-            "but an equal loss — switching, relearning, the risk of it not working — hurts "
+            "but an equal loss (switching, relearning, the risk of it not working) hurts "
             "about λ times as much (λ ≈ 2.25 for most people), so the value curve bends at "
-            "zero. This release is clearly better, yet at λ̄ = 2.25 it spreads slowly. "
-            "Move λ̄ to 1, press Reset and Play: the same offer now sweeps the market.",
+            "zero: the kink. One firm launches a clearly better release into a market "
+            "where everyone uses an old product. Adoption shows the share of customers on "
+            "it; in the network each dot is a customer, coloured by what they use.",
             {
                 **ONE_FIRM,
                 "loss_aversion_mean": 2.25,
@@ -83,6 +91,13 @@ LESSONS: dict[str, Lesson] = {
                 "cocreation": 0.05,
                 "n_customers": 1000,
             },
+            short="1. The kink",
+            notice="At λ̄ = 2.25 only 29 % clear the bar at launch and 65 % have adopted "
+            "by step 40, though the release's gains are about twice its losses.",
+            try_this="Move λ̄ to 1, press Reset, then Play: the same offer sweeps the "
+            "market (99.7 % by step 40). Then try λ̄ = 4.",
+            ask="Which losses does a customer feel when switching to something better? "
+            "What could the firm do about each one?",
             variants=(
                 ("λ̄ = 1", {"loss_aversion_mean": 1.0}),
                 ("λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
@@ -94,10 +109,11 @@ LESSONS: dict[str, Lesson] = {
             "2. Break-even: an offer needs gains about λ times its losses",
             "Here gains and losses count at face value (α = β = 1), trust is full and "
             "customers decide without noise: a customer adopts exactly when the gain G "
-            "beats λ·L. Each dot in the break-even panel is one customer; those above the "
-            "line adopt once they hear of the release. This offer's gains are about 2.3 "
-            "times its losses, so at λ̄ = 2.25 only about half the customers clear the bar. "
-            "Try λ̄ = 1.5 and λ̄ = 3.",
+            "beats λ·L. In the break-even panel each dot is a customer not yet on the "
+            "release: felt loss across, felt gain up; dots above the line clear the bar "
+            "and adopt once they hear of the release. Part of the gain is social proof: "
+            "the more of a customer's neighbours use the release, the more it is worth "
+            "to them. So as neighbours adopt, felt gains rise and dots cross the line.",
             {
                 **ONE_FIRM,
                 "loss_aversion_mean": 2.25,
@@ -106,6 +122,15 @@ LESSONS: dict[str, Lesson] = {
                 "n_customers": 1000,
                 "extra": {"alpha": 1.0, "beta": 1.0, "temperature": 0.0},
             },
+            short="2. Break-even",
+            notice="At λ̄ = 2.25, 54 % of the customers clear the bar at launch, yet "
+            "84 % have adopted by step 40: social proof lifted the others over the bar "
+            "as their neighbours adopted. Compare 'clears the bar at launch' with "
+            "'adopted now' under the break-even panel.",
+            try_this="λ̄ = 1.5 (83 % clear the bar at launch, 99 % adopt by step 40) and "
+            "λ̄ = 3 (34 % and 53 %).",
+            ask="Gains about 2.3 times the losses: is that enough? Which customers "
+            "never adopt, and what would it take to win them?",
             variants=(
                 ("λ̄ = 1.5", {"loss_aversion_mean": 1.5}),
                 ("λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
@@ -117,9 +142,8 @@ LESSONS: dict[str, Lesson] = {
             "3. Trust and co-creation lower the bar",
             "A promised gain counts only as much as customers trust the firm (T·G), while "
             "losses are certain. Co-creators helped shape the product, so they relearn less "
-            "(half the learning cost) and their trust grows. With low trust and no "
-            "co-creation this good release stalls. Raise trust to 0.9 and co-creation to "
-            "0.3, press Reset: more customers clear the bar and adoption takes off.",
+            "(half the learning cost) and their trust grows. The break-even panel shows "
+            "felt gains shrunk by low trust: almost no dot clears the bar.",
             {
                 **ONE_FIRM,
                 "loss_aversion_mean": 2.25,
@@ -127,6 +151,13 @@ LESSONS: dict[str, Lesson] = {
                 "cocreation": 0.0,
                 "n_customers": 1000,
             },
+            short="3. Trust",
+            notice="With trust 0.3 and no co-creation nobody clears the bar at launch "
+            "and the good release stalls (1 % by step 40).",
+            try_this="Raise trust to 0.9, press Reset (19 % clear the bar, 40 % adopt by "
+            "step 40), then co-creation to 0.3 as well (46 % and 85 %).",
+            ask="How does a firm earn trust before its first release? Why might "
+            "co-creators become its best salespeople?",
             variants=(
                 ("T = 0.3, c = 0", {"initial_trust": 0.3, "cocreation": 0.0}),
                 ("T = 0.9, c = 0", {"initial_trust": 0.9, "cocreation": 0.0}),
@@ -138,12 +169,9 @@ LESSONS: dict[str, Lesson] = {
             "4. Which innovation wins, and when",
             "Three firms share a market: A improves a little every 4 steps (incremental), "
             "B makes a bigger, co-created step every 12 (differentiated), C leaps every 36 "
-            "steps toward where needs are going (radical). Press Play and watch 200 steps. "
-            "In our runs the differentiated firm wins most often in a stable market. "
-            "Raising λ̄ helps the small steps and hurts the leaps, which ask customers to "
-            "relearn the most. When needs drift (ρ = 0.01) the radical firm, aiming where "
-            "needs are going, takes the largest share on average and wins about half the "
-            "runs. Single runs differ: try several seeds before drawing a conclusion.",
+            "steps toward where needs are going (radical). Adoption shows each firm's "
+            "share (solid) and its share on its latest release (dashed); ▼ marks a "
+            "release. Press Play and watch 200 steps.",
             {
                 "firm_a": "incremental",
                 "firm_b": "differentiated",
@@ -155,6 +183,15 @@ LESSONS: dict[str, Lesson] = {
                 "market_dynamism": 0.0,
                 "n_customers": 2000,
             },
+            short="4. Who wins",
+            notice="In our runs the differentiated firm wins most often in a stable "
+            "market. Raising λ̄ helps the small steps and hurts the leaps, which ask "
+            "customers to relearn the most.",
+            try_this="Set market dynamism ρ to 0.01 and Reset: when needs drift the "
+            "radical firm, aiming where needs are going, takes the largest share on "
+            "average and wins about half the runs. Try several seeds.",
+            ask="Single runs differ: how many seeds would convince you? Which kind of "
+            "market is your own industry?",
             steps=200,
             regimes=(
                 ("λ̄ = 1\nstable", {"loss_aversion_mean": 1.0, "market_dynamism": 0.0}),
@@ -167,6 +204,22 @@ LESSONS: dict[str, Lesson] = {
 }
 #: The lesson the page opens with.
 FIRST_LESSON = "kink"
+
+
+def lesson_numbers(lesson: Lesson) -> list[str]:
+    """The numbers the lesson's text quotes, measured again: for each what-if, the share
+    of customers that clears the bar at launch and the share adopted at the last step."""
+    lines = []
+    for label, changes in lesson.variants:
+        model = lesson.model(**changes)
+        launch = float((model.offer_terms(0)["value"] > 0).mean())
+        model.run(lesson.steps)
+        adopted = model.firm_shares()[0]
+        lines.append(
+            f"{label}: {launch:.1%} clear the bar at launch, "
+            f"{adopted:.1%} adopted by step {lesson.steps}"
+        )
+    return lines
 
 
 def render_lesson(lesson: Lesson, out: Path) -> list[Path]:
@@ -219,12 +272,20 @@ def render_lesson(lesson: Lesson, out: Path) -> list[Path]:
         )
     handout = out / f"{name}.md"
     images = "\n".join(f"![{p.stem}]({p.name})" for p in paths)
-    handout.write_text(f"# {lesson.title}\n\n{lesson.paragraph}\n\n{images}\n", encoding="utf-8")
+    blocks = [
+        f"# {lesson.title}",
+        lesson.paragraph,
+        f"**Notice.** {lesson.notice}",
+        f"**Try.** {lesson.try_this}",
+        f"**Ask.** {lesson.ask}",
+        images,
+    ]
+    handout.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     return [*paths, handout]
 
 
 def lesson_command(args: argparse.Namespace) -> int:
-    """``python run.py lesson [NAME] [--out DIR] [--list]``."""
+    """``python run.py lesson [NAME] [--out DIR] [--list] [--numbers]``."""
     allowed = ", ".join(LESSONS)
     if args.list:
         for lesson in LESSONS.values():
@@ -238,6 +299,10 @@ def lesson_command(args: argparse.Namespace) -> int:
         print(f"error: lesson = {args.name!r}: expected one of {allowed}", file=sys.stderr)
         return 2
     out = Path(args.out) if args.out else ROOT / "results" / "lessons" / lesson.name
+    if getattr(args, "numbers", False):
+        for line in lesson_numbers(lesson) or [f"{lesson.name}: no what-ifs to measure"]:
+            print(line)
+        return 0
     for path in render_lesson(lesson, out):
         print(path)
     return 0

@@ -1,101 +1,218 @@
-"""``python run.py app``: serve the classroom page, offline, on 127.0.0.1 by default.
+"""``python run.py app`` and ``python run.py class``: start the classroom's server.
 
-Solara normally loads its front end (Vue, Vuetify, fonts, require.js) from a CDN and
-calls home. Here everything comes from the ``solara-assets`` package, served by the
-same server under ``/_solara/cdn``; the settings below make sure no request leaves
-the machine:
-
-- ``SOLARA_ASSETS_PROXY=True``: the page asks this server, not the CDN, for assets;
-- ``SOLARA_ASSETS_CDN`` points at a closed local port, so an asset missing from
-  ``solara-assets`` fails at once instead of being fetched from the internet;
-- production mode: no "success" check iframe to solara.dev, no auto-reload;
-- ``SOLARA_TELEMETRY_MIXPANEL_ENABLE=False`` and ``--no-check-version``: no
-  telemetry, no PyPI version check.
+The server listens on 127.0.0.1 unless ``--host`` says otherwise: ``--host 0.0.0.0``
+lets phones and laptops on the classroom network reach it, and prints where and a
+warning. It runs until Ctrl+C, which stops it within a few seconds (open pages are
+closed, not waited for). ``class --export FILE`` writes the answers as CSV and exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import ipaddress
 import os
 import socket
+import sqlite3
 import sys
+import webbrowser
+from pathlib import Path
+from typing import Any
 
-__all__ = ["APP", "OFFLINE_ENV", "app_command", "offline_environment"]
+from ..errors import InputError
 
-#: The Solara app: the ``Page`` component of this module.
-APP = "sim.classroom.app"
-#: Environment that keeps Solara offline (see the module docstring).
-OFFLINE_ENV: dict[str, str] = {
-    "SOLARA_ASSETS_PROXY": "True",
-    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/",
-    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-    "SOLARA_MODE": "production",
-    "SOLARA_THEME_SHOW_BANNER": "False",
-    "SOLARA_THEME_TITLE": "Loss aversion in class",
-    "MPLBACKEND": "Agg",
-}
+__all__ = ["app_command", "class_command", "listening_socket", "network_addresses"]
 
-
-def offline_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """``environ`` (default: this process's) with the offline settings applied."""
-    env = dict(os.environ if environ is None else environ)
-    env.update(OFFLINE_ENV)
-    return env
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DB = ROOT / "results" / "classroom" / "class.sqlite3"
+#: A page's socket is pinged every PING_S seconds and closed when a ping goes unanswered
+#: for PING_S more (a lid shut, Wi-Fi lost): its models are freed within 2 * PING_S.
+#: The environment variable CLASSROOM_PING_S changes it (the tests use 1 s).
+PING_S = 15.0
+#: Ctrl+C: open connections get this long to finish before they are closed.
+GRACEFUL_S = 1.0
+WILDCARDS = ("0.0.0.0", "::", "")
 
 
-def _bind_error(host: str, port: int) -> str | None:
-    """Why the server could not listen on host:port (a bad host, a port in use), or None."""
+def _check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise InputError("--port", port, "an integer in 1..65535")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port and listening; :class:`InputError` if it cannot be."""
+    _check_port(port)
+    host_expected = "an address of this computer: 127.0.0.1 (this computer only) or 0.0.0.0"
     try:
-        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as err:
-        return f"--host = {host!r}: {err.strerror}"
-    probe = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError):
+        raise InputError("--host", host, host_expected) from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        with socket.create_connection((probe, port), timeout=1):
-            return f"--port = {port}: {host}:{port} is in use; try another --port"
-    except OSError:
-        return None
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as err:
+        sock.close()
+        if err.errno == errno.EADDRINUSE:
+            raise InputError("--port", port, f"a free port ({host}:{port} is in use)") from None
+        if err.errno == errno.EACCES:
+            raise InputError("--port", port, "a port >= 1024 (or run as administrator)") from None
+        raise InputError("--host", host, host_expected) from None
+    sock.setblocking(False)
+    return sock
+
+
+def network_addresses() -> list[str]:
+    """This computer's IPv4 addresses on its networks (not loopback, not link-local)."""
+    import psutil
+
+    found = []
+    for entries in psutil.net_if_addrs().values():
+        for entry in entries:
+            if entry.family != socket.AF_INET:
+                continue
+            address = ipaddress.ip_address(entry.address)
+            if not (address.is_loopback or address.is_link_local):
+                found.append(str(address))
+    return sorted(set(found))
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _serve(app: Any, sock: socket.socket) -> int:
+    """Serve ``app`` on ``sock`` until Ctrl+C."""
+    import uvicorn
+
+    ping = float(os.environ.get("CLASSROOM_PING_S", PING_S))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        ws_ping_interval=ping,
+        ws_ping_timeout=ping,
+        ws_max_size=64 * 1024,
+        timeout_graceful_shutdown=GRACEFUL_S,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn raises Ctrl+C again once it has shut down
+        pass
+    finally:
+        sock.close()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def _warn_if_public(host: str, port: int) -> list[str]:
+    """Where the server can be reached from the network, and a warning; [] on loopback."""
+    if host not in WILDCARDS and ipaddress.ip_address(_resolve(host)).is_loopback:
+        return []
+    print(
+        f"warning: --host {host}: anyone on this network can reach port {port}; use it "
+        "only on a classroom network you trust, and stop it (Ctrl+C) after class",
+        file=sys.stderr,
+    )
+    return network_addresses() if host in WILDCARDS else [host]
+
+
+def _resolve(host: str) -> str:
+    return socket.getaddrinfo(host, None)[0][4][0]
+
+
+def _needs_app_extra() -> None:
+    try:
+        import psutil  # noqa: F401
+        import segno  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as err:
+        raise InputError(
+            "classroom", reason=f"needs the 'app' extra ({err}): pip install -e '.[app]'"
+        ) from None
 
 
 def app_command(args: argparse.Namespace) -> int:
-    """Serve the page on ``args.host``:``args.port`` until interrupted; print its address."""
+    """Serve the lesson page (each open page has its own model) until Ctrl+C."""
+    _needs_app_extra()
     host, port = args.host, int(args.port)
-    if not 0 < port < 65536:
-        print(f"error: --port = {port}: expected an integer in 1..65535", file=sys.stderr)
-        return 2
-    problem = _bind_error(host, port)
-    if problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
-    # settings are read when solara is imported: set them first
-    os.environ.update(OFFLINE_ENV)
+    sock = listening_socket(host, port)
+    from .web import create_app
+
+    reachable = _warn_if_public(host, port)
+    local = "127.0.0.1" if host in WILDCARDS else _url_host(host)
+    print(f"Classroom page: http://{local}:{port}/  (offline; Ctrl+C stops it)", flush=True)
+    for address in reachable:
+        print(f"  from the network: http://{_url_host(address)}:{port}/", flush=True)
+    return _serve(create_app(), sock)
+
+
+def class_command(args: argparse.Namespace) -> int:
+    """Run a class session (or export its answers with ``--export``)."""
+    from .store import ClassStore
+
+    db = Path(args.db) if args.db else DEFAULT_DB
+    if args.export:
+        out = Path(args.export)
+        if out.is_dir() or not out.parent.is_dir():
+            raise InputError("--export", args.export, "a file path in an existing folder")
+        if not db.is_file():
+            raise InputError("--db", str(db), "the file of a class session (none is there)")
+        store = ClassStore(db)
+        try:
+            count = store.export_csv(out)
+        finally:
+            store.close()
+        print(f"{count} answers written to {out}")
+        return 0
+    _needs_app_extra()
+    host, port = args.host, int(args.port)
+    sock = listening_socket(host, port)
     try:
-        from solara.__main__ import cli
-    except ImportError as err:  # pragma: no cover - depends on the install
+        store = ClassStore(db)
+    except (OSError, sqlite3.Error) as err:
+        sock.close()
+        raise InputError("--db", str(db), f"a writable file ({err})") from None
+    resumed = store.latest_session()
+    session = store.open_session(new=args.new)
+    from .class_api import LOOPBACK, ClassRoom
+    from .web import create_app
+
+    reachable = _warn_if_public(host, port)
+    join_host = reachable[0] if reachable else ("127.0.0.1" if host in WILDCARDS else host)
+    join_url = f"http://{_url_host(join_host)}:{port}/join?code={session.code}"
+    teacher_host = "127.0.0.1" if host in WILDCARDS else host
+    teacher_hosts = LOOPBACK | ({teacher_host} if host not in WILDCARDS else set())
+    classroom = ClassRoom(store, session, join_url, teacher_hosts=frozenset(teacher_hosts))
+    teacher_url = f"http://{_url_host(teacher_host)}:{port}/teacher?key={session.teacher_key}"
+    answers = len(store.answers(session))
+    how = (
+        f"resumed ({answers} answers so far; --new starts a fresh one)"
+        if resumed is not None and resumed.id == session.id
+        else "new"
+    )
+    print(f"Class session {session.code}: {how}", flush=True)
+    print(f"Teacher's page (keep it to yourself): {teacher_url}", flush=True)
+    print(f"Students join at http://{_url_host(join_host)}:{port}/join  with code {session.code}")
+    for address in reachable[1:]:
+        print(f"  or at http://{_url_host(address)}:{port}/join")
+    if not reachable:
         print(
-            f"error: the classroom page needs the 'app' extra ({err}); install it with "
-            "pip install -e '.[app]'",
-            file=sys.stderr,
+            "  (only from this computer: phones need --host 0.0.0.0 on the class network)",
         )
-        return 2
-    url = f"http://{host}:{port}/"
-    print(f"Classroom page: {url}  (offline; Ctrl+C stops it)", flush=True)
-    argv = [
-        "run",
-        APP,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--production",
-        "--no-open",
-        "--no-check-version",
-        "--log-level-uvicorn",
-        "warning",
-        "--no-access-log",
-    ]
-    try:
-        cli.main(args=argv, prog_name="solara", standalone_mode=False)
-    except SystemExit as err:  # uvicorn exits when it cannot bind
-        return int(err.code or 0)
-    return 0
+    print(f"Answers are saved as they arrive in {db}; Ctrl+C stops the server.", flush=True)
+    if not args.no_browser and _has_display():
+        webbrowser.open(teacher_url)
+    return _serve(create_app(classroom), sock)
+
+
+def _has_display() -> bool:
+    """Whether a graphical browser can open (never a text browser in this terminal)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

@@ -22,6 +22,7 @@ __all__ = [
     "aggregate",
     "bass_check",
     "curves",
+    "decided",
     "sobol_indices",
     "winners",
 ]
@@ -116,6 +117,27 @@ def winners(runs: pd.DataFrame, experiment: Experiment, level: float = 0.95) -> 
     design = experiment.table.copy()
     design.insert(0, "point", range(len(design)))
     return design.merge(pd.DataFrame(rows), on="point")
+
+
+def decided(runs: pd.DataFrame, experiment: Experiment, points: list[int]) -> set[int]:
+    """Which of ``points`` the experiment's replicate rule calls decided, from ``runs``.
+
+    ``until = "winner"``: the winner's margin CI (at the rule's level) is above 0;
+    ``until = "ci"``: every firm's ``metric`` CI (at that level) is at most ``width``
+    wide. A point with fewer than two replicates is never decided.
+    """
+    rule = experiment.rule
+    assert rule is not None
+    runs = runs[runs["point"].isin(points)]
+    if runs.empty:
+        return set()
+    if rule.until == "winner":
+        table = winners(runs, experiment, level=rule.level)
+        return {int(p) for p in table.loc[table["clear"].astype(bool), "point"]}
+    band = mean_and_ci(runs, rule.metric, by=["point", "firm"], level=rule.level)
+    narrow = ((band["high"] - band["low"]) <= rule.width) & (band["count"] >= 2)
+    by_point = narrow.groupby(level="point").all()
+    return {int(p) for p, ok in by_point.items() if ok}
 
 
 def curves(timeseries: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -3,11 +3,7 @@ names a factor may not take because a result column has them."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
-
-__all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "fmt", "metric_label"]
+__all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "metric_label"]
 
 #: Per-run, per-firm metrics that are aggregated, with how figures and reports name them.
 METRICS: dict[str, str] = {
@@ -73,10 +69,3 @@ RESERVED_PREFIXES = (
 def metric_label(metric: str) -> str:
     """How figures and reports name a metric."""
     return METRICS.get(metric, metric)
-
-
-def fmt(value: Any) -> str:
-    """A level for labels: numbers in short form, anything else as text."""
-    if isinstance(value, float | np.floating):
-        return f"{float(value):g}"
-    return str(value)

@@ -3,8 +3,12 @@
 A run is a pure function of its :class:`~sim.outputs.RunSpec` (checked parameters,
 steps, seed), so the results do not depend on how many workers there are or where
 they run. Each result comes back to the calling process, which hands it to
-``on_result`` (the store) as soon as it arrives. With one worker the runs execute in
-this process: there is nothing to gain from a pool, and no process to start.
+``on_result`` (the store) as soon as it arrives.
+
+A runner (:class:`LocalRunner`, :class:`DaskRunner`) lives for a whole sweep, so a
+sweep that runs in rounds starts its worker processes, or connects to its cluster,
+once. With one worker the runs execute in this process: there is nothing to gain from
+a pool, and no process to start.
 """
 
 from __future__ import annotations
@@ -24,15 +28,28 @@ from typing import Any
 from ..outputs import RunOutput, RunSpec, execute
 from ..progress import progress_bar
 
-__all__ = ["RETRIES", "SweepOutcome", "run_dask", "run_local"]
+__all__ = [
+    "RETRIES",
+    "DaskRunner",
+    "LocalRunner",
+    "SweepOutcome",
+    "make_runner",
+    "run_dask",
+    "run_local",
+    "task_key",
+]
 
 #: Times a failing run is tried again before it is reported.
 RETRIES = 2
+#: Times a dead worker pool is started again within one batch of runs.
+RESTARTS = 2
+
+OnResult = Callable[[RunOutput], None]
 
 
 @dataclass
 class SweepOutcome:
-    """How a sweep (or one batch of its runs) ended."""
+    """How a sweep (or one round of its runs) ended."""
 
     total: int
     skipped: int = 0
@@ -41,8 +58,18 @@ class SweepOutcome:
     interrupted: bool = False
     seconds: float = 0.0
 
+    def add(self, other: SweepOutcome) -> None:
+        """Count another round's runs in this outcome."""
+        self.total += other.total
+        self.skipped += other.skipped
+        self.finished += other.finished
+        self.failures += other.failures
+        self.seconds += other.seconds
+        self.interrupted = self.interrupted or other.interrupted
 
-def _key(task: RunSpec) -> tuple[int, int]:
+
+def task_key(task: RunSpec) -> tuple[int, int]:
+    """(point, replicate) of a sweep's run."""
     return task.labels["point"], task.labels["replicate"]
 
 
@@ -57,192 +84,259 @@ def _error_text(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(error), error)).strip()
 
 
-def _report_failure(bar: Any, failure: dict[str, Any]) -> None:
-    bar.write(
-        f"run failed after {RETRIES + 1} tries: point {failure['point']} replicate "
-        f"{failure['replicate']} {failure['parameters']}: {failure['error']}"
-    )
-
-
 def _ignore_sigint() -> None:
     """Workers leave Ctrl-C to the parent, which stops them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def run_local(
-    tasks: list[RunSpec],
-    on_result: Callable[[RunOutput], None],
-    *,
-    workers: int | None = None,
-    total: int | None = None,
-    progress: bool = True,
-) -> SweepOutcome:
-    """Run ``tasks`` on ``workers`` local processes (all cores by default; one: here).
+class _Batch:
+    """Book-keeping of one call to a runner: progress bar, outcome, failures."""
 
-    Each result goes to ``on_result`` as soon as it is back. A run that raises is tried
-    again up to :data:`RETRIES` times, then reported. If a worker dies the pool is
-    started again (twice at most). Ctrl-C stops the workers at once; finished runs
-    are kept.
+    def __init__(self, tasks: list[RunSpec], total: int | None, progress: bool, label: str):
+        total = len(tasks) if total is None else total
+        self.outcome = SweepOutcome(total=total, skipped=total - len(tasks))
+        self.bar = progress_bar(total, label, enabled=progress, initial=self.outcome.skipped)
+        self.began = time.perf_counter()
+
+    def finished(self, output: RunOutput, on_result: OnResult) -> None:
+        on_result(output)
+        self.outcome.finished += 1
+        self.bar.update(1)
+
+    def failed(self, task: RunSpec, error: BaseException | str) -> None:
+        failure = _describe(task, error)
+        self.outcome.failures.append(failure)
+        self.bar.write(
+            f"run failed after {RETRIES + 1} tries: point {failure['point']} replicate "
+            f"{failure['replicate']} {failure['parameters']}: {failure['error']}"
+        )
+
+    def close(self) -> SweepOutcome:
+        self.bar.close()
+        self.outcome.seconds = time.perf_counter() - self.began
+        return self.outcome
+
+
+class LocalRunner:
+    """Runs on ``workers`` local processes (all cores by default; one: this process).
+
+    A run that raises is tried again up to :data:`RETRIES` times, then reported. If a
+    worker dies the pool is started again (:data:`RESTARTS` times at most per call).
+    Ctrl-C stops the workers at once; finished runs are kept.
     """
-    workers = workers or os.cpu_count() or 1
-    total = len(tasks) if total is None else total
-    outcome = SweepOutcome(total=total, skipped=total - len(tasks))
-    began = time.perf_counter()
-    bar = progress_bar(total, "sweep", enabled=progress, initial=outcome.skipped)
-    try:
-        if workers == 1:
-            _run_here(tasks, on_result, outcome, bar)
-        else:
-            _run_pool(tasks, on_result, workers, outcome, bar)
-    except KeyboardInterrupt:
-        outcome.interrupted = True
-    finally:
-        bar.close()
-        outcome.seconds = time.perf_counter() - began
-    return outcome
 
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: cf.ProcessPoolExecutor | None = None
 
-def _run_here(
-    tasks: list[RunSpec], on_result: Callable[[RunOutput], None], outcome: SweepOutcome, bar: Any
-) -> None:
-    for task in tasks:
-        for attempt in range(RETRIES + 1):
-            try:
-                output = execute(task)
-            except Exception as error:  # a failing run is reported, the others go on
-                if attempt == RETRIES:
-                    outcome.failures.append(_describe(task, error))
-                    _report_failure(bar, outcome.failures[-1])
-                continue
-            on_result(output)
-            outcome.finished += 1
-            bar.update(1)
-            break
+    def __enter__(self) -> LocalRunner:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
-def _run_pool(
-    tasks: list[RunSpec],
-    on_result: Callable[[RunOutput], None],
-    workers: int,
-    outcome: SweepOutcome,
-    bar: Any,
-) -> None:
-    pending = list(reversed(tasks))  # pop() from the end keeps the design order
-    attempts: dict[tuple[int, int], int] = {}
-    restarts = 0
-    ctx = multiprocessing.get_context("spawn")
-    window = max(2 * workers, 4)
-    while pending:
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_ignore_sigint) as pool:
-            running: dict[cf.Future, RunSpec] = {}
-            broken = False
-            try:
-                while pending or running:
-                    while pending and len(running) < window:
-                        task = pending.pop()
-                        running[pool.submit(execute, task)] = task
-                    done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-                    for future in done:
-                        task = running.pop(future)
-                        error = future.exception()
-                        if error is None:
-                            on_result(future.result())
-                            outcome.finished += 1
-                            bar.update(1)
-                        elif isinstance(error, BrokenProcessPool):
-                            broken = True
-                            pending.append(task)
-                        else:
-                            attempts[_key(task)] = attempts.get(_key(task), 0) + 1
-                            if attempts[_key(task)] <= RETRIES:
-                                pending.append(task)
-                            else:
-                                outcome.failures.append(_describe(task, error))
-                                _report_failure(bar, outcome.failures[-1])
-                    if broken:
-                        pending.extend(running.values())
-                        break
-            except KeyboardInterrupt:
-                _stop(pool)
-                raise
-        if broken:
-            restarts += 1
-            print(
-                f"\nsweep: a worker process died; restarting the pool ({restarts}/2)",
-                file=sys.stderr,
+    def close(self) -> None:
+        """End the worker processes."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def run(
+        self,
+        tasks: list[RunSpec],
+        on_result: OnResult,
+        *,
+        total: int | None = None,
+        progress: bool = True,
+        label: str = "sweep",
+    ) -> SweepOutcome:
+        """Run ``tasks``; each result goes to ``on_result`` as soon as it is back."""
+        batch = _Batch(tasks, total, progress, label)
+        try:
+            if self.workers == 1:
+                self._run_here(tasks, on_result, batch)
+            else:
+                self._run_pool(tasks, on_result, batch)
+        except KeyboardInterrupt:
+            batch.outcome.interrupted = True
+            self._stop()
+        finally:
+            batch.close()
+        return batch.outcome
+
+    @staticmethod
+    def _run_here(tasks: list[RunSpec], on_result: OnResult, batch: _Batch) -> None:
+        for task in tasks:
+            for attempt in range(RETRIES + 1):
+                try:
+                    output = execute(task)
+                except Exception as error:  # a failing run is reported, the others go on
+                    if attempt == RETRIES:
+                        batch.failed(task, error)
+                    continue
+                batch.finished(output, on_result)
+                break
+
+    def _pool_now(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            context = multiprocessing.get_context("spawn")
+            self._pool = cf.ProcessPoolExecutor(
+                self.workers, mp_context=context, initializer=_ignore_sigint
             )
-            if restarts > 2:
-                for task in pending:
-                    outcome.failures.append(_describe(task, "worker process died repeatedly"))
-                return
+        return self._pool
+
+    def _run_pool(self, tasks: list[RunSpec], on_result: OnResult, batch: _Batch) -> None:
+        pending = list(reversed(tasks))  # pop() from the end keeps the design order
+        attempts: dict[tuple[int, int], int] = {}
+        restarts = 0
+        window = max(2 * self.workers, 4)
+        running: dict[cf.Future, RunSpec] = {}
+        while pending or running:
+            pool = self._pool_now()
+            while pending and len(running) < window:
+                task = pending.pop()
+                running[pool.submit(execute, task)] = task
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for future in done:
+                task = running.pop(future)
+                error = future.exception()
+                if error is None:
+                    batch.finished(future.result(), on_result)
+                elif isinstance(error, BrokenProcessPool):
+                    broken = True
+                    pending.append(task)
+                else:
+                    attempts[task_key(task)] = attempts.get(task_key(task), 0) + 1
+                    if attempts[task_key(task)] <= RETRIES:
+                        pending.append(task)
+                    else:
+                        batch.failed(task, error)
+            if broken:
+                pending.extend(running.values())
+                running.clear()
+                self._pool = None  # a broken pool cannot be used again
+                restarts += 1
+                print(
+                    f"\nsweep: a worker process died; restarting the pool ({restarts}/{RESTARTS})",
+                    file=sys.stderr,
+                )
+                if restarts > RESTARTS:
+                    for task in pending:
+                        batch.failed(task, "worker process died repeatedly")
+                    return
+
+    def _stop(self) -> None:
+        """Cancel queued runs and end the workers now."""
+        if self._pool is None:
+            return
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+        self._pool = None
 
 
-def _stop(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel queued runs and end the workers now."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(timeout=5)
-
-
-def run_dask(
-    tasks: list[RunSpec],
-    on_result: Callable[[RunOutput], None],
-    *,
-    scheduler: Any,
-    total: int | None = None,
-    progress: bool = True,
-    prefix: str = "sweep",
-) -> SweepOutcome:
-    """Run ``tasks`` on a Dask distributed cluster (an address or a ``Client``).
+class DaskRunner:
+    """Runs on a Dask distributed cluster (an address or a ``Client``).
 
     Each task is retried by Dask up to :data:`RETRIES` times; a task that still fails
     is reported with its parameters and the others go on.
     """
-    from distributed import Client, as_completed
 
-    own = not isinstance(scheduler, Client)
-    client = Client(scheduler, timeout="20s") if own else scheduler
-    total = len(tasks) if total is None else total
-    outcome = SweepOutcome(total=total, skipped=total - len(tasks))
-    began = time.perf_counter()
-    bar = progress_bar(total, "sweep", enabled=progress, initial=outcome.skipped)
-    queue = list(reversed(tasks))
-    window = max(4 * sum(client.nthreads().values()), 8)
-    futures: dict[Any, RunSpec] = {}
+    def __init__(self, scheduler: Any, prefix: str = "sweep") -> None:
+        from distributed import Client
 
-    def submit() -> Any:
-        task = queue.pop()
-        point, replicate = _key(task)
-        future = client.submit(
-            execute, task, key=f"{prefix}-p{point}-r{replicate}", retries=RETRIES, pure=False
-        )
-        futures[future] = task
-        return future
+        self._own = not isinstance(scheduler, Client)
+        self.client = Client(scheduler, timeout="20s") if self._own else scheduler
+        self.prefix = prefix
 
-    try:
-        stream = as_completed([submit() for _ in range(min(window, len(queue)))])
-        for future in stream:
-            task = futures.pop(future)
-            if future.status == "error":
-                outcome.failures.append(_describe(task, future.exception()))
-                _report_failure(bar, outcome.failures[-1])
-            else:
-                on_result(future.result())
-                outcome.finished += 1
-                bar.update(1)
-            future.release()
-            if queue:
-                stream.add(submit())
-    except KeyboardInterrupt:
-        outcome.interrupted = True
-        client.cancel(list(futures))
-    finally:
-        bar.close()
-        if own:
-            client.close()
-        outcome.seconds = time.perf_counter() - began
-    return outcome
+    def __enter__(self) -> DaskRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Disconnect from the cluster (if this runner connected)."""
+        if self._own:
+            self.client.close()
+
+    def run(
+        self,
+        tasks: list[RunSpec],
+        on_result: OnResult,
+        *,
+        total: int | None = None,
+        progress: bool = True,
+        label: str = "sweep",
+    ) -> SweepOutcome:
+        """Run ``tasks``; each result goes to ``on_result`` as soon as it is back."""
+        from distributed import as_completed
+
+        batch = _Batch(tasks, total, progress, label)
+        queue = list(reversed(tasks))
+        window = max(4 * sum(self.client.nthreads().values()), 8)
+        futures: dict[Any, RunSpec] = {}
+
+        def submit() -> Any:
+            task = queue.pop()
+            point, replicate = task_key(task)
+            future = self.client.submit(
+                execute,
+                task,
+                key=f"{self.prefix}-p{point}-r{replicate}",
+                retries=RETRIES,
+                pure=False,
+            )
+            futures[future] = task
+            return future
+
+        try:
+            stream = as_completed([submit() for _ in range(min(window, len(queue)))])
+            for future in stream:
+                task = futures.pop(future)
+                if future.status == "error":
+                    batch.failed(task, future.exception())
+                else:
+                    batch.finished(future.result(), on_result)
+                future.release()
+                if queue:
+                    stream.add(submit())
+        except KeyboardInterrupt:
+            batch.outcome.interrupted = True
+            self.client.cancel(list(futures))
+        finally:
+            batch.close()
+        return batch.outcome
+
+
+def make_runner(
+    workers: int | None = None, scheduler: Any = None, prefix: str = "sweep"
+) -> LocalRunner | DaskRunner:
+    """A Dask runner when a scheduler is given, else a local one."""
+    return DaskRunner(scheduler, prefix) if scheduler is not None else LocalRunner(workers)
+
+
+def run_local(
+    tasks: list[RunSpec], on_result: OnResult, *, workers: int | None = None, **options: Any
+) -> SweepOutcome:
+    """Run ``tasks`` once on local processes (see :class:`LocalRunner`)."""
+    with LocalRunner(workers) as runner:
+        return runner.run(tasks, on_result, **options)
+
+
+def run_dask(
+    tasks: list[RunSpec],
+    on_result: OnResult,
+    *,
+    scheduler: Any,
+    prefix: str = "sweep",
+    **options: Any,
+) -> SweepOutcome:
+    """Run ``tasks`` once on a Dask cluster (see :class:`DaskRunner`)."""
+    with DaskRunner(scheduler, prefix) as runner:
+        return runner.run(tasks, on_result, **options)

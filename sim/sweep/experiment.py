@@ -23,7 +23,7 @@ from ..outputs import RunSpec
 from ..parameters import MODEL_PARAMETERS
 from ..provenance import derive_seed
 from ..scenario import Scenario
-from .columns import fmt
+from .text import fmt
 
 __all__ = [
     "DESIGNS",
@@ -31,6 +31,7 @@ __all__ = [
     "Experiment",
     "ExperimentError",
     "Factor",
+    "ReplicateRule",
     "design_table",
     "is_integer_key",
     "plain",
@@ -132,6 +133,50 @@ class Factor:
         return dict.fromkeys(keys, value)
 
 
+UNTIL = ("winner", "ci")
+
+
+@dataclass(frozen=True)
+class ReplicateRule:
+    """Replicates until the answer is clear, per design point.
+
+    Every point starts with ``min`` replicates; a point still undecided gets more, the
+    count doubling (``min``, ``2 min``, ... up to ``max``), until it is decided or has
+    ``max``. Decided means, with ``until = "winner"``, that the winner's margin over the
+    runner-up has a confidence interval above 0, and with ``until = "ci"`` that every
+    firm's ``metric`` has a confidence interval at most ``width`` wide. Deciding after
+    each round is a look at the data; so that looking several times does not make a
+    tie look like a win, each look uses the level 1 - 0.05 / looks (Bonferroni).
+    """
+
+    min: int
+    max: int
+    until: str = "winner"
+    metric: str = "final_share"
+    width: float = 0.0
+
+    def schedule(self) -> list[int]:
+        """Replicates a point has after each round: min, 2 min, ..., max."""
+        counts = [self.min]
+        while counts[-1] < self.max:
+            counts.append(min(2 * counts[-1], self.max))
+        return counts
+
+    @property
+    def level(self) -> float:
+        """Confidence level of each look (95 % over all looks together)."""
+        return 1 - 0.05 / len(self.schedule())
+
+    def describe(self) -> str:
+        """How many replicates and until what, in words."""
+        what = (
+            "the winner is clear"
+            if self.until == "winner"
+            else f"every firm's {self.metric} CI is at most {self.width:g} wide"
+        )
+        return f"{self.min} to {self.max} replicates per point, doubling until {what}"
+
+
 @dataclass(frozen=True)
 class DesignPoint:
     """One row of the design: its factor values, the overrides they make, and the
@@ -142,6 +187,7 @@ class DesignPoint:
     overrides: dict[str, Any]
     params: dict[str, Any]
     firms: list[dict[str, Any]]
+    strategies: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -154,7 +200,8 @@ class Experiment:
     factors: list[Factor]
     design: str = "grid"
     samples: int = 0
-    replicates: int = 5
+    replicates: int = 5  # per point; with a rule, the most a point may get
+    rule: ReplicateRule | None = None
     steps: int = 200
     seed: int = 0
     keep: tuple[str, ...] = ("share_*",)
@@ -166,7 +213,10 @@ class Experiment:
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     points: list[DesignPoint] = field(default_factory=list, repr=False)
+    futures: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False)
     notes: list[str] = field(default_factory=list)
+    discovery: dict[str, Any] | None = None
+    robust: dict[str, Any] | None = None
 
     @property
     def n_points(self) -> int:
@@ -175,8 +225,20 @@ class Experiment:
 
     @property
     def n_runs(self) -> int:
-        """Design points times replicates."""
+        """Design points times replicates (with a rule: the most it may take)."""
         return self.n_points * self.replicates
+
+    @property
+    def decision_level(self) -> float:
+        """Confidence level at which a winner is called clear."""
+        return self.rule.level if self.rule else 0.95
+
+    @property
+    def replicates_text(self) -> str:
+        """The replicates per point, for figures' footers."""
+        if self.rule:
+            return f"{self.rule.min}-{self.rule.max} replicates"
+        return f"{self.replicates} replicates"
 
     @property
     def factor_names(self) -> list[str]:
@@ -195,11 +257,31 @@ class Experiment:
     @property
     def point_kwargs(self) -> list[dict[str, Any]]:
         """Each design point as keyword arguments of :class:`~sim.model.InnovationModel`."""
-        return [{**p.params, "firms": p.firms} for p in self.points]
+        return [{**p.params, "firms": p.firms, "strategies": p.strategies} for p in self.points]
+
+    @property
+    def crossed(self) -> bool:
+        """Whether factors with explicit values are crossed with a random design."""
+        return self.design != "grid" and any(not f.is_range for f in self.factors)
+
+    @property
+    def seed_rule(self) -> str:
+        """How a run's seed derives from the experiment's (for manifests and reports)."""
+        if self.crossed:
+            return (
+                f"run (point i, replicate r) uses derive_seed({self.seed}, f, r), f the "
+                "sampled future of point i, so every variant of a future shares its seeds "
+                "(common random numbers)"
+            )
+        return f"run (point i, replicate r) uses derive_seed({self.seed}, i, r)"
 
     def run_seed(self, point: int, replicate: int) -> int:
-        """Seed of a run: derive_seed(experiment seed, point, replicate), order-independent."""
-        return derive_seed(self.seed, point, replicate)
+        """Seed of a run: derive_seed(seed, the point's future, replicate), order-independent.
+
+        The future is the point itself unless explicit factors are crossed with a random
+        design: then the variants of one sampled future share seeds (common random
+        numbers, so that they differ only by what varies)."""
+        return derive_seed(self.seed, int(self.futures[point]), replicate)
 
     def parameters(self, point: int) -> dict[str, Any]:
         """The design-table values of ``point`` (factor name -> value)."""
@@ -212,6 +294,7 @@ class Experiment:
         return RunSpec(
             params=design.params,
             firms=design.firms,
+            strategies=design.strategies,
             steps=self.steps,
             seed=seed,
             labels={"point": point, "replicate": replicate, "seed": seed, **design.values},
@@ -230,16 +313,23 @@ class Experiment:
             levels = " x ".join(f"{f.name} {len(f.grid_levels())}" for f in self.factors)
             how = f"grid of {self.n_points} points ({levels or 'no factors'})"
         elif self.design == "lhs":
-            how = f"Latin hypercube of {self.n_points} points over {len(self.factors)} factors"
+            ranges = [f for f in self.factors if f.is_range]
+            how = f"Latin hypercube of {self.samples} futures over {len(ranges)} factors"
+            if self.crossed:
+                how += f", each run at {self.n_points // self.samples} variants"
         else:
             how = (
                 f"Sobol/Saltelli design of {self.n_points} points (N = {self.samples}, "
                 f"{len(self.factors)} factors)"
             )
-        return (
-            f"{how} x {self.replicates} replicates = {self.n_runs} runs of {self.steps} steps, "
-            f"{n:,} customers{', quick size' if self.quick else ''}"
-        )
+        if self.rule:
+            runs = (
+                f"{self.rule.describe()} = {self.n_points * self.rule.min} to {self.n_runs} "
+                f"runs of {self.steps} steps"
+            )
+        else:
+            runs = f"{self.replicates} replicates = {self.n_runs} runs of {self.steps} steps"
+        return f"{how} x {runs}, {n:,} customers{', quick size' if self.quick else ''}"
 
     def fingerprint(self) -> str:
         """Hash of everything that determines the runs' results (not the report settings)."""
@@ -248,6 +338,7 @@ class Experiment:
             "overrides": [p.overrides for p in self.points],
             "table": self.table.to_dict(orient="list"),
             "replicates": self.replicates,
+            "rule": repr(self.rule),
             "steps": self.steps,
             "seed": self.seed,
             "keep": list(self.keep),
@@ -293,24 +384,42 @@ class Experiment:
         )
 
 
-def design_table(factors: list[Factor], design: str, samples: int, seed: int) -> pd.DataFrame:
-    """The design: a full grid of the factors' levels, a Latin hypercube or a Saltelli
-    (Sobol) sample of their ranges (SALib), seeded by ``seed``."""
+def design_table(
+    factors: list[Factor], design: str, samples: int, seed: int
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The design and each point's future.
+
+    A grid is every combination of the factors' levels. A Latin hypercube or a
+    Saltelli (Sobol) design samples the range factors (SALib, seeded by ``seed``); in a
+    Latin hypercube, factors with explicit values are crossed with the sample, so each
+    sampled *future* is run at every combination of them (e.g. every strategy of a
+    focal firm). The second result gives each point's future: the sample it comes
+    from (its own index when nothing is crossed).
+    """
     if not factors:
-        return pd.DataFrame(index=range(1))
+        return pd.DataFrame(index=range(1)), np.zeros(1, dtype=np.int64)
+    names = [f.name for f in factors]
     if design == "grid":
         rows = [list(combo) for combo in itertools.product(*[f.grid_levels() for f in factors])]
-    else:
-        from SALib.sample import latin
-        from SALib.sample import sobol as sobol_sample
+        return pd.DataFrame(rows, columns=names), np.arange(len(rows), dtype=np.int64)
+    from SALib.sample import latin
+    from SALib.sample import sobol as sobol_sample
 
-        problem = sampling_problem(factors)
-        if design == "lhs":
-            unit = latin.sample(problem, samples, seed=seed % 2**32)
-        else:
-            unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed % 2**32)
-        rows = [[f.from_unit(x) for f, x in zip(factors, row, strict=True)] for row in unit]
-    return pd.DataFrame(rows, columns=[f.name for f in factors])
+    ranges = [f for f in factors if f.is_range]
+    crossed = [f for f in factors if not f.is_range]
+    problem = sampling_problem(ranges)
+    if design == "lhs":
+        unit = latin.sample(problem, samples, seed=seed % 2**32)
+    else:
+        unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed % 2**32)
+    sampled = [{f.name: f.from_unit(x) for f, x in zip(ranges, row, strict=True)} for row in unit]
+    combos = list(itertools.product(*[f.grid_levels() for f in crossed]))
+    rows, futures = [], []
+    for future, values in enumerate(sampled):
+        for combo in combos:
+            rows.append({**values, **dict(zip([f.name for f in crossed], combo, strict=True))})
+            futures.append(future)
+    return pd.DataFrame(rows, columns=names), np.asarray(futures, dtype=np.int64)
 
 
 def sampling_problem(factors: list[Factor]) -> dict[str, Any]:
@@ -330,7 +439,7 @@ def plain(value: Any) -> Any:
 def is_integer_key(key: str) -> bool:
     """Whether a scenario key takes integers (factor levels are rounded for it)."""
     parts = key.split(".")
-    if parts[0] == "firms":
+    if parts[0] in ("firms", "strategies"):
         return parts[-1] in ("cadence", "first_release")
     spec = MODEL_PARAMETERS.get(parts[-1])
     return spec is not None and spec.kind is int

@@ -22,8 +22,9 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..analysis import bass_curve, bass_recursion
 from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour
-from .columns import fmt, metric_label
+from .columns import metric_label
 from .experiment import Experiment
+from .text import fmt
 
 __all__ = ["plot_bass", "plot_curves", "plot_metric", "plot_sobol", "plot_strategy_map"]
 
@@ -65,7 +66,6 @@ def plot_curves(
     mask, note = experiment.others_fixed(shown)
     table = experiment.table
     firms = experiment.firm_names
-    n_rep = experiment.replicates
     any_legacy = False
     with plt.rc_context(RC_PARAMS | {"axes.titlesize": 12, "font.size": 11}):
         fig, axes = plt.subplots(
@@ -129,7 +129,9 @@ def plot_curves(
         fig.suptitle(f"{experiment.name}: {ylabel} by firm over time", fontsize=14)
         # a figure legend: tight_layout lays out axes only, so it may come first
         fig.legend(handles=handles, loc="center left", frameon=False, bbox_to_anchor=(1.0, 0.5))
-        footer = f"mean and 95% CI over {n_rep} replicates" + (f"; {note}" if note else "")
+        footer = f"mean and 95% CI over {experiment.replicates_text}" + (
+            f"; {note}" if note else ""
+        )
         _finish(fig, path, footer, bottom=0.03)
     return path
 
@@ -193,7 +195,7 @@ def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str |
         _finish(
             fig,
             path,
-            f"+x: winner's mean share minus runner-up's; {experiment.replicates} replicates"
+            f"+x: winner's mean share minus runner-up's; {experiment.replicates_text}"
             + (f"; {note}" if note else ""),
         )
     return path
@@ -256,8 +258,7 @@ def plot_metric(
         _finish(
             fig,
             path,
-            f"mean and 95% CI over {experiment.replicates} replicates"
-            + (f"; {note}" if note else ""),
+            f"mean and 95% CI over {experiment.replicates_text}" + (f"; {note}" if note else ""),
         )
     return path
 
@@ -316,7 +317,7 @@ def plot_sobol(indices: pd.DataFrame, experiment: Experiment, path: str | Path) 
             fig,
             path,
             f"Saltelli design N = {experiment.samples}, {experiment.n_points} points x "
-            f"{experiment.replicates} replicates; bars: 95% bootstrap CI",
+            f"{experiment.replicates_text}; bars: 95% bootstrap CI",
             bottom=0.03,
         )
     return path
@@ -381,7 +382,7 @@ def plot_bass(bands: pd.DataFrame, experiment: Experiment, path: str | Path) -> 
         _finish(
             fig,
             path,
-            f"ABM: mean and 95% CI over {experiment.replicates} replicates, "
+            f"ABM: mean and 95% CI over {experiment.replicates_text}, "
             f"N = {experiment.base.resolved_parameters()['n_customers']:,}",
         )
     return path

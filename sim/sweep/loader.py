@@ -3,8 +3,10 @@
 An experiment file has the tables ``[experiment]`` (name, question, base scenario,
 design, samples, replicates, steps, seed, kept observables), ``[base]`` (scenario
 tables merged over the base file), ``[set]`` (dotted overrides for every run),
-``[factors]`` (what varies), ``[quick]`` (smaller sizes for ``--quick``) and
-``[report]`` (which figures); docs/sweeps.md describes every key.
+``[factors]`` (what varies), ``[quick]`` (smaller sizes for ``--quick``),
+``[report]`` (which figures), ``[robust]`` (a focal firm that takes each strategy in
+turn in every sampled future) and ``[discovery]`` (where each strategy wins, by PRIM);
+docs/sweeps.md describes every key.
 
 Each design point is validated once, as the scenario it makes. Every key the
 experiment writes (in ``[base]``, ``[set]`` or a factor) must reach the model at some
@@ -17,31 +19,30 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import json
-import re
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..parameters import FIRM_PARAMETERS, MODEL_PARAMETERS, check_value
-from ..scenario import Scenario, apply_override, from_dict, load_scenario, read_toml
-from .columns import METRICS, RESERVED, RESERVED_PREFIXES
+from ..scenario import Scenario, from_dict, load_scenario, read_toml
+from .columns import METRICS
 from .experiment import (
     DESIGNS,
     ROOT,
+    UNTIL,
     DesignPoint,
     Experiment,
     ExperimentError,
     Factor,
+    ReplicateRule,
     design_table,
-    is_integer_key,
     plain,
 )
+from .factors import expand_key, parse_factors, typed, unknown
 
 __all__ = ["build_experiment", "load_experiment"]
 
 ANALYSES = ("standard", "bass")
-TABLES = ("experiment", "base", "set", "factors", "quick", "report")
+TABLES = ("experiment", "base", "set", "factors", "quick", "report", "robust", "discovery")
 EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "question": str,
@@ -49,16 +50,24 @@ EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
     "base": str,
     "design": str,
     "samples": int,
-    "replicates": int,
+    "replicates": (int, dict),
     "steps": int,
     "seed": int,
     "keep": list,
     "bootstrap": int,
 }
-FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
 QUICK_KEYS = ("replicates", "steps", "samples", "keep", "set", "factors", "bootstrap")
 REPORT_KEYS = ("curves", "map", "metric", "metric_factor", "metrics", "analysis")
-TYPE_NAMES = {str: "a string", int: "an integer", list: "a list", float: "a number"}
+RULE_KEYS = ("min", "max", "until", "metric", "width")
+ROBUST_KEYS = ("focal", "strategies")
+#: [discovery] settings, their defaults and what is allowed (low, high), both open.
+DISCOVERY_KEYS: dict[str, tuple[float, float, float]] = {
+    "peel_alpha": (0.05, 0.0, 0.5),  # share of the box peeled off at each PRIM step
+    "mass_min": (0.05, 0.0, 1.0),  # PRIM stops peeling below this share of all runs
+    "significance": (0.05, 0.0, 1.0),  # a restriction's quasi-p value must be below it
+}
+#: Name of the factor that [robust] adds: the focal firm's strategy.
+FOCAL_FACTOR = "focal_strategy"
 
 
 def load_experiment(path: str | Path, quick: bool = False) -> Experiment:
@@ -72,22 +81,6 @@ def build_experiment(data: dict[str, Any], source: str, quick: bool = False) -> 
         return _build(data, source, quick)
     except InputError as err:
         raise err.at(source) from None
-
-
-def _typed(key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    expected = " or ".join(TYPE_NAMES.get(k, str(k)) for k in kinds)
-    if isinstance(value, bool) and bool not in kinds:
-        raise ExperimentError(key, value, expected)
-    if float in kinds and isinstance(value, int):
-        return float(value)
-    if not isinstance(value, kinds):
-        raise ExperimentError(key, value, expected)
-    return value
-
-
-def _unknown(key: str, allowed: tuple[str, ...] | list[str]) -> ExperimentError:
-    return ExperimentError(key, reason=f"unknown key; allowed: {', '.join(allowed)}")
 
 
 def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
@@ -109,16 +102,24 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
     for key, value in data["experiment"].items():
         kind = EXPERIMENT_KEYS.get(key)
         if kind is None:
-            raise _unknown(f"experiment.{key}", list(EXPERIMENT_KEYS))
-        settings[key] = _typed(f"experiment.{key}", value, kind)
+            raise unknown(f"experiment.{key}", list(EXPERIMENT_KEYS))
+        settings[key] = typed(f"experiment.{key}", value, kind)
     design = settings.get("design", "grid")
     if design not in DESIGNS:
         raise ExperimentError("experiment.design", design, "one of " + ", ".join(DESIGNS))
+    rule = None
+    if isinstance(settings.get("replicates"), dict):
+        rule = _replicate_rule(settings.pop("replicates"))
+        settings["replicates"] = rule.max
     for key, low in (("replicates", 1), ("steps", 1), ("seed", 0), ("bootstrap", 10)):
         if key in settings and settings[key] < low:
             raise ExperimentError(f"experiment.{key}", settings[key], f"an integer >= {low}")
     base, written = _base_scenario(data, settings.get("base"), Path(source))
-    factors = _factors(data.get("factors", {}), base, design)
+    factors = parse_factors(data.get("factors", {}), base, design)
+    discovery = _discovery(data.get("discovery"), design)
+    robust = _robust(data.get("robust"), base, design, factors)
+    if robust:
+        factors.append(robust.pop("factor"))
     samples = settings.get("samples", 0)
     if design == "lhs" and samples < 2:
         raise ExperimentError("experiment.samples", samples, "an integer >= 2 (LHS points)")
@@ -130,6 +131,10 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         raise ExperimentError("[factors]", reason=f"a {design} design needs a range factor")
     keep = tuple(settings.get("keep", ["share_*"]))
     _check_keep(keep, base)
+    if rule and rule.until == "winner" and len(base.firms) < 2:
+        raise ExperimentError(
+            "experiment.replicates.until", "winner", "a scenario with two firms or more"
+        )
     experiment = Experiment(
         name=settings.get("name") or Path(source).stem,
         source=source,
@@ -138,6 +143,7 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         design=design,
         samples=samples,
         replicates=settings.get("replicates", 5),
+        rule=rule,
         steps=settings.get("steps", 200),
         seed=settings.get("seed", 0),
         keep=keep,
@@ -147,10 +153,117 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         report=_report(data.get("report", {}), factors),
         quick=quick,
         raw=raw,
+        discovery=discovery,
+        robust=robust,
     )
-    experiment.table = design_table(factors, design, samples, experiment.seed)
+    experiment.table, experiment.futures = design_table(factors, design, samples, experiment.seed)
     _resolve_points(experiment, written)
     return experiment
+
+
+def _replicate_rule(table: dict[str, Any]) -> ReplicateRule:
+    """``replicates = {min = 8, max = 256, until = "winner"}`` (or ``until = "ci"`` with
+    ``metric`` and ``width``)."""
+    where = "experiment.replicates"
+    for key in table:
+        if key not in RULE_KEYS:
+            raise unknown(f"{where}.{key}", RULE_KEYS)
+    for key in ("min", "max", "until"):
+        if key not in table:
+            raise ExperimentError(
+                f"{where}.{key}",
+                reason='missing; e.g. replicates = { min = 8, max = 256, until = "winner" }',
+            )
+    low, high = typed(f"{where}.min", table["min"], int), typed(f"{where}.max", table["max"], int)
+    if low < 2:
+        raise ExperimentError(f"{where}.min", low, "an integer >= 2 (a CI needs two replicates)")
+    if high < low:
+        raise ExperimentError(f"{where}.max", high, f"an integer >= min = {low}")
+    until = table["until"]
+    if until not in UNTIL:
+        raise ExperimentError(f"{where}.until", until, "one of " + ", ".join(map(repr, UNTIL)))
+    metric = typed(f"{where}.metric", table.get("metric", "final_share"), str)
+    if metric not in METRICS:
+        raise ExperimentError(f"{where}.metric", metric, "one of " + ", ".join(METRICS))
+    width = typed(f"{where}.width", table.get("width", 0.0), (int, float))
+    if until == "ci" and not width > 0:
+        raise ExperimentError(f"{where}.width", width, 'a number > 0 with until = "ci"')
+    if until == "winner" and ("metric" in table or "width" in table):
+        raise ExperimentError(f"{where}", reason='metric and width are for until = "ci"')
+    return ReplicateRule(low, high, until, metric, float(width))
+
+
+def _robust(
+    table: Any, base: Scenario, design: str, factors: list[Factor]
+) -> dict[str, Any] | None:
+    """``[robust] focal = "NAME"``: that firm takes each of ``strategies`` in turn (a
+    factor crossed with every sampled future); the others stay as they are."""
+    from ..strategies import STRATEGIES
+
+    if table is None:
+        return None
+    table = typed("robust", table, dict)
+    for key in table:
+        if key not in ROBUST_KEYS:
+            raise unknown(f"robust.{key}", ROBUST_KEYS)
+    if design != "lhs":
+        raise ExperimentError(
+            "robust", reason=f"needs sampled futures (experiment.design = 'lhs'), not {design!r}"
+        )
+    names = [f["name"] for f in base.firms]
+    focal = typed("robust.focal", table.get("focal", ""), str)
+    if focal not in names:
+        raise ExperimentError(
+            "robust.focal", focal, "a firm of the base scenario, one of " + ", ".join(names)
+        )
+    options = typed("robust.strategies", table.get("strategies", list(STRATEGIES)), list)
+    for option in options:
+        if option not in STRATEGIES:
+            raise ExperimentError(
+                "robust.strategies", option, "strategies among " + ", ".join(STRATEGIES)
+            )
+    if len(set(options)) < 2 or len(set(options)) != len(options):
+        raise ExperimentError("robust.strategies", options, "two or more distinct strategies")
+    if any(f.name == FOCAL_FACTOR for f in factors):
+        raise ExperimentError(f"factors.{FOCAL_FACTOR}", reason="the name is taken by [robust]")
+    factor = Factor(
+        FOCAL_FACTOR,
+        (f"firms.{focal}.strategy",),
+        values=tuple(options),
+        label=f"strategy of {focal}",
+    )
+    base_strategy = next(f["strategy"] for f in base.firms if f["name"] == focal)
+    if base_strategy not in options:
+        raise ExperimentError(
+            "robust.strategies",
+            options,
+            f"a list that includes {focal}'s own strategy {base_strategy!r} (the futures "
+            "as the base scenario has them)",
+        )
+    return {"focal": focal, "strategies": options, "base": base_strategy, "factor": factor}
+
+
+def _discovery(table: Any, design: str) -> dict[str, Any] | None:
+    """``[discovery]``: PRIM boxes of where each strategy wins, and feature scores."""
+    if table is None:
+        return None
+    table = typed("discovery", table, dict)
+    if design not in ("lhs", "sobol"):
+        raise ExperimentError(
+            "discovery",
+            reason="scenario discovery needs a random design (experiment.design = 'lhs'), "
+            f"not {design!r}: PRIM looks for boxes in sampled futures",
+        )
+    settings = {}
+    for key, value in table.items():
+        if key not in DISCOVERY_KEYS:
+            raise unknown(f"discovery.{key}", list(DISCOVERY_KEYS))
+        _, low, high = DISCOVERY_KEYS[key]
+        value = typed(f"discovery.{key}", value, (int, float))
+        if not low < value < high:
+            raise ExperimentError(f"discovery.{key}", value, f"a number > {low:g} and < {high:g}")
+        settings[key] = value
+    return {key: settings.get(key, default) for key, (default, _, _) in DISCOVERY_KEYS.items()}
 
 
 def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
@@ -159,12 +272,12 @@ def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
     quick = data.pop("quick", {})
     for key, value in quick.items():
         if key not in QUICK_KEYS:
-            raise _unknown(f"quick.{key}", QUICK_KEYS)
+            raise unknown(f"quick.{key}", QUICK_KEYS)
         if key == "set":
-            data.setdefault("set", {}).update(_typed("quick.set", value, dict))
+            data.setdefault("set", {}).update(typed("quick.set", value, dict))
         elif key == "factors":
             factors = data.setdefault("factors", {})
-            for name, spec in _typed("quick.factors", value, dict).items():
+            for name, spec in typed("quick.factors", value, dict).items():
                 if name not in factors:
                     raise ExperimentError(
                         f"quick.factors.{name}",
@@ -175,7 +288,7 @@ def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(spec, list) or not isinstance(old, dict):
                     factors[name] = spec
                     continue
-                spec = _typed(f"quick.factors.{name}", spec, dict)
+                spec = typed(f"quick.factors.{name}", spec, dict)
                 if "values" in spec:
                     old = {k: v for k, v in old.items() if k not in ("low", "high", "levels")}
                 if "low" in spec or "high" in spec:
@@ -213,166 +326,10 @@ def _base_scenario(
     for key, value in overrides.items():
         if isinstance(value, dict):
             raise ExperimentError(f"set.{key}", value, 'a value; quote dotted keys: "market.x" = 1')
-        written.update(dict.fromkeys(_expand(key, scenario), "[set]"))
+        written.update(dict.fromkeys(expand_key(key, scenario), "[set]"))
     if overrides:
         scenario = scenario.with_overrides(dict(overrides), "[set]", strict=False)
     return scenario, written
-
-
-def _expand(key: str, base: Scenario) -> list[str]:
-    """``firms.*.KEY`` means the key of every firm of the base scenario."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms" and parts[1] == "*":
-        return [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
-    return [key]
-
-
-def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Factor specs by name; unquoted dotted keys in TOML nest tables, undone here."""
-    out: dict[str, Any] = {}
-    for name, spec in table.items():
-        full = f"{prefix}{name}"
-        if isinstance(spec, dict) and spec and not set(spec) & set(FACTOR_KEYS):
-            out.update(_flatten_factors(spec, f"{full}."))
-        else:
-            out[full] = spec
-    return out
-
-
-def _factors(table: Any, base: Scenario, design: str) -> list[Factor]:
-    factors = [_factor(name, spec, base, design) for name, spec in _flatten_factors(table).items()]
-    names = {f.name for f in factors}
-    for factor in factors:
-        for key in factor.keys:
-            for ref in re.findall(r"{([^{}]*)}", key):
-                if ref not in names or ref == factor.name:
-                    raise ExperimentError(
-                        f"factors.{factor.name}.key",
-                        key,
-                        "braces naming another factor, one of "
-                        + (", ".join(sorted(names - {factor.name})) or "none"),
-                    )
-    return factors
-
-
-def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
-    where = f"factors.{name}"
-    if name in RESERVED or name.startswith(RESERVED_PREFIXES):
-        raise ExperimentError(
-            where,
-            reason=f"the name {name!r} is taken by a results column; "
-            "rename the factor (its key stays the same)",
-        )
-    if isinstance(spec, list):
-        spec = {"values": spec}
-    if not isinstance(spec, dict):
-        raise ExperimentError(where, spec, "a list of values or a table {key, values | low, high}")
-    for key in spec:
-        if key not in FACTOR_KEYS:
-            raise _unknown(f"{where}.{key}", FACTOR_KEYS)
-    if "key" in spec and "keys" in spec:
-        raise ExperimentError(where, reason="give key or keys, not both")
-    raw_keys = spec.get("keys", [spec.get("key", name)])
-    if not isinstance(raw_keys, list):
-        raise ExperimentError(f"{where}.keys", raw_keys, "a list of dotted keys")
-    keys: list[str] = []
-    for key in raw_keys:
-        keys.extend(_expand(_typed(f"{where}.key", key, str), base))
-    for key in keys:
-        if "{" not in key:  # a key naming another factor's level is checked per point
-            _check_key(key, where, base)
-    label = _typed(f"{where}.label", spec.get("label", ""), str)
-    integer = all(is_integer_key(k) for k in keys)
-    if ("values" in spec) == ("low" in spec or "high" in spec):
-        raise ExperimentError(where, reason="expected either values = [...] or low and high")
-    if "values" in spec:
-        return _values_factor(name, spec, tuple(keys), label, integer, design)
-    for key in ("low", "high"):
-        if key not in spec:
-            raise ExperimentError(f"{where}.{key}", reason="missing; a range needs low and high")
-        _typed(f"{where}.{key}", spec[key], (int, float))
-    low, high = float(spec["low"]), float(spec["high"])
-    if not low < high:
-        raise ExperimentError(f"{where}.high", spec["high"], f"a number > low = {spec['low']}")
-    levels = _typed(f"{where}.levels", spec.get("levels", 5), int)
-    if levels < 2:
-        raise ExperimentError(f"{where}.levels", levels, "an integer >= 2")
-    scale = spec.get("scale", "linear")
-    if scale not in ("linear", "log"):
-        raise ExperimentError(f"{where}.scale", scale, "one of 'linear', 'log'")
-    if scale == "log" and low <= 0:
-        raise ExperimentError(f"{where}.low", spec["low"], "a number > 0 for scale = 'log'")
-    if spec.get("labels") is not None:
-        raise ExperimentError(f"{where}.labels", reason="only for explicit values")
-    for key in keys:  # both ends of the range must be allowed values of every key
-        for end, bound in (("low", low), ("high", high)):
-            _check_level(key, round(bound) if integer else bound, f"{where}.{end}")
-    return Factor(name, tuple(keys), low=low, high=high, levels=levels, scale=scale,
-                  label=label, integer=integer)  # fmt: skip
-
-
-def _values_factor(
-    name: str, spec: dict[str, Any], keys: tuple[str, ...], label: str, integer: bool, design: str
-) -> Factor:
-    where = f"factors.{name}"
-    values = _typed(f"{where}.values", spec["values"], list)
-    if not values:
-        raise ExperimentError(f"{where}.values", values, "a non-empty list")
-    for key in ("levels", "scale"):
-        if key in spec:
-            raise ExperimentError(f"{where}.{key}", reason="only for a range (low, high)")
-    for value in values:
-        if isinstance(value, list) and len(value) != len(keys):
-            raise ExperimentError(
-                f"{where}.values", value, f"a list of {len(keys)} values, one per key"
-            )
-        if isinstance(value, dict):
-            raise ExperimentError(f"{where}.values", value, "scalars or lists")
-    if len({json.dumps(v) for v in values}) != len(values):
-        raise ExperimentError(f"{where}.values", values, "distinct values")
-    labels = spec.get("labels")
-    if labels is not None:
-        labels = _typed(f"{where}.labels", labels, list)
-        if len(labels) != len(values) or not all(isinstance(x, str) for x in labels):
-            raise ExperimentError(
-                f"{where}.labels", labels, f"{len(values)} strings, one per value"
-            )
-    if design != "grid":
-        raise ExperimentError(
-            where, reason=f"a {design} design samples ranges; expected low and high, not values"
-        )
-    for value in values:  # every level must be an allowed value of its key
-        parts = value if isinstance(value, list) else [value] * len(keys)
-        for key, part in zip(keys, parts, strict=True):
-            _check_level(key, part, f"{where}.values")
-    return Factor(name, keys, values=tuple(values), label=label,
-                  labels=tuple(labels) if labels else None, integer=integer)  # fmt: skip
-
-
-def _check_key(key: str, where: str, base: Scenario) -> None:
-    """The key must name a model key of the base scenario."""
-    if key.split(".")[0] in ("run", "scenario"):
-        raise ExperimentError(
-            f"{where}.key",
-            key,
-            "a model key (SECTION.KEY or firms.NAME.KEY); "
-            "steps, replicates and seed are set in [experiment]",
-        )
-    try:
-        apply_override(base.to_dict(), key, None)
-    except InputError as err:
-        raise ExperimentError(f"{where}.key", key, reason=err.message) from None
-
-
-def _check_level(key: str, value: Any, where: str) -> None:
-    """A level must be an allowed value of its key (the scenario checks combinations)."""
-    name = key.split(".")[-1]
-    spec = FIRM_PARAMETERS.get(name) if key.startswith("firms.") else MODEL_PARAMETERS.get(name)
-    if spec is not None and spec.kind is not list and name != "strategy":
-        try:
-            check_value(key, value, spec)
-        except InputError:
-            raise ExperimentError(where, value, f"{spec.allowed()} (the values of {key})") from None
 
 
 def _check_keep(keep: tuple[str, ...], base: Scenario) -> None:
@@ -394,14 +351,14 @@ def _report(table: Any, factors: list[Factor]) -> dict[str, Any]:
     report: dict[str, Any] = {}
     for key, value in table.items():
         if key not in REPORT_KEYS:
-            raise _unknown(f"report.{key}", REPORT_KEYS)
+            raise unknown(f"report.{key}", REPORT_KEYS)
         report[key] = value
     for key in ("curves", "map", "metrics"):
         if key in report:
-            _typed(f"report.{key}", report[key], list)
+            typed(f"report.{key}", report[key], list)
     for key in ("metric", "metric_factor", "analysis"):
         if key in report:
-            _typed(f"report.{key}", report[key], str)
+            typed(f"report.{key}", report[key], str)
     referenced = [*report.get("curves", []), *report.get("map", [])]
     if "metric_factor" in report:
         referenced.append(report["metric_factor"])
@@ -436,7 +393,7 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
             level = f.overrides(values[f.name], values if f.templated else None)
             overrides.update(level)
             for key in level:
-                origins.update(dict.fromkeys(_expand(key, experiment.base), f"factor {f.name}"))
+                origins.update(dict.fromkeys(expand_key(key, experiment.base), f"factor {f.name}"))
         described = ", ".join(f"{k}={v}" for k, v in values.items())
         scenario = experiment.base.with_overrides(
             overrides, f"design point {i} ({described})", strict=False
@@ -445,7 +402,9 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
         for key in unused:
             sometimes[key] = sometimes.get(key, 0) + 1
         never = unused if never is None else {k: r for k, r in never.items() if k in unused}
-        experiment.points.append(DesignPoint(i, values, overrides, scenario.params, scenario.firms))
+        experiment.points.append(
+            DesignPoint(i, values, overrides, scenario.params, scenario.firms, scenario.strategies)
+        )
     for key, reason in (never or {}).items():
         origin = origins[key]
         value = _written_value(experiment, key, origin)

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from ..provenance import manifest, package_versions
-from . import aggregate, figures
-from .executor import SweepOutcome, run_dask, run_local
+from . import aggregate, discovery, discovery_figures, figures, robust
+from .discovery_report import discovery_section, robust_section
+from .executor import SweepOutcome, make_runner, task_key
 from .experiment import ROOT, Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
@@ -49,7 +50,7 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         replicates=experiment.replicates,
         steps=experiment.steps,
         seed=experiment.seed,
-        seed_rule="run (point i, replicate r) uses sim.provenance.derive_seed(seed, i, r)",
+        seed_rule=experiment.seed_rule + " (sim.provenance.derive_seed)",
         keep=list(experiment.keep),
         factors=[
             {
@@ -82,34 +83,58 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every unfinished (point x replicate) of ``experiment`` into the store at ``out``.
 
-    Finished runs are written in batches; whatever way the sweep stops (done, a
-    failure, Ctrl-C), the runs finished so far are written before this returns.
+    With a replicate rule the runs come in rounds: every point's first ``min``
+    replicates, then more for the points still undecided (see
+    :class:`~.experiment.ReplicateRule`). Decisions read only the stored runs of earlier
+    rounds, which are seeded by point and replicate, so the rounds, and the results, are
+    the same whatever the workers and however often the sweep is interrupted and resumed.
+    Finished runs are written in batches; however the sweep stops (done, a failure,
+    Ctrl-C), the runs finished so far are written before this returns.
     """
     store = RunStore(out)
     store.prepare(experiment, manifest_for(experiment))
     done = store.done()
-    tasks = [
-        t for t in experiment.tasks() if (t.labels["point"], t.labels["replicate"]) not in done
-    ]
-    try:
-        if scheduler is not None:
-            outcome = run_dask(
-                tasks,
-                store.add,
-                scheduler=scheduler,
-                total=experiment.n_runs,
-                progress=progress,
-                prefix=f"{experiment.name}-{experiment.fingerprint()}",
-            )
+    prefix = f"{experiment.name}-{experiment.fingerprint()}"
+    with make_runner(workers, scheduler, prefix) as runner:
+
+        def execute(tasks: list[Any], total: int, label: str) -> SweepOutcome:
+            try:
+                return runner.run(tasks, store.add, total=total, progress=progress, label=label)
+            finally:
+                store.flush()
+
+        if experiment.rule is None:
+            tasks = [t for t in experiment.tasks() if task_key(t) not in done]
+            outcome = execute(tasks, experiment.n_runs, "sweep")
         else:
-            outcome = run_local(
-                tasks, store.add, workers=workers, total=experiment.n_runs, progress=progress
-            )
-    finally:
-        store.flush()
+            outcome = _run_rounds(experiment, store, done, execute)
     if not outcome.interrupted:
         store.write_failures(outcome.failures)
     return outcome
+
+
+def _run_rounds(
+    experiment: Experiment, store: RunStore, done: set[tuple[int, int]], execute: Any
+) -> SweepOutcome:
+    """The replicate rule's rounds; the outcome sums them."""
+    rule = experiment.rule
+    assert rule is not None
+    total = SweepOutcome(total=0)
+    active, have = list(range(experiment.n_points)), 0
+    schedule = rule.schedule()
+    for round_, count in enumerate(schedule, start=1):
+        wanted = [experiment.task(p, r) for p in active for r in range(have, count)]
+        tasks = [t for t in wanted if task_key(t) not in done]
+        label = f"round {round_}/{len(schedule)} ({len(active)} points x {count} replicates)"
+        total.add(execute(tasks, len(wanted), label))
+        if total.interrupted:
+            return total
+        failed = {f["point"] for f in total.failures}
+        settled = aggregate.decided(store.summary(), experiment, active) | failed
+        active, have = [p for p in active if p not in settled], count
+        if not active:
+            break
+    return total
 
 
 def analyse(
@@ -124,7 +149,7 @@ def analyse(
     summary = aggregate.aggregate(runs, experiment)
     summary.to_parquet(out / "summary.parquet", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    winners = aggregate.winners(runs, experiment)
+    winners = aggregate.winners(runs, experiment, level=experiment.decision_level)
     winners.to_csv(out / "winners.csv", index=False)
     timeseries = store.timeseries()
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]
@@ -154,6 +179,9 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
+    sections = _discover(runs, experiment, out, paths) if experiment.discovery else []
+    if experiment.robust:
+        sections += _robust(runs, experiment, out, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -164,6 +192,7 @@ def analyse(
         sobol=sobol,
         notes=notes,
         bass=bass,
+        sections=sections,
         outcome=outcome,
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
     )
@@ -175,3 +204,49 @@ def analyse(
         "sobol": sobol,
         "bass": bass,
     }
+
+
+def _base_variant(table: Any, experiment: Experiment) -> Any:
+    """The runs where every firm follows the base scenario's strategy (with [robust],
+    the focal firm takes others too: those runs answer the robust question instead)."""
+    if not experiment.robust:
+        return table
+    key = experiment.factor("focal_strategy").keys[0]
+    return table[table[key] == experiment.robust["base"]]
+
+
+def _discover(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+    """runs.csv/.parquet, boxes.csv, trajectory.csv, feature_scores.csv, their figures,
+    and the report's section."""
+    table = discovery.runs_table(runs, experiment)
+    table.to_parquet(out / "runs.parquet", index=False)
+    table.to_csv(out / "runs.csv", index=False)
+    base = _base_variant(table, experiment)
+    boxes, trajectory, scores = discovery.discover(base, experiment)
+    boxes.to_csv(out / "boxes.csv", index=False)
+    trajectory.to_csv(out / "trajectory.csv", index=False)
+    scores.to_csv(out / "feature_scores.csv", index=False)
+    paths["tradeoff"] = discovery_figures.plot_tradeoff(
+        trajectory, experiment, out / "tradeoff.png"
+    )
+    paths["boxes"] = discovery_figures.plot_boxes(
+        base, boxes, scores, experiment, out / "boxes.png"
+    )
+    paths["features"] = discovery_figures.plot_feature_scores(
+        scores, experiment, out / "feature_scores.png"
+    )
+    return discovery_section(boxes, scores, len(base), paths)
+
+
+def _robust(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+    """regret.csv, its figure and the report's section."""
+    assert experiment.robust is not None
+    focal = experiment.robust["focal"]
+    shares = robust.focal_shares(runs, focal, "focal_strategy", experiment.futures)
+    shares = shares[[s for s in experiment.robust["strategies"] if s in shares.columns]]
+    table = robust.regret_table(shares)
+    table.to_csv(out / "regret.csv", index=False)
+    paths["regret"] = discovery_figures.plot_regret(
+        shares, table, focal, experiment, out / "regret.png"
+    )
+    return robust_section(table, focal, paths)

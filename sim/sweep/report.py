@@ -12,26 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from .columns import METRICS, fmt, metric_label
+from .columns import METRICS, metric_label
 from .experiment import Experiment
+from .text import fmt, level_text, md_table
 
 __all__ = ["winners_pivot", "winners_sentence", "winners_tally", "winners_text", "write_report"]
-
-
-def _md_table(frame: pd.DataFrame) -> str:
-    """A DataFrame as a GitHub markdown table (no extra dependency)."""
-    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(False)]
-    return "\n".join([head, rule, *body])
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return "–" if value != value else f"{value:.3g}"
-    return str(value)
 
 
 def winners_pivot(winners: pd.DataFrame, experiment: Experiment) -> pd.DataFrame | None:
@@ -66,7 +51,7 @@ def winners_text(winners: pd.DataFrame, experiment: Experiment) -> str:
         text = winners[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}")
     return (
         "winner by condition (highest mean final share; +margin over the runner-up; "
-        "(?) = margin's 95% CI includes 0)\n" + text
+        f"(?) = margin's {level_text(experiment.decision_level)} CI includes 0)\n" + text
     )
 
 
@@ -81,15 +66,26 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
         else:
             how = ", ".join(fmt(f.level_value(v)) for v in f.values or ())
         rows.append({"factor": f.title, "scenario keys": ", ".join(f.keys), "levels": how})
+    seeds = (
+        f"- **Seeds**: {experiment.seed_rule}; results do not depend on the number of "
+        "workers or machines."
+    )
     lines = [
         f"- **Base scenario**: {experiment.base.name} "
         f"({experiment.base.description.rstrip('.') or 'see the manifest'}); "
         f"N = {params['n_customers']:,} customers, network {params['network']}, "
         f"firms: {', '.join(experiment.firm_names)}.",
         f"- **Design**: {experiment.describe()}.",
-        f"- **Seeds**: run (point i, replicate r) uses `derive_seed({experiment.seed}, i, r)`, "
-        "so results do not depend on the number of workers or machines.",
+        seeds,
     ]
+    if experiment.rule:
+        lines.append(
+            f"- **Replicates until clear**: each round doubles the replicates of the points "
+            f"still undecided; each look calls a point decided at the "
+            f"{level_text(experiment.decision_level)} level (95 % over the "
+            f"{len(experiment.rule.schedule())} looks, Bonferroni), so looking repeatedly "
+            "does not make a tie look like a win."
+        )
     if outcome is not None:
         lines.append(
             f"- **Runs**: {outcome.skipped + outcome.finished} of {outcome.total} finished"
@@ -102,7 +98,7 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
             "absent at the others): " + "; ".join(experiment.notes) + "."
         )
     if rows:
-        lines += ["", _md_table(pd.DataFrame(rows))]
+        lines += ["", md_table(pd.DataFrame(rows))]
     return "\n".join(lines)
 
 
@@ -116,10 +112,12 @@ def write_report(
     sobol: pd.DataFrame | None = None,
     notes: list[str] | None = None,
     bass: pd.DataFrame | None = None,
+    sections: list[str] | None = None,
     outcome: Any = None,
     versions: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``out/report.md`` and return its path."""
+    """Write ``out/report.md`` and return its path; ``sections`` are further markdown
+    lines (scenario discovery, the robust choice) placed after the answer."""
     path = out / "report.md"
     parts = [
         f"# {experiment.name}" + (" (quick size)" if experiment.quick else ""),
@@ -136,8 +134,9 @@ def write_report(
 
     if experiment.report.get("analysis") == "bass" and bass is not None and not bass.empty:
         parts += _bass_section(bass, figures)
-    else:
+    elif experiment.design == "grid":
         parts += _winners_section(experiment, winners, figures)
+    parts += sections or []
     factor_name = experiment.report.get(
         "metric_factor", experiment.factor_names[0] if experiment.factors else ""
     )
@@ -200,35 +199,57 @@ def _winners_section(
     parts = ["", "## The answer: which strategy wins where", ""]
     if winners.empty:
         return [*parts, "No finished runs."]
+    level = level_text(experiment.decision_level)
     parts.append(
         "The winner of a condition is the firm with the highest mean final customer share; "
         "its *margin* is how many share points (as a fraction) it leads the runner-up by. "
-        "A margin marked (?) has a 95 % confidence interval that includes 0: more "
+        f"A margin marked (?) has a {level} confidence interval that includes 0: more "
         "replicates are needed before calling that cell."
     )
     pivot = winners_pivot(winners, experiment)
     if "map" in figures:
         parts += ["", f"![strategy map]({figures['map'].name})"]
     if pivot is not None:
-        parts += ["", _md_table(pivot.reset_index(names=""))]
+        parts += ["", md_table(pivot.reset_index(names=""))]
     names = experiment.factor_names
     table = winners[[*names, "winner", "winner_share", "runner_up", "runner_up_share"]].copy()
-    table["margin (95% CI)"] = [
+    table[f"margin ({level} CI)"] = [
         f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
         for m, lo, hi in zip(
             winners["margin"], winners["margin_ci_low"], winners["margin_ci_high"], strict=True
         )
     ]
     table["replicates won"] = [f"{w:.0%}" for w in winners["wins"]]
+    table["replicates"] = winners["n"]
     table = table.rename(columns={n: experiment.factor(n).title for n in names})
-    parts += ["", "### Winners by condition", "", _md_table(table)]
-    parts += ["", "In short: " + winners_sentence(winners)]
+    parts += ["", "### Winners by condition", "", md_table(table)]
+    parts += ["", "In short: " + winners_sentence(winners, experiment.decision_level)]
+    if experiment.rule:
+        parts += ["", undecided_at_max(winners, experiment)]
     return parts
+
+
+def undecided_at_max(winners: pd.DataFrame, experiment: Experiment) -> str:
+    """Which conditions stay undecided after the most replicates the rule allows."""
+    assert experiment.rule is not None
+    most = experiment.rule.max
+    stuck = winners[(~winners["clear"].astype(bool)) & (winners["n"] >= most)]
+    if stuck.empty:
+        return f"No condition is still undecided at {most} replicates."
+    names = experiment.factor_names
+    cells = [
+        ", ".join(f"{experiment.factor(n).title} = {fmt(row[n])}" for n in names)
+        for row in stuck.to_dict("records")
+    ]
+    return (
+        f"Still undecided at {most} replicates ({len(stuck)} of {len(winners)} conditions; "
+        "the leaders are too close to call with this many runs): " + "; ".join(cells) + "."
+    )
 
 
 def winners_tally(winners: pd.DataFrame) -> pd.DataFrame:
     """Per winning firm, from the winners table: conditions won, how many of them with a
-    clear margin (95 % CI above 0) and how many undecided (CI includes 0)."""
+    clear margin (``clear``: its CI above 0) and how many undecided (CI includes 0)."""
     rows = []
     for firm, cells in winners.groupby("winner", sort=False):
         clear = int(cells["clear"].astype(bool).sum())
@@ -239,8 +260,9 @@ def winners_tally(winners: pd.DataFrame) -> pd.DataFrame:
     return tally.sort_values("won", ascending=False, kind="stable").reset_index(drop=True)
 
 
-def winners_sentence(winners: pd.DataFrame) -> str:
-    """The report's summary sentence, every number counted from the winners table."""
+def winners_sentence(winners: pd.DataFrame, level: float = 0.95) -> str:
+    """The report's summary sentence, every number counted from the winners table
+    (``clear``: the margin's CI at ``level`` is above 0)."""
     tally = winners_tally(winners)
     total = len(winners)
     clauses = [
@@ -250,8 +272,8 @@ def winners_sentence(winners: pd.DataFrame) -> str:
     ]
     undecided = int(tally["undecided"].sum())
     tail = (
-        f" In {undecided} of {total} conditions the winner's margin has a 95 % CI that "
-        "includes 0: more replicates are needed before calling them."
+        f" In {undecided} of {total} conditions the winner's margin has a {level_text(level)} "
+        "CI that includes 0: more replicates are needed before calling them."
         if undecided
         else " Every condition has a clear winner."
     )
@@ -284,7 +306,7 @@ def _bass_section(bass: pd.DataFrame, figures: dict[str, Path]) -> list[str]:
             "above_complete_significant",
         ]
     ]
-    parts += ["", _md_table(table), ""]
+    parts += ["", md_table(table), ""]
     complete = bass[bass["graph"] == "complete"]
     networked = bass[bass["graph"] != "complete"]
     parts.append(
@@ -336,7 +358,7 @@ def _sobol_section(sobol: pd.DataFrame, figures: dict[str, Path], notes: list[st
             "",
             "The two most influential parameters for each output:",
             "",
-            _md_table(top[["metric", "firm", "factor", "S1", "S1_conf", "ST", "ST_conf"]]),
+            md_table(top[["metric", "firm", "factor", "S1", "S1_conf", "ST", "ST_conf"]]),
         ]
         noise = sobol.groupby(["metric", "firm"], sort=False)["noise_share"].first()
         if noise.notna().any():

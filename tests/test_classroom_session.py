@@ -1,0 +1,363 @@
+"""A class session without a browser: the lottery list, the SQLite store, the students'
+endpoints (every bad submission), and the live models over the pages' socket."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.classroom.elicitation import (
+    BANDS,
+    LOSSES,
+    band_of,
+    draw_loss_aversion,
+    first_inconsistency,
+    summarize,
+)
+from sim.classroom.store import AlreadyAnswered, ClassStore, UnknownStudent
+
+pytest.importorskip("starlette", reason="the class session needs the 'app' extra")
+pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx: pip install -e '.[test]'")
+
+from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from sim.classroom.class_api import MAX_BODY, ClassRoom
+from sim.classroom.live import FLOOR_MS, LivePage, LivePages
+from sim.classroom.market import class_markets
+from sim.classroom.web import STATIC, create_app
+
+ECHARTS_SHA256 = "bf4a223524e40b77c304bec67e1222cf551f14880cf42c69dc046558e11c07b1"
+
+A, R = "accept", "reject"
+
+
+def answers(accepted: int) -> list[str]:
+    """A consistent answer that accepts the first ``accepted`` lotteries."""
+    return [A] * accepted + [R] * (len(LOSSES) - accepted)
+
+
+# ----------------------------------------------------------------- the lottery list
+@pytest.mark.parametrize(
+    ("accepted", "low", "high"),
+    [(0, 3.0, np.inf), (1, 2.0, 3.0), (2, 1.5, 2.0), (3, 1.2, 1.5), (4, 1.0, 1.2), (5, 6 / 7, 1.0)],
+)
+def test_band_is_between_rejected_and_accepted_bounds(
+    accepted: int, low: float, high: float
+) -> None:
+    band = band_of(answers(accepted))
+    assert band is not None
+    assert band.low == pytest.approx(low) and band.high == pytest.approx(high)
+    # λ in the band accepts exactly the lotteries accepted (linear utility: λ <= 6/L)
+    lam = (low + min(high, 4.0)) / 2
+    assert [A if 0.5 * 6 - 0.5 * lam * loss >= 0 else R for loss in LOSSES] == answers(accepted)
+
+
+def test_open_bands_are_closed_where_the_next_lottery_would_close_them() -> None:
+    rejects_all, accepts_all = band_of(answers(0)), band_of(answers(6))
+    assert rejects_all is not None and accepts_all is not None
+    assert rejects_all.open_high and rejects_all.label == "λ > 3"
+    assert rejects_all.closed == (3.0, 4.0)  # as if "win 6 / lose 1.5" were accepted
+    assert accepts_all.open_low and accepts_all.label == "λ ≤ 0.86"
+    assert accepts_all.closed == pytest.approx((0.75, 6 / 7))  # as if "lose 8" were rejected
+
+
+def test_inconsistent_answers_have_no_band() -> None:
+    clash = [A, R, A, R, R, R]  # rejects "lose 3", then accepts "lose 4" (worse)
+    assert first_inconsistency(clash) == (1, 2)
+    assert band_of(clash) is None
+    assert first_inconsistency(answers(3)) is None
+    with pytest.raises(ValueError, match="6 answers"):
+        band_of([A] * 5)
+    summary = summarize([answers(2), answers(2), clash, answers(0)])
+    assert summary["answered"] == 4 and summary["inconsistent"] == 1
+    assert [b["count"] for b in summary["bands"]] == [1, 0, 2, 0, 0, 0, 0]
+    assert summary["mean_midpoint"] == pytest.approx((3.5 + 1.75 + 1.75) / 3)
+
+
+def test_class_loss_aversion_is_drawn_from_the_bands_with_the_models_generator() -> None:
+    bands = [BANDS[2], BANDS[2], BANDS[0]]  # (1.5, 2] twice, (3, 4] once
+    values = draw_loss_aversion(bands, 3000, np.random.default_rng(1))
+    assert ((values > 1.5) & (values <= 2) | (values > 3) & (values <= 4)).all()
+    assert np.mean(values > 3) == pytest.approx(1 / 3, abs=0.03)
+    first, neutral = class_markets(bands, seed=5)
+    again, _ = class_markets(bands, seed=5)
+    np.testing.assert_array_equal(first.loss_aversion, again.loss_aversion)  # the seed fixes it
+    assert (neutral.loss_aversion == 1).all()
+    np.testing.assert_array_equal(first.needs, neutral.needs)  # the same market otherwise
+    with pytest.raises(ValueError, match="no consistent answers"):
+        draw_loss_aversion([], 10, np.random.default_rng(1))
+
+
+# ----------------------------------------------------------------- the store
+def test_store_keeps_everything_across_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "class.sqlite3"
+    store = ClassStore(path)
+    session = store.open_session()
+    tokens = [store.join(session) for _ in range(3)]
+    store.answer(session, tokens[0], answers(2))
+    store.answer(session, tokens[1], [A, R, A, R, R, R])
+    store.close()
+
+    store = ClassStore(path)  # the server started again
+    assert store.open_session() == session  # resumed: same code, same key
+    assert store.answers(session) == [answers(2), [A, R, A, R, R, R]]
+    assert store.joined(session) == 3
+    store.answer(session, tokens[2], answers(5))  # joined before, answers after
+    with pytest.raises(AlreadyAnswered):
+        store.answer(session, tokens[0], answers(0))
+    with pytest.raises(UnknownStudent):
+        store.answer(session, "not-a-token-at-all", answers(0))
+    assert store.own_answer(session, tokens[0]) == answers(2)
+    fresh = store.open_session(new=True)
+    assert fresh.code != session.code and store.answers(fresh) == []
+    out = tmp_path / "answers.csv"
+    assert store.export_csv(out) == 3
+    rows = out.read_text().splitlines()
+    assert rows[0].startswith("session_started,answered,win6_lose2,")
+    assert rows[1].endswith("accept,accept,reject,reject,reject,reject,True,1.5,2")
+    assert ",False,," in rows[2]
+    assert not any(token in out.read_text() for token in tokens)  # anonymous
+    store.close()
+
+
+def test_an_old_session_is_not_resumed(tmp_path: Path) -> None:
+    store = ClassStore(tmp_path / "class.sqlite3")
+    old = store.open_session(now=time.time() - 13 * 3600)
+    assert store.open_session() != old
+    store.close()
+
+
+# ----------------------------------------------------------------- the endpoints
+@pytest.fixture
+def classroom(tmp_path: Path) -> ClassRoom:
+    store = ClassStore(tmp_path / "class.sqlite3")
+    session = store.open_session()
+    return ClassRoom(store, session, f"http://127.0.0.1:8765/join?code={session.code}")
+
+
+@pytest.fixture
+def client(classroom: ClassRoom) -> Any:
+    with TestClient(create_app(classroom), client=("127.0.0.1", 50000)) as test_client:
+        yield test_client
+
+
+def join(client: Any, classroom: ClassRoom) -> str:
+    reply = client.post("/api/join", json={"code": classroom.session.code.lower()})
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["losses"] == list(LOSSES)
+    return reply.json()["token"]
+
+
+def test_a_student_joins_answers_and_sees_their_band(client: Any, classroom: ClassRoom) -> None:
+    token = join(client, classroom)
+    assert client.post("/api/me", json={"token": token}).json()["answered"] is False
+    reply = client.post("/api/answer", json={"token": token, "answers": answers(3)})
+    assert reply.status_code == 201
+    assert reply.json()["band"]["label"] == "1.20 < λ ≤ 1.50"
+    assert (
+        client.post("/api/me", json={"token": token}).json()["band"]["label"] == "1.20 < λ ≤ 1.50"
+    )
+    token = join(client, classroom)
+    reply = client.post("/api/answer", json={"token": token, "answers": [A, R, A, R, R, R]})
+    assert reply.status_code == 201
+    assert reply.json()["consistent"] is False and reply.json()["inconsistency"] == [3, 4]
+    overview = client.get("/api/class", headers={"X-Teacher-Key": classroom.session.teacher_key})
+    assert overview.status_code == 200
+    data = overview.json()
+    assert (data["answered"], data["inconsistent"], data["joined"]) == (2, 1, 2)
+    assert data["references"] == {"Tversky & Kahneman 1992": 2.25, "meta-analysis 2024": 1.96}
+
+
+def _raw(client: Any, path: str, body: bytes, content_type: str = "application/json") -> Any:
+    return client.post(path, content=body, headers={"Content-Type": content_type})
+
+
+def test_every_bad_submission_is_refused_and_changes_nothing(
+    client: Any, classroom: ClassRoom
+) -> None:
+    token = join(client, classroom)
+    good = {"token": token, "answers": answers(2)}
+    cases = [
+        ("not JSON", _raw(client, "/api/answer", b"{token: 1"), 400),
+        ("not an object", _raw(client, "/api/answer", b"[1, 2]"), 400),
+        ("a key too many", client.post("/api/answer", json={**good, "name": "x"}), 400),
+        ("a key missing", client.post("/api/answer", json={"token": token}), 400),
+        (
+            "wrong content type",
+            _raw(client, "/api/answer", json.dumps(good).encode(), "text/plain"),
+            415,
+        ),
+        ("oversized", _raw(client, "/api/answer", b'{"token": "' + b"x" * MAX_BODY + b'"}'), 413),
+        ("five answers", client.post("/api/answer", json={**good, "answers": answers(2)[:5]}), 422),
+        (
+            "not accept/reject",
+            client.post("/api/answer", json={**good, "answers": ["yes"] * 6}),
+            422,
+        ),
+        ("answers not a list", client.post("/api/answer", json={**good, "answers": "accept"}), 422),
+        ("someone else's token", client.post("/api/answer", json={**good, "token": "x" * 22}), 403),
+        ("token not a string", client.post("/api/answer", json={**good, "token": 7}), 403),
+        ("wrong code", client.post("/api/join", json={"code": "ZZZZZ"}), 403),
+        ("code not a string", client.post("/api/join", json={"code": 12345}), 403),
+        ("GET on a POST endpoint", client.get("/api/answer"), 405),
+    ]
+    for name, reply, status in cases:
+        assert reply.status_code == status, f"{name}: {reply.status_code} {reply.text}"
+        assert status == 405 or "error" in reply.json(), name
+    assert classroom.store.answers(classroom.session) == []  # nothing stored
+    assert classroom.store.joined(classroom.session) == 1
+    assert client.post("/api/answer", json=good).status_code == 201
+    repeated = client.post("/api/answer", json={**good, "answers": answers(6)})
+    assert repeated.status_code == 409
+    assert classroom.store.answers(classroom.session) == [answers(2)]  # the first one stays
+
+
+def test_wrong_codes_are_limited(client: Any, classroom: ClassRoom) -> None:
+    statuses = [client.post("/api/join", json={"code": "WRONG"}).status_code for _ in range(25)]
+    assert statuses[:20] == [403] * 20 and set(statuses[20:]) == {429}
+    right = client.post("/api/join", json={"code": classroom.session.code})
+    assert right.status_code == 429  # the limit holds for a minute, whatever the code
+
+
+def test_students_cannot_reach_the_teachers_side(classroom: ClassRoom) -> None:
+    key = classroom.session.teacher_key
+    app = create_app(classroom)
+    with TestClient(app, client=("192.168.1.23", 50000)) as phone:
+        assert phone.get("/join").status_code == 200
+        assert phone.get("/").status_code == 200  # redirected to /join
+        for path in (
+            "/teacher",
+            "/lessons",
+            "/api/class",
+            "/api/qr.svg",
+            "/api/status",
+            "/api/lessons",
+        ):
+            assert phone.get(path).status_code == 403, path
+            # even with the teacher's key: the teacher's page is this computer's only
+            assert phone.get(f"{path}?key={key}").status_code == 403, path
+        with (
+            pytest.raises(WebSocketDisconnect),
+            phone.websocket_connect(f"/ws/model?key={key}") as ws,
+        ):
+            ws.receive_json()
+    with TestClient(app, client=("127.0.0.1", 50000)) as local:
+        assert local.get("/teacher").status_code == 403  # no key
+        assert local.get(f"/teacher?key={key}").status_code == 200
+        assert local.get(f"/lessons?key={key}").status_code == 200
+        assert local.get(f"/api/lessons?key={key}").json()["floor_ms"] == FLOOR_MS
+        qr = local.get(f"/api/qr.svg?key={key}")
+        assert qr.status_code == 200 and qr.text.startswith("<svg")
+        headers = local.get("/join").headers
+        assert "default-src 'self'" in headers["content-security-policy"]
+
+
+# ----------------------------------------------------------------- live models
+def _ws(client: Any, path: str = "/ws/model") -> Any:
+    return client.websocket_connect(path)
+
+
+def test_the_lesson_page_builds_steps_and_stops_at_the_lessons_end(tmp_path: Path) -> None:
+    pages = LivePages()
+    with TestClient(create_app(pages=pages)) as client, _ws(client) as ws:
+        ws.send_json({"op": "build", "lesson": "breakeven", "settings": {"seed": 3}})
+        model = ws.receive_json()
+        assert model["type"] == "model" and model["max_steps"] == 40
+        assert model["frame"]["breakeven"]["clears_at_launch"] > 0.3
+        assert len(model["frame"]["firm_of"]) == model["n_customers"] == 1000
+        assert model["value_function"]["ratio"] == pytest.approx(2.25, abs=0.01)
+        assert pages.models == 1
+        ws.send_json(
+            {"op": "build", "lesson": "kink", "settings": {"n_customers": 300}, "steps": 3}
+        )
+        assert ws.receive_json()["n_customers"] == 300
+        assert pages.models == 1  # the old model went
+        steps = []
+        for _ in range(5):
+            ws.send_json({"op": "step", "firm": 0})
+            frame = ws.receive_json()
+            steps.append((frame["step"], frame["done"]))
+        assert steps == [(1, False), (2, False), (3, True), (3, True), (3, True)]
+        for bad in (
+            {"op": "build", "lesson": "nope"},
+            {"op": "build", "lesson": "kink", "settings": {"seed": -1}},
+            {"op": "build", "lesson": "kink", "steps": 0},
+            {"op": "step", "firm": "A"},
+            {"op": "market"},  # not a teacher's page of a class
+            {"op": "explode"},
+            [1, 2],
+        ):
+            ws.send_json(bad)
+            assert ws.receive_json()["type"] == "error", bad
+    assert pages.models == 0 and not pages.open  # the page closed: its model is freed
+
+
+def test_the_play_interval_has_a_floor() -> None:
+    """However fast a page asks, one page's steps are at least FLOOR_MS apart."""
+    page = LivePage()
+
+    async def run() -> float:
+        await page.handle({"op": "build", "lesson": "kink", "steps": 100})
+        started = time.monotonic()
+        await asyncio.gather(*(page.handle({"op": "step"}) for _ in range(11)))
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(run())
+    assert page.view is not None and page.view.model.steps == 11
+    assert elapsed >= 10 * FLOOR_MS / 1000 * 0.99
+
+
+def test_the_market_with_the_class(classroom: ClassRoom) -> None:
+    store, session = classroom.store, classroom.session
+    for accepted in (1, 2, 2, 3):
+        store.answer(session, store.join(session), answers(accepted))
+    store.answer(session, store.join(session), [A, R, A, R, R, R])  # not used
+    key = session.teacher_key
+    app = create_app(classroom)
+    with (
+        TestClient(app, client=("127.0.0.1", 5)) as client,
+        _ws(client, f"/ws/model?key={key}") as ws,
+    ):
+        ws.send_json({"op": "market", "seed": 7})
+        market = ws.receive_json()
+        assert market["type"] == "market" and market["students"] == 4
+        for _ in range(3):
+            ws.send_json({"op": "market_step"})
+            frame = ws.receive_json()
+        assert frame["class"]["step"] == frame["neutral"]["step"] == 3
+        assert frame["class"]["point"][2] < frame["neutral"]["point"][2]  # λ slows it
+
+
+def test_the_server_refuses_pages_beyond_its_limit() -> None:
+    pages = LivePages(limit=2)
+    with TestClient(create_app(pages=pages)) as client:
+        with _ws(client) as first, _ws(client) as second, _ws(client) as third:
+            reply = third.receive_json()
+            assert reply["type"] == "error" and "full" in reply["message"]
+            for ws in (first, second):
+                ws.send_json({"op": "build", "lesson": "kink", "settings": {"n_customers": 100}})
+                assert ws.receive_json()["type"] == "model"
+            assert pages.models == 2
+        assert pages.models == 0
+
+
+def test_pages_load_only_their_own_files() -> None:
+    """Every script and style a page names is one of the package's files; no other host."""
+    vendored = STATIC / "vendor" / "echarts.min.js"
+    assert hashlib.sha256(vendored.read_bytes()).hexdigest() == ECHARTS_SHA256
+    for page in ("lesson.html", "teacher.html", "student.html"):
+        html = (STATIC / page).read_text(encoding="utf-8")
+        assert "://" not in html, page
+        for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+            assert (STATIC / src.removeprefix("/static/")).is_file(), src
+    for script in STATIC.glob("*.js"):
+        assert "://${location.host}" in script.read_text() or "://" not in script.read_text()
