@@ -47,17 +47,29 @@ def test_parse_fit_reads_ranges_and_integer_keys_round() -> None:
     assert cadence.integer and cadence.value(3.6) == 4
 
 
-def test_apply_values_sets_model_and_firm_keys_on_copies() -> None:
+def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     scenario = load_scenario(SCENARIO)
-    keys = [FitKey("diffusion.imitation", 0, 1), FitKey("firms.newco.broadcast", 0, 1)]
-    params, firms = apply_values(
+    keys = [
+        FitKey("diffusion.imitation", 0, 1),
+        FitKey("firms.newco.broadcast", 0, 1),
+        FitKey("strategies.differentiated.risk", 0, 1),
+    ]
+    given = {"differentiated": {"cadence": 30}}
+    params, firms, strategies = apply_values(
         scenario.params,
         scenario.firms,
         keys,
-        {"diffusion.imitation": 0.5, "firms.newco.broadcast": 0.07},
+        {
+            "diffusion.imitation": 0.5,
+            "firms.newco.broadcast": 0.07,
+            "strategies.differentiated.risk": 0.2,
+        },
+        given,
     )
     assert params["imitation"] == 0.5 and firms[0]["broadcast"] == 0.07
+    assert strategies == {"differentiated": {"cadence": 30, "risk": 0.2}}
     assert scenario.params["imitation"] == 0.38 and "broadcast" not in scenario.firms[0]
+    assert given == {"differentiated": {"cadence": 30}}
 
 
 # --- the launch: profiled out ------------------------------------------------------------
@@ -98,6 +110,22 @@ def test_a_longer_curve_starts_with_the_same_values() -> None:
     assert long.size == short.size + 7 and np.array_equal(long[: short.size], short)
     assert short[-1 - 5] >= 0.1 > short[-1 - 5 - 1]  # stops 5 steps after reaching 0.1
     assert MARGIN >= 1
+
+
+def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) -> None:
+    """[strategies.NAME] of the calibrated scenario are not dropped on the way."""
+    path = tmp_path / "adaptive.toml"
+    path.write_text(
+        '[market]\nstart = "legacy"\nn_customers = 200\n'
+        '[firms.a]\nstrategy = "adaptive"\n[strategies.radical]\ncadence = 7\n'
+    )
+    from sim.calibration.api import prepare
+    from sim.calibration.data import shipped_series
+
+    problem = prepare(shipped_series().get("colour_tv"), path, {"diffusion.imitation": (0.1, 0.9)})
+    model = problem.simulator().model({"diffusion.imitation": 0.4}, seed=1)
+    options = {o.name: o for o in model.firms[0].strategy.options}
+    assert options["radical"].cadence == 7
 
 
 # --- weighted summaries ------------------------------------------------------------------

@@ -77,6 +77,7 @@ class Problem:
             keys=self.keys,
             reach=float(shares[first]),
             after=after,
+            strategies={k: dict(v) for k, v in self.scenario.strategies.items()},
         )
 
     def fingerprint(self, settings: AbcSettings) -> dict[str, Any]:

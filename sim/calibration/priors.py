@@ -1,7 +1,8 @@
 """What a calibration fits: scenario keys by dotted path, each with a uniform prior range.
 
 ``--fit KEY=LOW:HIGH`` names a numeric key of the scenario (``diffusion.imitation``,
-``customers.loss_aversion_mean``, ``firms.newco.broadcast``, ``firms.*.cadence``) and
+``customers.loss_aversion_mean``, ``firms.newco.broadcast``, ``firms.*.cadence``,
+``strategies.differentiated.quality_step_mean``) and
 its prior range. The scenario layer checks each key: an unknown key, one that cannot
 reach the model (a market-wide default every firm overrides), or a bound outside what
 the key allows is refused with the scenario's one-line error, located at ``--fit``.
@@ -120,7 +121,7 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> 
 def _spec(key: str) -> Spec | None:
     """The parameter spec of a dotted key, or None if the key is not one."""
     parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms":
+    if len(parts) == 3 and parts[0] in ("firms", "strategies"):
         return FIRM_PARAMETERS.get(parts[2])
     if len(parts) == 2:
         spec = MODEL_PARAMETERS.get(parts[1])
@@ -133,14 +134,17 @@ def apply_values(
     firms: list[dict[str, Any]],
     keys: Iterable[FitKey],
     values: Mapping[str, float],
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Checked model parameters and firms with the fitted ``values`` set (new copies).
+    strategies: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Checked model parameters, firms and strategies' release parameters with the
+    fitted ``values`` set (new copies).
 
     ``values`` lie inside ranges :func:`check_fit` accepted, whose ends the scenario
     layer checked: every allowed set is an interval, so no value needs checking again.
     """
     params = dict(params)
     firms = [dict(firm) for firm in firms]
+    by_strategy = {name: dict(table) for name, table in (strategies or {}).items()}
     for key in keys:
         value = key.value(values[key.key])
         parts = key.key.split(".")
@@ -148,6 +152,8 @@ def apply_values(
             for firm in firms:
                 if parts[1] in ("*", firm["name"]):
                     firm[parts[2]] = value
+        elif parts[0] == "strategies":
+            by_strategy.setdefault(parts[1], {})[parts[2]] = value
         else:
             params[parts[1]] = value
-    return params, firms
+    return params, firms, by_strategy

@@ -23,7 +23,7 @@ observation, plus ``MARGIN``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -121,11 +121,16 @@ class CurveSimulator:
     keys: tuple[FitKey, ...]
     reach: float
     after: int
+    strategies: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def model(self, values: Mapping[str, float], seed: int) -> InnovationModel:
         """The scenario's model with ``values`` of the fitted keys, before its first step."""
-        params, firms = apply_values(self.params, [dict(f) for f in self.firms], self.keys, values)
-        return InnovationModel.from_checked(params, firms, rng=seed, customer_agents=False)
+        params, firms, strategies = apply_values(
+            self.params, [dict(f) for f in self.firms], self.keys, values, self.strategies
+        )
+        return InnovationModel.from_checked(
+            params, firms, strategies, rng=seed, customer_agents=False
+        )
 
     def curve(self, values: Mapping[str, float], seed: int, *, extra: int = 0) -> np.ndarray:
         """Share adopted at steps 0, 1, ...: until it reaches ``reach`` (at most
