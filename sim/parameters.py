@@ -487,7 +487,7 @@ MODEL_PARAMETERS: dict[str, Spec] = {
 
 #: Keys of one firm's table. ``None`` defaults come from the model or the strategy.
 FIRM_PARAMETERS: dict[str, Spec] = {
-    # choices are checked against the live registry (see validate_firms)
+    # choices are checked against the live registry (see check_firms)
     "strategy": Spec(
         section="firm",
         kind=str,
