@@ -426,5 +426,4 @@ def _written_value(experiment: Experiment, key: str, origin: str) -> Any:
             return [factor.low, factor.high]
         at = factor.keys.index(key) if key in factor.keys else 0
         return [v[at] if isinstance(v, list) else v for v in factor.values]
-    section, name = key.split(".", 1)
-    return experiment.base.data.get(section, {}).get(name)
+    return experiment.base.written_value(key)
