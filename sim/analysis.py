@@ -178,12 +178,15 @@ def firm_summary(model: InnovationModel) -> pd.DataFrame:
     return pd.DataFrame(firm_rows(model))
 
 
-def first_release_curve(model: InnovationModel, firm_index: int) -> np.ndarray | None:
+def first_release_curve(
+    model: InnovationModel, firm_index: int, events: np.ndarray | None = None
+) -> np.ndarray | None:
     """Cumulative adoption (share of all customers) of a firm's first release, by step.
 
     Index t counts steps since the release (adoptions in the release's own step count
     at t = 1; t = 0 is 0); the window ends at the firm's next release or the run's end.
-    None when the firm has not released.
+    None when the firm has not released. ``events``: the model's adoption events, when
+    the caller has them already.
     """
     own = np.flatnonzero((model.release_firm == firm_index) & (model.release_generation >= 1))
     if own.size == 0:
@@ -194,17 +197,18 @@ def first_release_curve(model: InnovationModel, firm_index: int) -> np.ndarray |
     end = int(later.min()) if later.size else int(model.steps) + 1
     offset = 0 if start == 0 else 1
     counts = np.zeros(end - start + offset)
-    log = model.adoption_events()
-    events = log[(log[:, 1] == release) & (log[:, 0] >= start) & (log[:, 0] < end)]
-    np.add.at(counts, events[:, 0] - start + offset, events[:, 2])
+    log = model.adoption_events() if events is None else events
+    mine = log[(log[:, 1] == release) & (log[:, 0] >= start) & (log[:, 0] < end)]
+    np.add.at(counts, mine[:, 0] - start + offset, mine[:, 2])
     return np.cumsum(counts) / model.n_customers
 
 
 def first_release_fits(model: InnovationModel) -> list[dict[str, float]]:
     """Bass p, q and m fitted to each firm's first-release curve (NaN without one)."""
+    events = model.adoption_events()
     fits = []
     for firm in model.firms:
-        curve = first_release_curve(model, firm.index)
+        curve = first_release_curve(model, firm.index, events)
         fits.append(fit_bass(curve if curve is not None else np.zeros(0)))
     return fits
 

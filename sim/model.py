@@ -43,6 +43,11 @@ def _d(name: str) -> Any:
     return MODEL_PARAMETERS[name].default
 
 
+def _firm_observables(name: str) -> tuple[str, str, str, str]:
+    """A firm's observables: share, share on its latest release, mean trust, co-creators."""
+    return (f"share_{name}", f"share_latest_{name}", f"trust_{name}", f"cocreators_{name}")
+
+
 class _ObservablesCollector(mesa.DataCollector):
     """Mesa's DataCollector, filled from the observables the model computes once a step.
 
@@ -170,9 +175,7 @@ class InnovationModel(mesa.Model):
         """The time series' columns (after ``step``) for checked firms, without a model."""
         names = ["share_legacy"]
         for firm in firms:
-            name = firm["name"]
-            names += [f"share_{name}", f"share_latest_{name}", f"trust_{name}"]
-            names.append(f"cocreators_{name}")
+            names += _firm_observables(firm["name"])
         names += [f"share_strategy_{kind}" for kind in InnovationModel.release_kinds(firms)]
         return [*names, "new_adoptions", "cocreators"]
 
@@ -327,10 +330,7 @@ class InnovationModel(mesa.Model):
                 Customer(self, i)
 
         # observable names, built once
-        self._names = [
-            (f"share_{f.name}", f"share_latest_{f.name}", f"trust_{f.name}", f"cocreators_{f.name}")
-            for f in self.firms
-        ]
+        self._names = [_firm_observables(f.name) for f in self.firms]
         self._kinds = self.release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = _ObservablesCollector(model_reporters=self._reporters())

@@ -8,6 +8,7 @@ and :func:`write_json`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -19,10 +20,27 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["derive_seed", "manifest", "package_versions", "write_atomic", "write_json"]
+__all__ = [
+    "derive_seed",
+    "digest",
+    "manifest",
+    "package_versions",
+    "write_atomic",
+    "write_json",
+]
 
 #: Packages whose versions results depend on.
-PACKAGES = ("innovation-adoption", "mesa", "numpy", "scipy", "pandas", "networkx", "numba")
+PACKAGES = (
+    "innovation-adoption",
+    "mesa",
+    "numpy",
+    "scipy",
+    "pandas",
+    "networkx",
+    "numba",
+    "pyabc",
+    "ema_workbench",
+)
 
 
 def derive_seed(base: int, *keys: int) -> int:
@@ -33,6 +51,13 @@ def derive_seed(base: int, *keys: int) -> int:
     """
     sequence = np.random.SeedSequence(base, spawn_key=tuple(int(k) for k in keys))
     return int(sequence.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of ``value`` as canonical JSON (sorted keys; what JSON cannot hold, as
+    text): the fingerprint of a configuration."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @functools.cache

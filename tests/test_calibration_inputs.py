@@ -126,6 +126,12 @@ def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) ->
     model = problem.simulator().model({"diffusion.imitation": 0.4}, seed=1)
     options = {o.name: o for o in model.firms[0].strategy.options}
     assert options["radical"].cadence == 7
+    # and they are part of the fingerprint a resumed history must match
+    from sim.calibration.abc import AbcSettings
+
+    path.write_text(path.read_text().replace("cadence = 7", "cadence = 8"))
+    other = prepare(shipped_series().get("colour_tv"), path, {"diffusion.imitation": (0.1, 0.9)})
+    assert problem.fingerprint(AbcSettings()) != other.fingerprint(AbcSettings())
 
 
 # --- weighted summaries ------------------------------------------------------------------

@@ -10,7 +10,6 @@ for posterior predictive bands. With ``out`` it also writes the files of
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import time
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..provenance import package_versions
+from ..provenance import digest, package_versions
 from ..scenario import Scenario, load_scenario
 from .abc import HISTORY, AbcSettings, run_abc
 from .bass import BassFit, fit_bass_offset
@@ -88,28 +87,21 @@ class Problem:
             "times": [float(t) for t in self.series.times],
             "shares": [float(s) for s in self.series.shares],
             "holdout": self.holdout,
-            "scenario": _digest({"params": self.scenario.params, "firms": self.scenario.firms}),
+            "scenario": digest(
+                {
+                    "params": self.scenario.params,
+                    "firms": self.scenario.firms,
+                    "strategies": self.scenario.strategies,
+                }
+            ),
             "fit": {k.key: [k.low, k.high] for k in self.keys},
             "seed": self.seed,
             "population": settings.population,
             "versions": {
                 "innovation-adoption": package_versions().get("innovation-adoption", ""),
-                "pyabc": _pyabc_version(),
+                "pyabc": package_versions().get("pyabc", ""),
             },
         }
-
-
-def _digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _pyabc_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("pyabc")
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def prepare(
@@ -136,7 +128,7 @@ def prepare(
         chosen = data.get(series)
     elif isinstance(data, AdoptionSeries):
         chosen = data
-        sha = _digest({"times": chosen.times.tolist(), "shares": chosen.shares.tolist()})
+        sha = digest({"times": chosen.times.tolist(), "shares": chosen.shares.tolist()})
     else:
         raise InputError("data", type(data).__name__, "a CSV path, AdoptionData or AdoptionSeries")
     if not isinstance(scenario, Scenario):

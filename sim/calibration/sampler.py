@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import itertools
-import multiprocessing
-import signal
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from pyabc.sampler import Sampler
 
 from ..progress import progress_bar
 from ..provenance import derive_seed
+from ..workers import terminate, worker_pool
 
 __all__ = ["MAIN_STREAM", "DeterministicSampler", "GenerationReport", "seed_global"]
 
@@ -75,14 +74,6 @@ def _evaluate(payload: bytes, seeds: Sequence[int]) -> Iterator[Any]:
     for seed in seeds:
         seed_global(seed)
         yield simulate_one()
-
-
-def _start_worker() -> None:
-    """Workers leave Ctrl-C to the parent, and load the compiled kernels once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from .. import kernels
-
-    kernels.load()
 
 
 class DeterministicSampler(Sampler):
@@ -140,11 +131,7 @@ class DeterministicSampler(Sampler):
 
     def _local(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = cf.ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_start_worker,
-            )
+            self._pool = worker_pool(self.workers)
         return self._pool
 
     def _submit(self, payload: bytes, seeds: list[int]) -> Any:
@@ -163,13 +150,7 @@ class DeterministicSampler(Sampler):
     def stop(self) -> None:
         """End the worker processes (or the Dask client this sampler opened)."""
         if self._pool is not None:
-            processes = list((getattr(self._pool, "_processes", None) or {}).values())
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
-            for process in processes:
-                process.join(timeout=5)
+            terminate(self._pool)
             self._pool = None
         if self._client is not None and self._own_client:
             self._client.close()

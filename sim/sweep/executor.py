@@ -14,9 +14,7 @@ a pool, and no process to start.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import multiprocessing
 import os
-import signal
 import sys
 import time
 import traceback
@@ -27,6 +25,7 @@ from typing import Any
 
 from ..outputs import RunOutput, RunSpec, execute
 from ..progress import progress_bar
+from ..workers import terminate, worker_pool
 
 __all__ = [
     "RETRIES",
@@ -82,11 +81,6 @@ def _describe(task: RunSpec, error: BaseException | str) -> dict[str, Any]:
 
 def _error_text(error: BaseException) -> str:
     return "".join(traceback.format_exception_only(type(error), error)).strip()
-
-
-def _ignore_sigint() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class _Batch:
@@ -179,10 +173,7 @@ class LocalRunner:
 
     def _pool_now(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            context = multiprocessing.get_context("spawn")
-            self._pool = cf.ProcessPoolExecutor(
-                self.workers, mp_context=context, initializer=_ignore_sigint
-            )
+            self._pool = worker_pool(self.workers)
         return self._pool
 
     def _run_pool(self, tasks: list[RunSpec], on_result: OnResult, batch: _Batch) -> None:
@@ -228,16 +219,9 @@ class LocalRunner:
 
     def _stop(self) -> None:
         """Cancel queued runs and end the workers now."""
-        if self._pool is None:
-            return
-        processes = list(getattr(self._pool, "_processes", {}).values())
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=5)
-        self._pool = None
+        if self._pool is not None:
+            terminate(self._pool)
+            self._pool = None
 
 
 class DaskRunner:

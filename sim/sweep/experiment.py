@@ -7,9 +7,7 @@ what the loader builds and what the rest of the sweep reads.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +19,7 @@ import pandas as pd
 from ..errors import InputError
 from ..outputs import RunSpec
 from ..parameters import MODEL_PARAMETERS
-from ..provenance import derive_seed
+from ..provenance import derive_seed, digest
 from ..scenario import Scenario
 from .text import fmt
 
@@ -343,8 +341,7 @@ class Experiment:
             "seed": self.seed,
             "keep": list(self.keep),
         }
-        text = json.dumps(content, sort_keys=True, default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return digest(content)[:16]
 
     def sobol_problem(self) -> dict[str, Any]:
         """The SALib problem of a Sobol or LHS design (bounds in sampling space)."""
