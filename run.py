@@ -61,7 +61,7 @@ def _summary_table(results) -> str:
 
     frame = results.summary
     rows = [
-        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'profit':>8}{'trust':>7}"
         f"{'first release t50':>19}"
     ]
     for name in results.firm_names:
@@ -70,7 +70,8 @@ def _summary_table(results) -> str:
         rows.append(
             f"{name:<16}{part['strategy'].iloc[0]:<16}"
             f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]{'':<4}"
-            f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
+            f"{part['profit'].mean():>8.1f}{part['final_trust'].mean():>7.3f}"
+            f"{part['first_t50'].mean():>19.1f}"
         )
     m = results.manifest
     head = (

@@ -15,14 +15,14 @@ def root() -> Path:
 
 
 def one_firm(**firm: object) -> list[dict[str, object]]:
-    """A single firm that releases once, at step 0 (legacy-market experiments)."""
+    """A single firm that releases once, at step 0 (legacy-market experiments): its
+    quality gain over the legacy product is ``launch_step``; true quality as claimed."""
     spec: dict[str, object] = {
         "name": "newco",
         "strategy": "differentiated",
         "first_release": 0,
         "cadence": 1_000_000,
-        "quality_step_sd": 0.0,
-        "risk": 0.0,
+        "risk_ratio": 0.0,
         "move": 0.0,
         "cocreation": 0.0,
     }

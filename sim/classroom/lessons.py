@@ -31,9 +31,8 @@ __all__ = ["LESSONS", "Lesson", "lesson_command", "lesson_numbers", "render_less
 ONE_RELEASE: dict[str, Any] = {
     "first_release": 0,
     "cadence": 1_000_000,
-    "quality_step_mean": 0.3,
-    "quality_step_sd": 0.0,
-    "risk": 0.0,
+    "launch_step": 0.3,
+    "risk_ratio": 0.0,
 }
 ONE_FIRM: dict[str, Any] = {
     "firm_a": "differentiated",

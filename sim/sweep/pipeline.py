@@ -10,7 +10,7 @@ from typing import Any
 
 from ..paths import RESULTS
 from ..provenance import manifest, package_versions
-from . import aggregate, discovery, discovery_figures, figures, robust
+from . import aggregate, discovery, discovery_figures, effects, figures, robust
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
 from .experiment import Experiment, ExperimentError
@@ -180,7 +180,13 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
-    sections = _discover(runs, experiment, out, paths) if experiment.discovery else []
+    moves = effects.effects(summary, experiment)
+    sections: list[str] = []
+    if not moves.empty:
+        moves.to_csv(out / "effects.csv", index=False)
+        sections += effects.effects_section(moves, experiment)
+    if experiment.discovery:
+        sections += _discover(runs, experiment, out, paths)
     if experiment.robust:
         sections += _robust(runs, experiment, out, paths)
     versions = package_versions()
