@@ -93,6 +93,12 @@ def effects(
     ).reset_index(drop=True)
 
 
+def _who(row: pd.Series) -> str:
+    """A firm by name, with its strategy when the name does not say it."""
+    same = row["firm"] == row["strategy"]
+    return str(row["firm"]) if same else f"{row['firm']} ({row['strategy']})"
+
+
 def _direction(row: pd.Series) -> str:
     if row["ci_low"] > 0:
         return "rises"
@@ -120,9 +126,8 @@ def effects_section(table: pd.DataFrame, experiment: Experiment, level: float = 
         title = experiment.factor(factor).title
         first = frame.iloc[0]
         parts = [
-            f"{row['firm']} ({row['strategy']}) {_direction(row)} "
-            f"{fmt(round(row['mean_low'], 3))} → {fmt(round(row['mean_high'], 3))} "
-            f"({row['effect']:+.3f}, CI {row['ci_low']:+.3f} to {row['ci_high']:+.3f})"
+            f"{_who(row)} {_direction(row)} {row['mean_low']:.3g} → {row['mean_high']:.3g} "
+            f"({row['effect']:+.3g}, CI {row['ci_low']:+.3g} to {row['ci_high']:+.3g})"
             for _, row in frame.iterrows()
         ]
         lines += [
