@@ -233,8 +233,6 @@ def class_command(args: argparse.Namespace) -> int:
 def _export(target: str, db: Path) -> int:
     """``--export``: FILE.csv, every session's answers; DIR, the latest session's answers
     and its worksheet picture."""
-    if not db.is_file():
-        raise InputError("--db", str(db), "the file of a class session (none is there)")
     out = Path(target)
     as_csv = out.suffix.lower() == ".csv"
     if (as_csv and (out.is_dir() or not out.parent.is_dir())) or (
@@ -246,6 +244,8 @@ def _export(target: str, db: Path) -> int:
             "a folder (created if its parent exists) for the answers and the worksheet "
             "picture, or a FILE.csv in an existing folder",
         )
+    if not db.is_file():
+        raise InputError("--db", str(db), "the file of a class session (none is there)")
     store = ClassStore(db)
     try:
         if as_csv:

@@ -367,11 +367,13 @@ const Charts = (() => {
         const bands = summary.bands;
         const top = Math.max(1, ...bands.map((b) => b.count));
         const refs = summary.references;
+        const highest = Math.max(...refs.map((ref) => ref.value));
         const lines = refs.map((ref, i) => ({
           name: `${ref.value}`,
           xAxis: ref.position,
           lineStyle: { color: i ? "#D55E00" : "#111111", width: 2.5, type: i ? "dashed" : "solid" },
-          label: { offset: [i ? 18 : -18, 0] },
+          // the values are close: the largest labelled to the right of its line, others left
+          label: { align: ref.value === highest ? "left" : "right", padding: [0, 4] },
         }));
         const mean = summary.mean;
         const area = [];

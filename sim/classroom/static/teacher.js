@@ -144,7 +144,8 @@
     if (reply.type === "error") return banner(reply.message);
     markets.class.reset(reply.class);
     markets.neutral.reset(reply.neutral);
-    $("market-class-note").textContent = `(λ drawn from ${reply.students} consistent answers)`;
+    const answers = reply.students === 1 ? "answer" : "answers";
+    $("market-class-note").textContent = `(λ drawn from ${reply.students} consistent ${answers})`;
     market.built = true;
     showFrame(reply.class.frame, reply.neutral.frame);
     play();
