@@ -62,6 +62,16 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 900) 
     raise SystemExit(f"the server did not answer at {url}")
 
 
+def _open(pw: object, url: str, args: argparse.Namespace) -> tuple[object, object]:
+    """Chromium with one page at ``url``, ready."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # type: ignore[attr-defined]
+    # bypass_csp: Playwright evaluates its waits as scripts, which the pages forbid
+    page = browser.new_page(viewport={"width": args.width, "height": args.height}, bypass_csp=True)
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60_000)
+    return browser, page
+
+
 def play_once(page: object, lesson: str) -> dict[str, float]:
     """Play the lesson from step 0 to its end; the page's counters."""
     page.evaluate(f"window.classroom.chooseLesson('{lesson}')")  # type: ignore[attr-defined]
@@ -143,12 +153,7 @@ def market_main(args: argparse.Namespace) -> int:
             answers = ["accept"] * accepted + ["reject"] * (6 - accepted)
             _post(f"{base}/api/answer", {"token": token, "answers": answers})
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(
-                viewport={"width": args.width, "height": args.height}, bypass_csp=True
-            )
-            page.goto(teacher)
-            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60_000)
+            browser, page = _open(pw, teacher, args)
             floor = page.evaluate("document.getElementById('market-interval').min")
             default = page.evaluate("document.getElementById('market-interval').value")
             for label, interval in (("floor", floor), ("default", default)):
@@ -214,13 +219,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/"
         _wait_for(url, process)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            # bypass_csp: Playwright evaluates its waits as scripts, which the pages forbid
-            page = browser.new_page(
-                viewport={"width": args.width, "height": args.height}, bypass_csp=True
-            )
-            page.goto(url)
-            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60_000)
+            browser, page = _open(pw, url, args)
             floor = page.evaluate("+document.getElementById('interval').min")
             n = None
             for run in range(args.runs):

@@ -137,6 +137,17 @@ def call(server: Server, path: str, body: Any = None, key: str = "") -> tuple[in
         return err.code, json.loads(err.read() or b"{}"), time.monotonic() - started
 
 
+def export(db: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``run.py class --export OUT`` on the session file ``db``."""
+    return subprocess.run(
+        [*RUN, "class", "--db", str(db), "--export", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 ANSWERS = [["accept"] * k + ["reject"] * (6 - k) for k in range(7)]
 
 
@@ -287,13 +298,7 @@ def test_a_restart_mid_session_loses_nothing(servers: list[Server], tmp_path: Pa
     assert overview(second)["answered"] == 10
     second.interrupt()
     out = tmp_path / "answers.csv"
-    done = subprocess.run(
-        [*RUN, "class", "--db", str(db), "--export", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = export(db, out)
     assert done.returncode == 0 and done.stdout.strip() == f"10 answers written to {out}"
     assert len(out.read_text().splitlines()) == 11
     report(f"Ctrl+C: the server exited {seconds:.2f} s after SIGINT")
@@ -438,14 +443,7 @@ def test_the_issues_stuffing_attack_is_refused_beyond_the_size(
     data = overview(server)
     assert (data["joined"], data["answered"], data["size"]) == (30, 30, 30)
     server.interrupt()
-    out = tmp_path / "handout"
-    done = subprocess.run(
-        [*RUN, "class", "--db", str(db), "--export", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = export(db, tmp_path / "handout")
     assert done.returncode == 0, done.stderr
     written = [Path(line) for line in done.stdout.split()]
     assert [p.name for p in written] == [

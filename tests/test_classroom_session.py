@@ -407,6 +407,12 @@ def test_pages_load_only_their_own_files() -> None:
         assert "://" not in html, page
         for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
             assert (STATIC / src.removeprefix("/static/")).is_file(), src
+    teacher = (STATIC / "teacher.html").read_text(encoding="utf-8")
+    pace = re.search(
+        r'id="market-interval" type="range" min="(\d+)" max="\d+" step="\d+" value="(\d+)"', teacher
+    )
+    assert pace is not None and int(pace.group(1)) == FLOOR_MS  # the server's floor
+    assert int(pace.group(2)) == 200  # 5 steps a second: a pace to talk over
     for script in STATIC.glob("*.js"):
         assert "://${location.host}" in script.read_text() or "://" not in script.read_text()
 
