@@ -1,10 +1,11 @@
 """What a lesson's text states, measured: every number over 100 seeds, with its interval.
 
 A lesson (:mod:`.lessons`) runs its market under a few *variants* (λ̄ = 1, 2.25, 4 ...).
-:func:`measure` runs every variant on every seed of :data:`SEEDS` and keeps, per run,
-what the page shows of it (:func:`run_metrics`): for a one-release lesson the share of
-customers that clears the bar at launch and the share adopted at the end; for a market
-lesson each firm's final share and the winner. :class:`LessonClaims` summarizes them:
+Every variant is run on every seed of :data:`SEEDS` (:func:`.measured.measure`), and
+each run keeps what the page shows of it (:func:`run_metrics`): for a one-release
+lesson the share of customers that clears the bar at launch and the share adopted at
+the end; for a market lesson each firm's final share and the winner.
+:class:`LessonClaims` summarizes them:
 
 - a *typical* number: the median run, with the middle 90 % of runs (5th-95th
   percentile) as its interval;
@@ -19,11 +20,10 @@ class sees on the page is a run the text describes. Nothing here knows the page.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import stats as sps
@@ -31,19 +31,17 @@ from scipy import stats as sps
 from ..stats import t_half_width
 from .views import offer_cloud
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .lessons import Lesson
-
 __all__ = [
     "CI_LEVEL",
     "NO_WINNER",
     "RUN_RANGE",
     "SEEDS",
     "LessonClaims",
+    "RunShare",
     "Spread",
-    "measure",
     "percent",
     "run_metrics",
+    "winner",
 ]
 
 #: The seeds every claim is measured on (the page's seed control covers them).
@@ -55,6 +53,18 @@ CI_LEVEL = 0.95
 #: A market lesson's run has no winner when the leader leads by less than this share.
 NO_WINNER_MARGIN = 0.01
 NO_WINNER = -1
+
+
+class Lesson(Protocol):
+    """What measuring needs of a lesson (:class:`.lessons.Lesson` has it)."""
+
+    name: str
+    kind: str
+    steps: int
+
+    def model(self, **changes: Any) -> Any: ...
+
+    def firm_labels(self) -> list[tuple[str, str]]: ...
 
 
 # --------------------------------------------------------------------- one run
@@ -92,68 +102,6 @@ def winner(shares: Sequence[float]) -> int:
     if len(order) > 1 and shares[order[0]] - shares[order[1]] < NO_WINNER_MARGIN:
         return NO_WINNER
     return int(order[0])
-
-
-def _measure_chunk(name: str, key: str, seeds: Sequence[int]) -> list[dict[str, Any]]:
-    """Runs of one lesson's variant on ``seeds`` (in a worker process: by name)."""
-    from .lessons import LESSONS
-
-    lesson = LESSONS[name]
-    changes = lesson.variant(key).changes
-    return [run_metrics(lesson, changes, seed) for seed in seeds]
-
-
-def measure(
-    lessons: Iterable[Lesson],
-    seeds: Sequence[int] = SEEDS,
-    *,
-    workers: int = 1,
-    progress: Any = None,
-) -> dict[str, LessonClaims]:
-    """Every variant of every lesson on every seed: the lessons' claims, by lesson name.
-
-    ``workers`` > 1 spreads the runs over that many processes (lessons are looked up by
-    name there); each run depends only on its seed, so the result is the same.
-    ``progress`` (a bar with ``update(n)``) counts runs.
-    """
-    lessons = list(lessons)
-    jobs = [(lesson.name, v.key) for lesson in lessons for v in lesson.variants]
-    chunks = max(1, min(len(seeds), 4 * workers))
-    parts = [list(seeds[i::chunks]) for i in range(chunks)]
-    results: dict[tuple[str, str], dict[int, dict[str, Any]]] = {job: {} for job in jobs}
-    if workers <= 1:
-        for job in jobs:
-            for part in parts:
-                for seed, run in zip(part, _measure_chunk(*job, part), strict=True):
-                    results[job][seed] = run
-                if progress is not None:
-                    progress.update(len(part))
-    else:
-        from ..workers import terminate, worker_pool
-
-        pool = worker_pool(workers)
-        try:
-            futures = {
-                pool.submit(_measure_chunk, *job, part): (job, part)
-                for job in jobs
-                for part in parts
-            }
-            for future in cf.as_completed(futures):
-                job, part = futures[future]
-                for seed, run in zip(part, future.result(), strict=True):
-                    results[job][seed] = run
-                if progress is not None:
-                    progress.update(len(part))
-        finally:
-            terminate(pool)
-    return {
-        lesson.name: LessonClaims.from_runs(
-            lesson,
-            list(seeds),
-            {v.key: [results[(lesson.name, v.key)][s] for s in seeds] for v in lesson.variants},
-        )
-        for lesson in lessons
-    }
 
 
 # ------------------------------------------------------------------ summaries

@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InputError
+from ..paths import RESULTS
 from . import figures
 from .claims import LessonClaims, percent
 from .lessons import LESSONS, Lesson
@@ -20,8 +21,6 @@ from .measured import lesson_claims
 from .wording import lesson_texts
 
 __all__ = ["lesson_command", "numbers_report", "render_lesson"]
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def render_lesson(lesson: Lesson, out: Path, claims: LessonClaims) -> list[Path]:
@@ -122,7 +121,7 @@ def lesson_command(args: argparse.Namespace) -> int:
     lesson = LESSONS.get(args.name)
     if lesson is None:
         raise InputError("lesson", args.name, f"one of {allowed}")
-    out = Path(args.out) if args.out else ROOT / "results" / "lessons" / lesson.name
+    out = Path(args.out) if args.out else RESULTS / "lessons" / lesson.name
     if out.exists() and not out.is_dir():
         raise InputError("--out", args.out, "a folder (this is a file)")
     numbers = getattr(args, "numbers", False)
