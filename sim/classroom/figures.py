@@ -313,7 +313,13 @@ def comparison_figure(runs: list[tuple[str, np.ndarray]], title: str, colour: st
         ax.set_xlabel("step")
         ax.set_ylabel("share adopting")
         ax.set_title(title)
-        ax.legend(loc="best", frameon=False, title="median run; band: 9 runs in 10")
+        n = runs[0][1].shape[0] if runs else 0
+        ax.legend(
+            loc="best",
+            frameon=False,
+            title=f"median of {n} runs;\nband: 9 runs in 10",
+            title_fontsize=12,
+        )
     return fig
 
 

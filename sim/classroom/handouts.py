@@ -42,7 +42,7 @@ def render_lesson(lesson: Lesson, out: Path, claims: LessonClaims) -> list[Path]
     n = len(claims.seeds)
     if lesson.kind == "release":
         runs = [(v.label, claims.series[v.key]) for v in lesson.variants]
-        title = f"The same release, different customers ({n} seeds)"
+        title = "The same release, different customers"
         figure = figures.comparison_figure(runs, title, model.firm_colours[0])
     else:
         figure = figures.winners_figure(
