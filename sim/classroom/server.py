@@ -165,14 +165,25 @@ def app_command(args: argparse.Namespace) -> int:
 
 
 def _measured_lessons(sock: socket.socket) -> Any:
-    """The lessons' claims (kept, or measured now); the socket is closed if that fails."""
+    """The lessons' claims (kept, or measured now); the socket is closed if that fails.
+    A statement of a lesson's text that its numbers do not bear out is warned about."""
+    from .lessons import LESSONS
     from .measured import lesson_claims
 
     try:
-        return lesson_claims()
+        claims = lesson_claims()
     except BaseException:
         sock.close()
         raise
+    for name, lesson in LESSONS.items():
+        for check in lesson.checks:
+            if not check.holds(claims[name]):
+                print(
+                    f"warning: lesson {name}: its text says {check.says!r}, which its numbers "
+                    f"do not bear out (python run.py lesson {name} --numbers)",
+                    file=sys.stderr,
+                )
+    return claims
 
 
 def class_command(args: argparse.Namespace) -> int:
