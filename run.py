@@ -125,7 +125,7 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from sim.classroom.lessons import lesson_command
+    from sim.classroom.handouts import lesson_command
 
     return lesson_command(args)
 
@@ -222,7 +222,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     klass.add_argument("--new", action="store_true", help="start a new session (a new code)")
     klass.add_argument("--no-browser", action="store_true", help="do not open the teacher's page")
-    klass.add_argument("--export", metavar="FILE", help="write the answers as CSV and exit")
+    klass.add_argument(
+        "--size",
+        type=int,
+        help="the most students who may join (default 40; the teacher's page can raise it)",
+    )
+    klass.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the latest session's answers (CSV) and worksheet picture (PNG) to DIR "
+        "and exit (a FILE.csv: every session's answers)",
+    )
     klass.set_defaults(func=cmd_class)
 
     lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")

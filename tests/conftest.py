@@ -28,3 +28,13 @@ def one_firm(**firm: object) -> list[dict[str, object]]:
     }
     spec.update(firm)
     return [spec]
+
+
+@pytest.fixture(scope="session")
+def small_claims() -> dict[str, object]:
+    """Every lesson measured on 20 seeds: the real code path, faster (not the lessons'
+    100 seeds: those are the slow test's)."""
+    from sim.classroom.lessons import LESSONS
+    from sim.classroom.measured import measure
+
+    return measure(LESSONS.values(), seeds=range(20))
