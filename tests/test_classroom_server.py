@@ -192,7 +192,10 @@ def play(url: str, steps: int, stop: threading.Event | None = None) -> int:
     ("args", "message"),
     [
         (["class", "--port", "0"], "error: --port = 0: expected an integer >= 1 and <= 65_535"),
-        (["app", "--port", "70000"], "error: --port = 70000: expected an integer >= 1 and <= 65_535"),
+        (
+            ["app", "--port", "70000"],
+            "error: --port = 70000: expected an integer >= 1 and <= 65_535",
+        ),
         (
             ["class", "--host", "192.0.2.1"],
             "error: --host = '192.0.2.1': expected an address of this computer",
