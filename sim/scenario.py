@@ -37,6 +37,7 @@ from .parameters import (
 
 __all__ = [
     "RUN_PARAMETERS",
+    "STEPS_PER_YEAR",
     "Scenario",
     "ScenarioError",
     "apply_override",
@@ -49,6 +50,16 @@ __all__ = [
 
 class ScenarioError(InputError):
     """A scenario (file or override) is not valid; the message says where and why."""
+
+
+#: What a step may stand for (``[run] step``), and how many make a year ("step": none).
+STEPS_PER_YEAR: dict[str, float | None] = {
+    "step": None,
+    "week": 52.0,
+    "month": 12.0,
+    "quarter": 4.0,
+    "year": 1.0,
+}
 
 
 RUN_PARAMETERS: dict[str, Spec] = {
@@ -76,6 +87,13 @@ RUN_PARAMETERS: dict[str, Spec] = {
         help="base seed; replicate seeds derive from it",
         low=0,
         high=2**63 - 1,
+    ),
+    "step": Spec(
+        section="run",
+        kind=str,
+        default="step",
+        help="what one step stands for, so that reports speak in time (the model is the same)",
+        choices=tuple(STEPS_PER_YEAR),
     ),
 }
 SECTIONS = sorted({spec.section for spec in MODEL_PARAMETERS.values()})

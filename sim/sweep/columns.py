@@ -3,7 +3,14 @@ names a factor may not take because a result column has them."""
 
 from __future__ import annotations
 
-__all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "metric_label"]
+__all__ = [
+    "METRICS",
+    "OBJECTIVES",
+    "OBJECTIVE_LABELS",
+    "RESERVED",
+    "RESERVED_PREFIXES",
+    "metric_label",
+]
 
 #: Per-run, per-firm metrics that are aggregated, with how figures and reports name them.
 METRICS: dict[str, str] = {
@@ -18,6 +25,11 @@ METRICS: dict[str, str] = {
     "bass_q": "fitted Bass q (first release)",
     "bass_m": "fitted Bass m (first release)",
 }
+
+#: What winning can be judged on (an experiment's ``metric``): the run-summary column.
+OBJECTIVES: dict[str, str] = {"share": "final_share", "profit": "profit"}
+#: How tables and sentences name each.
+OBJECTIVE_LABELS: dict[str, str] = {"share": "final share", "profit": "profit"}
 
 #: Columns of the results that a factor may not be named after.
 RESERVED = frozenset(
@@ -48,6 +60,17 @@ RESERVED = frozenset(
         "margin",
         "clear",
         "wins",
+        "verdict",
+        "level",
+        "tied",
+        "tost_p",
+        "contenders",
+        "confirmed",
+        "replicates",
+        "reported",
+        "looks",
+        "future",
+        "option",
         "graph",
         "p",
         "q",
@@ -63,6 +86,8 @@ RESERVED_PREFIXES = (
     "winner_",
     "runner_up_",
     "margin_",
+    "p_win_",
+    "p_no_winner",
 )
 
 
