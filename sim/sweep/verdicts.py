@@ -12,10 +12,11 @@ order contestants are listed in). Over the rows:
   of the paired per-run difference, with a t-interval at ``level``;
 - the verdict, in this order:
 
-  ``clear``      the margin's interval excludes 0 and the leader also wins more runs
-                 than any other contestant;
   ``tie``        the leader and runner-up are equivalent within ``equivalence`` (two
-                 one-sided t-tests, Schuirmann 1987, at 1 - ``level``);
+                 one-sided t-tests, Schuirmann 1987, at 1 - ``level``): a lead that is
+                 sure but smaller than the margin of equivalence decides nothing;
+  ``clear``      otherwise, the margin's interval excludes 0 and the leader also wins
+                 more runs than any other contestant;
   ``coin flip``  two or more contestants each win at least a quarter of the runs, and
                  none is clear: the condition is a lottery, not a lack of runs;
   ``undecided``  none of these.
@@ -170,10 +171,10 @@ def judge(values: pd.DataFrame, rules: Rules) -> Judgement:
         tost_p = _equivalent(values[leader] - values[runner_up], rules)
     contenders = tuple(c for c in order if n and wins[c] / n >= COIN_FLIP)
     most = wins[leader] > max((wins[c] for c in names if c != leader), default=-1)
-    if n > 1 and runner_up and low > 0 and most:
-        verdict = "clear"
-    elif n > 1 and runner_up in tied:
+    if n > 1 and runner_up in tied:
         verdict = "tie"
+    elif n > 1 and runner_up and low > 0 and most:
+        verdict = "clear"
     elif len(contenders) >= 2:
         verdict = "coin flip"
     else:

@@ -54,6 +54,7 @@
       "coin flip: two or more firms each win a quarter of the runs or more; tie: equivalent " +
       "within ±" + meta.equivalence + "." + (map.note ? " Other factors: " + map.note + "." : ""));
     var firms = meta.firms;
+    legend(firms.map(function (f) { return [f, colour(f)]; }).concat([["no winner", GREY]]));
     var cells = map.cells.map(function (c) {
       return { value: [map.x.indexOf(c.x), map.y.indexOf(c.y)], cell: c };
     });
@@ -117,8 +118,8 @@
             type: "text",
             style: {
               text: label + "\n" + topTwo(cell), x: centre[0], y: y0 + h * 0.32,
-              textAlign: "center", textVerticalAlign: "middle", fontSize: 12, fill: "#111",
-              fontWeight: cell.verdict === "clear" ? "bold" : "normal",
+              textAlign: "center", textVerticalAlign: "middle", fontSize: 12, lineHeight: 17,
+              fill: "#111",
             },
           });
           return { type: "group", children: children };
@@ -126,9 +127,21 @@
       }],
     });
   }
+  function legend(items) {
+    var box = $("legend");
+    items.forEach(function (item) {
+      var chip = document.createElement("span");
+      chip.className = "chip";
+      var swatch = document.createElement("i");
+      swatch.style.background = item[1];
+      chip.appendChild(swatch);
+      chip.appendChild(document.createTextNode(item[0]));
+      box.appendChild(chip);
+    });
+  }
   function topTwo(cell) {
     var names = Object.keys(cell.p_win).sort(function (a, b) { return cell.p_win[b] - cell.p_win[a]; });
-    return names.slice(0, 2).map(function (f) { return f.slice(0, 5) + ". " + pct(cell.p_win[f]); }).join(" · ");
+    return names.slice(0, 2).map(function (f) { return f + " " + pct(cell.p_win[f]); }).join(" · ");
   }
 
   function drawTree(rows) {
@@ -219,6 +232,7 @@
     });
   } else {
     $("card-boxes").hidden = true;
+    $("card-tornado").className += " wide";
   }
 
   // ---------------------------------------------------------------- tornado
