@@ -167,8 +167,9 @@
       animation: false,
       tooltip: { formatter: function (p) { return escape(p.data.name) + "<br>" + escape(p.data.value) + "<br>" + escape(p.data.counts); } },
       series: [{
-        type: "tree", data: [nodes[root.node]], orient: "TB", top: 30, bottom: 70, left: 60,
-        right: 60, symbolSize: 12, expandAndCollapse: false, initialTreeDepth: -1,
+        type: "tree", data: [nodes[root.node]], orient: "TB", top: 70, bottom: 70, left: 90,
+        right: 90, symbol: "circle", symbolSize: 16, expandAndCollapse: false,
+        initialTreeDepth: -1,
         label: {
           position: "top", distance: 8, fontSize: 12, lineHeight: 16, color: "#111",
           backgroundColor: "rgba(255,255,255,0.9)", padding: [2, 4],
@@ -367,7 +368,7 @@
         option = {
           animation: false, grid: { left: 200, right: 20, top: 30, bottom: 30 },
           title: { text: "mean " + meta.metric + " of " + meta.focal + " by option", textStyle: { fontSize: 13 } },
-          tooltip: {}, xAxis: { type: "value", scale: true }, yAxis: { type: "category", data: opts, inverse: true },
+          tooltip: {}, xAxis: { type: "value" }, yAxis: { type: "category", data: opts, inverse: true },
           series: [{ type: "bar", data: opts.map(function (o) { return { value: sums[o] / ns[o], itemStyle: { color: colour(o) } }; }) }],
         };
       } else {
