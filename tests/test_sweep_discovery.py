@@ -100,7 +100,7 @@ def test_criteria_can_disagree_and_ties_are_named() -> None:
     text = criterion_sentence(picks["mean"], table)
     assert text == "Best mean: **B** (0.633), ahead of every other option."
     worst = criterion_sentence(picks["max_regret"], table)
-    assert "(0.400), tied within noise with" in worst and "it picks none of them" in worst
+    assert "(0.400), not told apart from D" in worst and "it picks none of them" in worst
     assert agreement_sentence(list(picks.values())).startswith("The criteria that pick agree: B")
 
 

@@ -125,8 +125,8 @@ def _headline(experiment: Experiment, tables: dict[str, pd.DataFrame]) -> str:
     """The answer in one sentence, from the tables: the verdict among the focal firm's
     options, the verdicts by condition, or who wins how many runs."""
     if experiment.levers and not tables["lever_verdict"].empty:
-        row = tables["lever_verdict"].iloc[0].to_dict()
-        return lever_verdict_sentence(row, experiment)
+        rows = tables["lever_verdict"].to_dict("records")
+        return " ".join(lever_verdict_sentence(row, experiment) for row in rows)
     winners = tables["winners"]
     if experiment.design == "grid" and "verdict" in winners and len(experiment.firm_names) > 1:
         return headline(verdict_tally(winners), len(winners), experiment.metric_label)

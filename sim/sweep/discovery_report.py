@@ -128,14 +128,15 @@ def discovery_section(
 
 def robust_section(
     table: pd.DataFrame,
-    verdict: dict,
+    verdicts: list[dict],
     picks: list[Criterion],
     experiment: Experiment,
     figures: dict[str, Path],
 ) -> list[str]:
     """Which option of its levers the focal firm should take: the verdict among the
-    options, then each criterion with its interval, and whether they agree; every number
-    from ``regret.csv`` (``table``) and ``lever_verdict.csv`` (``verdict``)."""
+    options and, with several levers, per lever; then each criterion with its interval,
+    and whether they agree; every number from ``regret.csv`` (``table``) and
+    ``lever_verdict.csv`` (``verdicts``)."""
     focal, metric = experiment.focal, experiment.metric_label
     worlds = int(table["worlds"].iloc[0])
     levers = ", ".join(f.title for f in experiment.levers)
@@ -149,12 +150,24 @@ def robust_section(
         f"the best {metric} any option reached there minus its own (Savage 1951; "
         "Lempert, Popper & Bankes 2003).",
         "",
-        "**" + lever_verdict_sentence(verdict, experiment) + "**",
+        "**" + lever_verdict_sentence(verdicts[0], experiment) + "**",
         "",
+        *(
+            [
+                "Lever by lever (each lever's levels compared with the firm's other choices "
+                "held fixed, paired by world):",
+                "",
+                *(f"- {lever_verdict_sentence(v, experiment)}" for v in verdicts[1:]),
+                "",
+            ]
+            if len(verdicts) > 1
+            else []
+        ),
         md_table(_choice_rows(table)),
         "",
-        f"`gap`: mean {metric} minus the best option's, with its paired 95 % CI (a CI "
-        "that includes 0 is a tie); `best in`: share of worlds where the option leads "
+        f"`gap`: mean {metric} minus the best option's, with its paired 95 % CI (`tie`: "
+        f"the CI reaches within ±{fmt(experiment.rules().equivalence)} of 0, so the option "
+        "cannot be told from the best); `best in`: share of worlds where the option leads "
         f"every other by {fmt(experiment.rules().gap)} or more (Wilson 95 % CI); regret "
         "statistics with 95 % paired-bootstrap CIs over the worlds.",
         "",
@@ -210,39 +223,45 @@ def _choice_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def lever_verdict_sentence(verdict: dict, experiment: Experiment) -> str:
-    """The verdict among the focal firm's options, in words (from lever_verdict.csv)."""
+    """A verdict of lever_verdict.csv in words: among all the focal firm's options
+    (``scope`` "all options"), or among one lever's levels, the other levers held fixed."""
     focal, metric = experiment.focal, experiment.metric_label
+    scope = str(verdict.get("scope", "all options"))
+    every = scope == "all options"
+    head = "Verdict" if every else f"{scope.capitalize()}"
+    fixed = "" if every else ", whatever else it chooses"
+    what = "options" if every else "levels"
     kind = verdict["verdict"]
     if kind == "clear":
         return (
-            f"Verdict: clear. {verdict['winner']} is the best choice for {focal}: "
+            f"{head}: clear. {verdict['winner']} is the best choice for {focal}{fixed}: "
             f"{verdict['margin']:+.3f} {metric} over {verdict['runner_up']} "
             f"({level_text(verdict['level'])} CI {verdict['margin_ci_low']:+.3f} to "
             f"{verdict['margin_ci_high']:+.3f}), and the best in "
-            f"{percent(verdict['wins'])} of the worlds."
+            f"{percent(verdict['wins'])} of the comparisons."
         )
     if kind == "tie":
         return (
-            f"Verdict: tie. {' and '.join(str(verdict['tied']).split(', '))} are equivalent "
-            f"for {focal} within ±{fmt(experiment.rules().equivalence)} {metric}: choose "
-            "between them on what the model leaves out."
+            f"{head}: tie. {' and '.join(str(verdict['tied']).split(', '))} are equivalent "
+            f"for {focal}{fixed} within ±{fmt(experiment.rules().equivalence)} {metric}: "
+            "choose between them on what the model leaves out."
         )
     if kind == "coin flip":
         contenders = [c for c in str(verdict["contenders"]).split(", ") if c]
         return (
-            "Verdict: coin flip. "
+            f"{head}: coin flip. "
             + ", ".join(
                 f"{c} is the best choice in {percent(verdict[f'p_win_{c}'])}" for c in contenders
             )
-            + " of the worlds, and none is clearly better on average: which one pays off "
-            "depends on the future."
+            + " of the comparisons, and none is clearly better on average: which one pays "
+            "off depends on the future."
         )
     return (
-        f"Verdict: undecided. {verdict['winner']} leads {verdict['runner_up']} by "
+        f"{head}: undecided. {verdict['winner']} leads {verdict['runner_up']} by "
         f"{verdict['margin']:+.3f} {metric} (CI {verdict['margin_ci_low']:+.3f} to "
         f"{verdict['margin_ci_high']:+.3f}): not clearly ahead, not equivalent within "
-        f"±{fmt(experiment.rules().equivalence)}, and not a coin flip (no two options each "
-        "best in a quarter of the worlds). More futures would tell."
+        f"±{fmt(experiment.rules().equivalence)}, and not a coin flip (no two {what} each "
+        "best in a quarter of the comparisons). More futures would tell."
     )
 
 
@@ -252,13 +271,14 @@ def criterion_sentence(criterion: Criterion, table: pd.DataFrame) -> str:
     if not criterion.discriminates:
         return (
             f"{head}: does not discriminate ({criterion.best} {criterion.value:.3f}, every "
-            "other option within noise of it); not used to pick."
+            "other option not told apart from it); not used to pick."
         )
     if criterion.tied:
         return (
-            f"{head}: {criterion.best} ({criterion.value:.3f}), tied within noise with "
+            f"{head}: {criterion.best} ({criterion.value:.3f}), not told apart from "
             + ", ".join(criterion.tied)
-            + " (the 95 % CI of the difference includes 0); it picks none of them."
+            + " (the 95 % CI of the difference reaches within the equivalence margin of 0); "
+            "it picks none of them."
         )
     return f"{head}: **{criterion.best}** ({criterion.value:.3f}), ahead of every other option."
 
@@ -267,9 +287,14 @@ def agreement_sentence(picks: list[Criterion]) -> str:
     """Whether the criteria that pick an option pick the same one."""
     chosen = {c.words: c.picks for c in picks if c.picks is not None}
     if not chosen:
+        leaders = [c for c in picks if c.discriminates]
+        if not leaders:
+            return "No criterion tells the options apart: the choice does not matter here."
+        lead = leaders[0]
         return (
-            "No criterion picks a single option: within what these runs can tell, the "
-            "choice among the leading options does not matter."
+            f"No criterion picks a single option. By {lead.words}, "
+            + " and ".join([lead.best, *lead.tied])
+            + " cannot be told apart; the other options fall behind them."
         )
     options = set(chosen.values())
     if len(options) == 1:

@@ -313,8 +313,15 @@ def _choices(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path
     rules = experiment.rules(level=0.95)
     table = robust.choice_table(values, rules, experiment.bootstrap, experiment.seed)
     table.to_csv(out / "regret.csv", index=False)
-    verdict = {"metric": experiment.metric_label, **judge(values, rules).row()}
-    pd.DataFrame([verdict]).to_csv(out / "lever_verdict.csv", index=False)
-    picks = robust.criteria(values, table, experiment.bootstrap, experiment.seed)
+    verdicts = [{"scope": "all options", **judge(values, rules).row()}]
+    if len(experiment.levers) > 1:
+        for lever in experiment.levers:
+            levels = robust.lever_values(runs, experiment, lever.name)
+            verdicts.append({"scope": lever.title, **judge(levels, rules).row()})
+    verdicts = [{"metric": experiment.metric_label, **v} for v in verdicts]
+    pd.DataFrame(verdicts).to_csv(out / "lever_verdict.csv", index=False)
+    picks = robust.criteria(
+        values, table, experiment.bootstrap, experiment.seed, margin=rules.equivalence
+    )
     paths["regret"] = discovery_figures.plot_regret(values, table, experiment, out / "regret.png")
-    return robust_section(table, verdict, picks, experiment, paths)
+    return robust_section(table, verdicts, picks, experiment, paths)

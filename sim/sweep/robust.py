@@ -31,6 +31,7 @@ __all__ = [
     "choice_table",
     "criteria",
     "focal_values",
+    "lever_values",
     "option_labels",
 ]
 
@@ -60,6 +61,29 @@ def option_labels(experiment: Experiment) -> list[str]:
     return labels
 
 
+def lever_values(runs: pd.DataFrame, experiment: Experiment, lever: str) -> pd.DataFrame:
+    """One lever's levels compared with the focal firm's other choices held fixed: index
+    (future, replicate, the other levers' levels), one column per level of ``lever``.
+    Its verdict says which level is better whatever else the firm chooses (paired)."""
+    mine = runs[runs["firm"] == experiment.focal]
+    others = [f.name for f in experiment.levers if f.name != lever]
+    points = mine["point"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            "future": experiment.futures[points],
+            "replicate": mine["replicate"].to_numpy(),
+            **{name: experiment.table[name].to_numpy()[points] for name in others},
+            "level": [fmt(v) for v in experiment.table[lever].to_numpy()[points]],
+            "value": mine[experiment.metric_column].to_numpy(dtype=float),
+        }
+    )
+    table = frame.pivot_table(
+        index=["future", "replicate", *others], columns="level", values="value", aggfunc="first"
+    )
+    order = [fmt(v) for v in experiment.levels(lever) if fmt(v) in table.columns]
+    return table[order].dropna()
+
+
 def focal_values(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     """The focal firm's metric in every world: index (future, replicate), one column per
     option in the levers' order. Worlds where some option's run is missing (a failed
@@ -86,7 +110,8 @@ def choice_table(
 ) -> pd.DataFrame:
     """Per option (a column of ``values``, one row per world): mean metric (t 95 %
     interval), ``gap`` to the option with the best mean (paired t interval; ``gap_tie``:
-    its interval includes 0), ``p_best`` (share of worlds where it leads every other
+    its interval reaches within the equivalence margin of 0, so the option cannot be
+    told from the best), ``p_best`` (share of worlds where it leads every other
     option by ``rules.gap`` or more, Wilson interval), ``best_or_tied`` (share of worlds
     where it is within ``rules.gap`` of the best: ties count for every tied option, so
     this column can sum past 1), and the regret's mean, 90th percentile and maximum with
@@ -120,7 +145,7 @@ def choice_table(
             "worlds": n,
         }
     )
-    table["gap_tie"] = (table["gap_low"] <= 0) & (table["gap_high"] >= 0)
+    table["gap_tie"] = table["gap_high"] >= -rules.equivalence
     table.loc[best, "gap_tie"] = False
     for name in ("mean_regret", "p90_regret", "max_regret"):
         table[name] = stats_[name]
@@ -174,11 +199,16 @@ class Criterion:
 
 
 def criteria(
-    values: pd.DataFrame, table: pd.DataFrame, resamples: int = 1000, seed: int = 0
+    values: pd.DataFrame,
+    table: pd.DataFrame,
+    resamples: int = 1000,
+    seed: int = 0,
+    margin: float = 0.0,
 ) -> list[Criterion]:
     """Each criterion's best option, and which options it cannot tell from the best:
     those whose paired 95 % interval of the difference (t for the mean, bootstrap over
-    worlds for a regret statistic) includes 0."""
+    worlds for a regret statistic) reaches within ``margin`` (the equivalence margin)
+    of 0: not shown to be worse by more than a difference that matters."""
     array = values.to_numpy(dtype=float)
     options = list(values.columns)
     boot = _bootstrap(array.max(axis=1, keepdims=True) - array, resamples, seed)
@@ -190,13 +220,11 @@ def criteria(
         for j, option in enumerate(options):
             if j == best:
                 continue
-            if name == "mean":
-                low, up = table.loc[j, "gap_low"], table.loc[j, "gap_high"]
-                includes = low <= 0 <= up
-            else:
+            if name == "mean":  # the gap is the option's mean minus the best's: <= 0
+                includes = bool(table.loc[j, "gap_high"] >= -margin)
+            else:  # the option's regret statistic minus the best's: >= 0
                 diff = boot[name][:, j] - boot[name][:, best]
-                low, up = np.quantile(diff, [0.025, 0.975])
-                includes = bool(low <= 0 <= up)
+                includes = bool(np.quantile(diff, 0.025) <= margin)
             if includes:
                 tied.append(option)
         out.append(
