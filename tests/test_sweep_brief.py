@@ -89,7 +89,9 @@ def sweep(tmp_path: Path, text: str, name: str) -> Path:
 
 def embedded(out: Path) -> dict:
     page = (out / "report.html").read_text(encoding="utf-8")
-    [text] = re.findall(r'<script type="application/json" id="brief-data">(.*?)</script>', page, re.S)
+    [text] = re.findall(
+        r'<script type="application/json" id="brief-data">(.*?)</script>', page, re.S
+    )
     return json.loads(text)
 
 

@@ -66,7 +66,10 @@ def write(tmp_path: Path, text: str = MARKET) -> Path:
 
 def test_levers_meet_every_sampled_future_with_the_same_seeds(tmp_path: Path) -> None:
     exp = load_experiment(write(tmp_path))
-    assert exp.focal == "us" and [f.name for f in exp.levers] == ["focal_strategy", "focal_cocreation"]
+    assert exp.focal == "us" and [f.name for f in exp.levers] == [
+        "focal_strategy",
+        "focal_cocreation",
+    ]
     assert [f.role for f in exp.uncertainties] == ["uncertainty"] * 4
     assert exp.n_points == 24 * 4 and exp.target == "choice"
     table = exp.table
@@ -91,23 +94,51 @@ def test_levers_meet_every_sampled_future_with_the_same_seeds(tmp_path: Path) ->
 
 
 BAD = [
-    ('focal = "us"', 'focal = "them"', "levers.focal = 'them': expected the firm whose levers these are, one of us, rival"),
     (
-        'cocreation = [0.0, 0.2]',
+        'focal = "us"',
+        'focal = "them"',
+        "levers.focal = 'them': expected the firm whose levers these are, one of us, rival",
+    ),
+    (
+        "cocreation = [0.0, 0.2]",
         'cocreation = {{ key = "market.market_dynamism", values = [0.0, 0.1] }}',
         "levers.cocreation.key = 'market.market_dynamism': expected a key of the focal firm us",
     ),
-    ('cocreation = [0.0, 0.2]', 'cocreation = [0.0, 2.0]', "levers.cocreation.values = 2.0: expected a number >= 0 and <= 1"),
+    (
+        "cocreation = [0.0, 0.2]",
+        "cocreation = [0.0, 2.0]",
+        "levers.cocreation.values = 2.0: expected a number >= 0 and <= 1",
+    ),
     (
         'rival_cadence = {{ key = "firms.rival.cadence", low = 6, high = 30 }}',
         'rival_cadence = {{ key = "firms.*.cocreation", low = 0.0, high = 0.3 }}',
         "firms.us.cocreation: set by both rival_cadence and focal_cocreation",
     ),
-    ("[discovery]", '[discovery]\ntarget = "winner"\n[robust]\nfocal = "us"', "robust: [robust] is a strategy lever of its focal firm"),
-    ('strategy = ["differentiated", "radical"]', 'strategy = ["radical"]', "discovery.target = 'winner'"),
-    ("[base.run]", '[base.run]\nsteps = 10', "base.run.steps = 10: a sweep's runs take experiment.steps"),
-    ("keep = []", 'keep = []\nmetric = "sales"', "experiment.metric = 'sales': expected one of share, profit"),
-    ("keep = []", "keep = []\nequivalence = -0.5", "experiment.equivalence = -0.5: expected a number > 0"),
+    (
+        "[discovery]",
+        '[discovery]\ntarget = "winner"\n[robust]\nfocal = "us"',
+        "robust: [robust] is a strategy lever of its focal firm",
+    ),
+    (
+        'strategy = ["differentiated", "radical"]',
+        'strategy = ["radical"]',
+        "discovery.target = 'winner'",
+    ),
+    (
+        "[base.run]",
+        "[base.run]\nsteps = 10",
+        "base.run.steps = 10: a sweep's runs take experiment.steps",
+    ),
+    (
+        "keep = []",
+        'keep = []\nmetric = "sales"',
+        "experiment.metric = 'sales': expected one of share, profit",
+    ),
+    (
+        "keep = []",
+        "keep = []\nequivalence = -0.5",
+        "experiment.equivalence = -0.5: expected a number > 0",
+    ),
 ]
 
 
@@ -121,7 +152,13 @@ def test_bad_levers_give_one_line_errors_and_start_no_run(
     if "target = 'winner'" in message:  # only radical: the base scenario's own value is absent
         text = text.replace("[discovery]", '[discovery]\ntarget = "winner"')
     path = write(tmp_path, text)
-    with pytest.raises(InputError, match=message.replace("(", r"\(").replace(".", r"\.").replace("[", r"\[").replace("*", r"\*")):
+    with pytest.raises(
+        InputError,
+        match=message.replace("(", r"\(")
+        .replace(".", r"\.")
+        .replace("[", r"\[")
+        .replace("*", r"\*"),
+    ):
         load_experiment(path)
     out = tmp_path / "out"
     assert run.main(["sweep", str(path), "--out", str(out)]) == 2
@@ -154,12 +191,16 @@ def test_lever_experiment_end_to_end(tmp_path: Path) -> None:
     # the robust choice: every option's mean share of us, recounted from runs.csv
     regret = pd.read_csv(out / "regret.csv").set_index("option")
     worlds = runs.pivot_table(index=["future", "replicate"], columns="option", values="share_us")
-    assert set(regret.index) == set(worlds.columns) == {
-        "differentiated, cocreation 0",
-        "differentiated, cocreation 0.2",
-        "radical, cocreation 0",
-        "radical, cocreation 0.2",
-    }
+    assert (
+        set(regret.index)
+        == set(worlds.columns)
+        == {
+            "differentiated, cocreation 0",
+            "differentiated, cocreation 0.2",
+            "radical, cocreation 0",
+            "radical, cocreation 0.2",
+        }
+    )
     np.testing.assert_allclose(regret.loc[worlds.columns, "mean"], worlds.mean(), rtol=1e-9)
     best = worlds.max(axis=1)
     np.testing.assert_allclose(
@@ -180,7 +221,9 @@ def test_lever_experiment_end_to_end(tmp_path: Path) -> None:
     assert tree.loc[0, "runs"] == len(worlds) and tree["parent"].iloc[0] == -1
     # the tornado, recounted: us's share at the low and high fifth of loss aversion
     tornado = pd.read_csv(out / "tornado.csv")
-    row = tornado[(tornado["factor"] == "lam") & (tornado["option"] == "radical, cocreation 0.2")].iloc[0]
+    row = tornado[
+        (tornado["factor"] == "lam") & (tornado["option"] == "radical, cocreation 0.2")
+    ].iloc[0]
     part = runs[runs["option"] == "radical, cocreation 0.2"]
     low_cut = np.quantile(part["customers.loss_aversion_mean"], QUANTILE)
     assert row["low_mean"] == pytest.approx(
@@ -188,9 +231,14 @@ def test_lever_experiment_end_to_end(tmp_path: Path) -> None:
     )
     # the report lists what the experiment wrote, speaks in quarters, and keeps --out
     report = (out / "report.md").read_text(encoding="utf-8")
-    assert "`firms.us.strategy = 'differentiated'`" in report and "`market.n_customers = 250`" in report
+    assert (
+        "`firms.us.strategy = 'differentiated'`" in report
+        and "`market.n_customers = 250`" in report
+    )
     assert "30 quarters (7.5 years)" in report
-    assert "ρ = 0.03 per quarter: needs move 11.5 % of the way to the future point per year" in report
+    assert (
+        "ρ = 0.03 per quarter: needs move 11.5 % of the way to the future point per year" in report
+    )
     command = f"python run.py sweep {exp.command().split()[3]} --out {out}"
     assert command in report
     assert json.loads((out / "manifest.json").read_text())["command"] == command

@@ -146,4 +146,7 @@ def test_every_number_in_the_headline_comes_from_the_table(tmp_path: Path) -> No
 def test_a_table_without_clear_wins_says_so() -> None:
     table = winners_table(experiment()).assign(verdict="coin flip", clear=False)
     sentence = headline(verdict_tally(table), len(table), "profit")
-    assert sentence == "By profit: no strategy wins any of the 16 conditions clearly; 16 are coin flips."
+    assert (
+        sentence
+        == "By profit: no strategy wins any of the 16 conditions clearly; 16 are coin flips."
+    )

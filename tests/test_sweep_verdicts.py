@@ -53,16 +53,14 @@ def test_coin_flip_tie_and_undecided() -> None:
     assert flip.verdict == "coin flip" and set(flip.contenders) == {"A", "B"}
     # near-equal shares with little spread: equivalent within +-0.02 by two one-sided tests
     rng = np.random.default_rng(3)
-    near = pd.DataFrame(
-        {"A": 0.40 + rng.normal(0, 0.01, 64), "B": 0.395 + rng.normal(0, 0.01, 64)}
-    )
+    near = pd.DataFrame({"A": 0.40 + rng.normal(0, 0.01, 64), "B": 0.395 + rng.normal(0, 0.01, 64)})
     near["C"] = 1 - near["A"] - near["B"]
     tie = judge(near, RULES)
     assert tie.verdict == "tie" and tie.tied == ("A", "B") and tie.tost_p < 0.05
     # TOST at 5 % is the 90 % CI of the difference inside the margin
     diff = near["A"] - near["B"]
     half = stats.t.ppf(0.95, len(diff) - 1) * diff.std() / np.sqrt(len(diff))
-    assert -0.02 < diff.mean() - half and diff.mean() + half < 0.02
+    assert diff.mean() - half > -0.02 and diff.mean() + half < 0.02
     # five contestants taking turns to win (a fifth of the runs each): no margin, no
     # equivalence, no contestant with a quarter of the runs: undecided
     turns = np.full((20, 5), 0.1)

@@ -37,12 +37,12 @@ __all__ = [
     "NOISE_FLOOR",
     "Box",
     "box_stats",
-    "choice_table",
     "discover",
     "feature_scores",
     "find_box",
     "parameter_columns",
     "runs_table",
+    "worlds_table",
 ]
 
 #: Random columns scored beside the uncertainties, and the name of their row.
@@ -167,7 +167,7 @@ def runs_table(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     return table.reset_index()
 
 
-def choice_table(table: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+def worlds_table(table: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
     """One row per world (future x replicate): the sampled uncertainties and the focal
     firm's best option there (``best``; ``none`` when no option leads every other by the
     no-winner gap), from :func:`runs_table`'s rows."""
@@ -309,7 +309,7 @@ def discover(
     feature scores with the noise floor.
 
     ``table`` has one row per run (:func:`runs_table`, target ``winner``) or per world
-    (:func:`choice_table`, target ``choice``, ``outcome = "best"``) and a column per
+    (:func:`worlds_table`, target ``choice``, ``outcome = "best"``) and a column per
     sampled parameter. Boxes' columns: strategy (the outcome), rule, coverage, density,
     n_runs, mass, wins, runs, restricted (parameters), and for every sampled parameter
     its low and high (numbers) or its levels (categorical; empty where not restricted).

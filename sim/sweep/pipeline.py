@@ -267,7 +267,7 @@ def _outcomes(table: pd.DataFrame, experiment: Experiment) -> tuple[pd.DataFrame
         return None
     target = experiment.target
     if target == "choice":
-        return discovery.choice_table(table, experiment), "best", target
+        return discovery.worlds_table(table, experiment), "best", target
     if experiment.levers:
         base = experiment.base_options()
         mask = np.ones(len(table), dtype=bool)

@@ -110,7 +110,7 @@ def _dynamism_lines(experiment: Experiment) -> list[str]:
     return lines
 
 
-def _design_section(experiment: Experiment, outcome: Any, out: Path | None = None) -> str:
+def _design_section(experiment: Experiment, outcome: Any) -> str:
     params = experiment.base.resolved_parameters()
     rows = []
     for f in experiment.factors:
@@ -210,7 +210,7 @@ def write_report(
     ]
     if experiment.description:
         parts += ["", experiment.description]
-    parts += ["", "## The design", "", _design_section(experiment, outcome, out)]
+    parts += ["", "## The design", "", _design_section(experiment, outcome)]
 
     if experiment.report.get("analysis") == "bass" and bass is not None and not bass.empty:
         parts += _bass_section(bass, figures)
