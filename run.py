@@ -19,8 +19,6 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-
 
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
@@ -28,8 +26,10 @@ def _error(message: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.keys import parse_assignment
+    from sim.paths import RESULTS
     from sim.runner import run_scenario, write_results
-    from sim.scenario import load_scenario, parse_assignment
+    from sim.scenario import load_scenario
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    out = Path(args.out) if args.out else ROOT / "results" / scenario.name
+    out = Path(args.out) if args.out else RESULTS / scenario.name
     paths = write_results(results, out)
     print(_summary_table(results))
     print(f"\nresults in {out}/ ({', '.join(paths)})")
@@ -150,6 +150,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no command: the strategy map at quick size, its verdicts, its
     report and brief (into ``--out DIR`` if given)."""
+    from sim.paths import ROOT
+
     args = argparse.Namespace(
         experiment=str(ROOT / "experiments" / "strategy_map.toml"),
         workers=getattr(args, "main_workers", None),
@@ -341,7 +343,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     from sim.errors import InputError
 
     args = build_parser().parse_args(argv)

@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..keys import parse_key
 from ..outputs import RunSpec
-from ..parameters import MODEL_PARAMETERS
+from ..paths import RESULTS, ROOT
 from ..provenance import derive_seed, digest
 from ..scenario import Scenario
+from ..spec import Range
 from .columns import OBJECTIVE_LABELS, OBJECTIVES
 from .text import fmt
 from .verdicts import NO_WINNER_GAP, Rules
@@ -38,7 +40,6 @@ __all__ = [
     "sampling_problem",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("grid", "lhs", "sobol")
 
 
@@ -60,13 +61,11 @@ class Factor:
     name: str
     keys: tuple[str, ...]
     values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
+    span: Range | None = None
     levels: int = 5
     scale: str = "linear"
     label: str = ""
     labels: tuple[str, ...] | None = None
-    integer: bool = False
     role: str = "factor"
 
     @property
@@ -84,6 +83,21 @@ class Factor:
     def categorical(self) -> bool:
         """A sampled factor with explicit levels (a network type, a start condition)."""
         return self.sampled and not self.is_range
+
+    @property
+    def low(self) -> float | None:
+        """The range's low end (None for explicit values)."""
+        return None if self.span is None else self.span.low
+
+    @property
+    def high(self) -> float | None:
+        """The range's high end (None for explicit values)."""
+        return None if self.span is None else self.span.high
+
+    @property
+    def integer(self) -> bool:
+        """Whether the range's keys take whole numbers (sampled levels are rounded)."""
+        return self.span is not None and self.span.integer
 
     @property
     def title(self) -> str:
@@ -112,7 +126,8 @@ class Factor:
 
     def cast(self, x: float) -> float | int:
         """A sampled number as the key's type (integers rounded)."""
-        return round(float(x)) if self.integer else float(x)
+        assert self.span is not None
+        return self.span.cast(x)
 
     def bounds(self) -> list[float]:
         """Sampling bounds (in log10 space for ``scale = "log"``; [0, levels] for a
@@ -469,7 +484,7 @@ class Experiment:
     @property
     def default_out(self) -> Path:
         """results/NAME, or results/NAME_quick for the quick size."""
-        return ROOT / "results" / f"{self.name}{'_quick' if self.quick else ''}"
+        return RESULTS / f"{self.name}{'_quick' if self.quick else ''}"
 
     def levels(self, name: str) -> list[Any]:
         """The levels of a factor in design order."""
@@ -562,9 +577,6 @@ def plain(value: Any) -> Any:
 
 
 def is_integer_key(key: str) -> bool:
-    """Whether a scenario key takes integers (factor levels are rounded for it)."""
-    parts = key.split(".")
-    if parts[0] in ("firms", "strategies"):
-        return parts[-1] in ("cadence", "first_release")
-    spec = MODEL_PARAMETERS.get(parts[-1])
-    return spec is not None and spec.kind is int
+    """Whether a scenario key takes integers (factor levels are rounded for it); a key
+    naming another factor's level in braces is read with the brace as a firm name."""
+    return parse_key(key).integer

@@ -25,12 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..parameters import FIRM_PARAMETERS
-from ..scenario import RUN_PARAMETERS, Scenario, from_dict, load_scenario, read_toml
+from ..observables import observable_names
+from ..parameters import FIRM_PARAMETERS, RUN_PARAMETERS
+from ..paths import ROOT
+from ..scenario import Scenario, from_dict, load_scenario, read_toml
 from .columns import METRICS, OBJECTIVES
 from .experiment import (
     DESIGNS,
-    ROOT,
     UNTIL,
     DesignPoint,
     Experiment,
@@ -556,9 +557,7 @@ def _flat(prefix: str, table: Any) -> dict[str, Any]:
 
 def _check_keep(keep: tuple[str, ...], base: Scenario) -> None:
     """Each kept pattern must match an observable of the model."""
-    from ..model import InnovationModel
-
-    columns = InnovationModel.observable_names(base.firms)
+    columns = observable_names(base.firms)
     for pattern in keep:
         if not isinstance(pattern, str):
             raise ExperimentError("experiment.keep", pattern, "observable names or glob patterns")

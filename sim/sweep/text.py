@@ -37,7 +37,7 @@ def level_text(level: float) -> str:
 
 def steps_per_year(unit: str) -> float | None:
     """How many steps make a year for a ``[run] step`` unit (None for a bare "step")."""
-    from ..scenario import STEPS_PER_YEAR
+    from ..parameters import STEPS_PER_YEAR
 
     return STEPS_PER_YEAR.get(unit)
 
