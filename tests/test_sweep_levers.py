@@ -242,3 +242,15 @@ def test_lever_experiment_end_to_end(tmp_path: Path) -> None:
     command = f"python run.py sweep {exp.command().split()[3]} --out {out}"
     assert command in report
     assert json.loads((out / "manifest.json").read_text())["command"] == command
+
+
+def test_the_main_job_takes_out_and_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``python run.py --out DIR --workers 2`` runs the quick strategy map into DIR."""
+    import run
+
+    seen = {}
+    monkeypatch.setattr(run, "cmd_sweep", lambda args: seen.update(vars(args)) or 0)
+    assert run.main(["--out", str(tmp_path / "map"), "--workers", "2"]) == 0
+    assert seen["out"] == str(tmp_path / "map") and seen["workers"] == 2 and seen["quick"]
+    assert seen["experiment"].endswith("experiments/strategy_map.toml")
+    assert run.main([]) == 0 and seen["out"] is None  # the default folder
