@@ -118,7 +118,7 @@ def test_the_brief_holds_everything_and_its_numbers_are_the_csvs(tmp_path: Path)
     assert data["runs"]["columns"]["winner_strategy"] == runs["winner_strategy"].tolist()
     from sim.sweep.report import headline, verdict_tally
 
-    assert data["meta"]["headline"] == headline(verdict_tally(winners), 4, "final share")
+    assert data["meta"]["headline"] == [headline(verdict_tally(winners), 4, "final share")]
 
 
 def _drawn(png: bytes) -> bool:
@@ -168,7 +168,7 @@ def test_the_brief_in_chromium(tmp_path: Path) -> None:
             for chart in charts:
                 assert _drawn(page.locator(chart).screenshot()), (name, chart)
             headline = page.locator("#headline").inner_text()
-            assert headline == embedded(out)["meta"]["headline"]
+            assert headline == embedded(out)["meta"]["headline"][0]
             page.screenshot(path=str(SHOTS / f"brief_{name}_1280x720.png"))
             if name == "levers":  # filter: drop the complete network, count again
                 page.locator("#filters input[value=complete]").uncheck()

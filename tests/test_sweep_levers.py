@@ -244,7 +244,9 @@ def test_lever_experiment_end_to_end(tmp_path: Path) -> None:
     assert json.loads((out / "manifest.json").read_text())["command"] == command
 
 
-def test_the_main_job_takes_out_and_workers(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_the_main_job_takes_out_and_workers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """``python run.py --out DIR --workers 2`` runs the quick strategy map into DIR."""
     import run
 

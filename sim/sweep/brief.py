@@ -64,7 +64,7 @@ def write_brief(experiment: Experiment, out: str | Path) -> tuple[Path, str]:
     page = re.sub(r"/\*\{\{(\w+)\}\}\*/|\{\{(\w+)\}\}", lambda m: values[m[1] or m[2]], template)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    return path, data["meta"]["headline"]
+    return path, " ".join(data["meta"]["headline"])
 
 
 def brief_data(experiment: Experiment, out: Path) -> dict[str, Any]:
@@ -105,6 +105,11 @@ def brief_data(experiment: Experiment, out: Path) -> dict[str, Any]:
             "headline": _headline(experiment, tables),
             "gap": experiment.rules().gap,
             "unit": "worlds" if experiment.target == "choice" else "runs",
+            "lead": (
+                str(tables["lever_verdict"]["winner"].iloc[0])
+                if not tables["lever_verdict"].empty
+                else ""
+            ),
             "equivalence": experiment.rules().equivalence,
         },
         "colours": colours,
@@ -121,27 +126,27 @@ def brief_data(experiment: Experiment, out: Path) -> dict[str, Any]:
     }
 
 
-def _headline(experiment: Experiment, tables: dict[str, pd.DataFrame]) -> str:
-    """The answer in one sentence, from the tables: the verdict among the focal firm's
-    options, the verdicts by condition, or who wins how many runs."""
+def _headline(experiment: Experiment, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """The answer, from the tables: the verdict among the focal firm's options (and per
+    lever), the verdicts by condition, or who wins how many runs; one sentence each."""
     if experiment.levers and not tables["lever_verdict"].empty:
         rows = tables["lever_verdict"].to_dict("records")
-        return " ".join(lever_verdict_sentence(row, experiment) for row in rows)
+        return [lever_verdict_sentence(row, experiment) for row in rows]
     winners = tables["winners"]
     if experiment.design == "grid" and "verdict" in winners and len(experiment.firm_names) > 1:
-        return headline(verdict_tally(winners), len(winners), experiment.metric_label)
+        return [headline(verdict_tally(winners), len(winners), experiment.metric_label)]
     runs = tables["runs"]
     if "winner_strategy" in runs and len(runs):
         shares = runs["winner_strategy"].astype(str).value_counts(normalize=True)
-        return (
+        return [
             f"Over {len(runs)} runs: "
             + ", ".join(
                 f"{'no winner' if s == NO_WINNER else s + ' wins'} {percent(p)}"
                 for s, p in shares.items()
             )
             + f" (by {experiment.metric_label})."
-        )
-    return "No verdict: the sweep has one firm or no finished runs."
+        ]
+    return ["No verdict: the sweep has one firm or no finished runs."]
 
 
 def _map(experiment: Experiment, winners: pd.DataFrame) -> dict[str, Any] | None:

@@ -41,7 +41,9 @@ __all__ = [
     "feature_scores",
     "find_box",
     "parameter_columns",
+    "parameter_labels",
     "runs_table",
+    "sampled_frame",
     "worlds_table",
 ]
 
@@ -129,6 +131,29 @@ def parameter_columns(experiment: Experiment) -> dict[str, str]:
     """Factor name -> the column it has in the runs table: its dotted key (the factor's
     name when it sets several keys)."""
     return {f.name: (f.keys[0] if len(f.keys) == 1 else f.name) for f in experiment.factors}
+
+
+def parameter_labels(experiment: Experiment) -> dict[str, str]:
+    """Column of the runs table -> the factor's label, for rules and figures."""
+    columns = parameter_columns(experiment)
+    return {columns[f.name]: f.title for f in experiment.factors}
+
+
+def sampled_frame(table: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """The sampled uncertainties of ``table`` (rows of :func:`runs_table` or
+    :func:`worlds_table`): numbers as floats, categorical ones as pandas categories."""
+    columns = parameter_columns(experiment)
+    return pd.DataFrame(
+        {
+            columns[f.name]: (
+                table[columns[f.name]].astype(str).astype("category")
+                if f.categorical
+                else table[columns[f.name]].astype(float)
+            )
+            for f in experiment.factors
+            if f.sampled
+        }
+    )
 
 
 def runs_table(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
@@ -317,20 +342,11 @@ def discover(
     settings = {k: v for k, v in (experiment.discovery or {}).items() if k != "target"}
     verb = "best" if outcome == "best" else "wins"
     columns = parameter_columns(experiment)
-    sampled = [columns[f.name] for f in experiment.factors if f.sampled]
     categorical = {columns[f.name] for f in experiment.factors if f.categorical}
-    labels = {columns[f.name]: f.title for f in experiment.factors}
+    labels = parameter_labels(experiment)
     integers = frozenset(columns[f.name] for f in experiment.factors if f.integer)
-    x = pd.DataFrame(
-        {
-            key: (
-                table[key].astype(str).astype("category")
-                if key in categorical
-                else table[key].astype(float)
-            )
-            for key in sampled
-        }
-    )
+    x = sampled_frame(table, experiment)
+    sampled = list(x.columns)
     bounds = {
         key: (float(x[key].min()), float(x[key].max())) for key in sampled if key not in categorical
     }

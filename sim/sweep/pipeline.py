@@ -201,13 +201,15 @@ def analyse(
     explained = _outcomes(table, experiment)
     if experiment.discovery and explained is not None:
         sections += _discover(explained, experiment, out, paths)
-    if explained is not None and experiment.design != "grid":
+    if explained is not None:
         frame, column, _ = explained
-        x = _sampled(frame, experiment)
-        labels = {c: f.title for f, c in zip(experiment.factors, _columns(experiment), strict=True)}
-        decision_tree(x, frame[column].to_numpy(), labels, experiment.seed).to_csv(
-            out / "tree.csv", index=False
+        tree = decision_tree(
+            discovery.sampled_frame(frame, experiment),
+            frame[column].to_numpy(),
+            discovery.parameter_labels(experiment),
+            experiment.seed,
         )
+        tree.to_csv(out / "tree.csv", index=False)
     if experiment.levers:
         sections += _choices(runs, experiment, out, paths)
     versions = package_versions()
@@ -235,27 +237,6 @@ def analyse(
         "sobol": sobol,
         "bass": bass,
     }
-
-
-def _columns(experiment: Experiment) -> list[str]:
-    columns = discovery.parameter_columns(experiment)
-    return [columns[f.name] for f in experiment.factors]
-
-
-def _sampled(frame: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
-    """The sampled uncertainties of ``frame`` (categorical ones as categories)."""
-    columns = discovery.parameter_columns(experiment)
-    return pd.DataFrame(
-        {
-            columns[f.name]: (
-                frame[columns[f.name]].astype(str).astype("category")
-                if f.categorical
-                else frame[columns[f.name]].astype(float)
-            )
-            for f in experiment.factors
-            if f.sampled
-        }
-    )
 
 
 def _outcomes(table: pd.DataFrame, experiment: Experiment) -> tuple[pd.DataFrame, str, str] | None:

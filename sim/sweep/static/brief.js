@@ -41,7 +41,16 @@
   // ---------------------------------------------------------------- header
   text("title", meta.title + ": the brief");
   text("question", meta.question);
-  text("headline", meta.headline);
+  var lines = meta.headline;
+  text("headline", lines[0]);
+  if (lines.length > 1) {
+    var more = $("headline-more");
+    lines.slice(1).forEach(function (line) {
+      var li = document.createElement("li");
+      li.textContent = line;
+      more.appendChild(li);
+    });
+  }
   text("design", meta.design + ". Metric: " + meta.metric + ".");
   text("command", meta.command);
   text("generated", meta.generated);
@@ -150,7 +159,9 @@
     text("answer-note", "CART (scikit-learn), depth ≤ 3, leaves of ≥ 5 % of the runs. Each node: " +
       "the condition that leads to it, the most frequent outcome there and its share. It " +
       "classifies " + pct(root.cv_accuracy) + " of runs right (5-fold cross-validation), " +
-      "against " + pct(root.baseline_accuracy) + " for always guessing the most frequent outcome.");
+      "against " + pct(root.baseline_accuracy) + " for always guessing the most frequent outcome" +
+      (root.cv_accuracy !== null && root.cv_accuracy <= root.baseline_accuracy
+        ? ": it explains no more than guessing, so read its branches as noise." : "."));
     var nodes = {};
     rows.forEach(function (r) {
       nodes[r.node] = {
@@ -167,15 +178,15 @@
       animation: false,
       tooltip: { formatter: function (p) { return escape(p.data.name) + "<br>" + escape(p.data.value) + "<br>" + escape(p.data.counts); } },
       series: [{
-        type: "tree", data: [nodes[root.node]], orient: "TB", top: 70, bottom: 70, left: 90,
-        right: 90, symbol: "circle", symbolSize: 16, expandAndCollapse: false,
+        type: "tree", data: [nodes[root.node]], orient: "LR", top: 30, bottom: 30, left: 130,
+        right: 330, symbol: "circle", symbolSize: 16, expandAndCollapse: false,
         initialTreeDepth: -1,
         label: {
-          position: "top", distance: 8, fontSize: 12, lineHeight: 16, color: "#111",
-          backgroundColor: "rgba(255,255,255,0.9)", padding: [2, 4],
+          position: "top", distance: 10, align: "center", fontSize: 12, lineHeight: 16,
+          color: "#111", backgroundColor: "rgba(255,255,255,0.9)", padding: [2, 4],
           formatter: function (p) { return p.data.name + "\n" + p.data.value; },
         },
-        leaves: { label: { position: "bottom", distance: 8, verticalAlign: "top" } },
+        leaves: { label: { position: "right", align: "left", verticalAlign: "middle" } },
         lineStyle: { color: "#999", width: 1.5 },
       }],
     });
@@ -195,7 +206,8 @@
     $("card-choice").hidden = false;
     text("choice-note", "Each option of " + meta.focal + "'s levers in the same worlds " +
       "(futures × replicates, common random numbers). Gap: mean " + meta.metric +
-      " minus the best option's (95 % CI; \"tie\": it includes 0). Best in: worlds where " +
+      " minus the best option's (95 % CI; \"tie\": it reaches within ±" + meta.equivalence +
+      " of 0, so the option cannot be told from the best). Best in: worlds where " +
       "it leads every other option by " + meta.gap + " or more. Regret: best " + meta.metric +
       " there minus its own (95 % bootstrap CIs).");
     table($("choice-table"), [
@@ -249,7 +261,8 @@
       var o = document.createElement("option");
       o.value = k; o.textContent = k; select.appendChild(o);
     });
-    var start = meta.focal ? keys.filter(function (k) { return k.indexOf(meta.focal) === 0; })[0] : keys[0];
+    var start = meta.lead ? keys.filter(function (k) { return k === meta.focal + ": " + meta.lead; })[0]
+      : meta.focal ? keys.filter(function (k) { return k.indexOf(meta.focal) === 0; })[0] : keys[0];
     select.value = start || keys[0];
     var tornado = chart("chart-tornado");
     var drawTornado = function () {
