@@ -118,7 +118,13 @@ def winners(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
             settled = settle(frame, experiment.rule.schedule(), rules)
             judgement = settled.judgement
             start, stop = settled.reported
-            confirmed = "yes" if settled.confirmed else "no (last look)"
+            confirmed = (
+                "yes"
+                if settled.confirmed
+                else "no (last look)"
+                if settled.settled
+                else "no (runs missing: interrupted or failed)"
+            )
             looks = "; ".join(settled.looks)
         else:
             judgement = judge(frame, rules)
