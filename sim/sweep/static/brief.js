@@ -178,7 +178,7 @@
       animation: false,
       tooltip: { formatter: function (p) { return escape(p.data.name) + "<br>" + escape(p.data.value) + "<br>" + escape(p.data.counts); } },
       series: [{
-        type: "tree", data: [nodes[root.node]], orient: "LR", top: 30, bottom: 30, left: 130,
+        type: "tree", data: [nodes[root.node]], orient: "LR", top: 30, bottom: 30, left: 175,
         right: 330, symbol: "circle", symbolSize: 16, expandAndCollapse: false,
         initialTreeDepth: -1,
         label: {
