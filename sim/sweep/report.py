@@ -1,4 +1,4 @@
-"""``report.md``: a sweep's question, design, figures, winners and how to reproduce it.
+"""``report.md``: a sweep's question, design, figures, verdicts and how to reproduce it.
 
 Written for a strategist who does not read code: every figure has a sentence on how
 to read it, and every table says what its numbers are.
@@ -28,7 +28,7 @@ __all__ = [
 MARKS = {"clear": "", "tie": " (tie)", "coin flip": " (coin flip)", "undecided": " (?)"}
 
 
-def cell_text(row: dict[str, Any], firms: list[str]) -> str:
+def cell_text(row: dict[str, Any]) -> str:
     """One condition in a map cell: "radical +0.21", "coin flip: radical 45 %,
     differentiated 45 %", "tie: radical = differentiated", "radical +0.05 (?)"."""
     verdict = row["verdict"]
@@ -50,7 +50,7 @@ def winners_pivot(winners: pd.DataFrame, experiment: Experiment) -> pd.DataFrame
     x_name, y_name = axes
     mask, _ = experiment.others_fixed([x_name, y_name])
     frame = winners[mask[winners["point"].to_numpy()]].copy()
-    frame["cell"] = [cell_text(row, experiment.firm_names) for row in frame.to_dict("records")]
+    frame["cell"] = [cell_text(row) for row in frame.to_dict("records")]
     pivot = frame.pivot(index=y_name, columns=x_name, values="cell")
     pivot = pivot.reindex(index=experiment.levels(y_name), columns=experiment.levels(x_name))
     pivot.index = [f"{experiment.factor(y_name).title} = {fmt(v)}" for v in pivot.index]
