@@ -61,7 +61,7 @@ def _summary_table(results) -> str:
 
     frame = results.summary
     rows = [
-        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'profit':>8}{'trust':>7}"
         f"{'first release t50':>19}"
     ]
     for name in results.firm_names:
@@ -70,7 +70,8 @@ def _summary_table(results) -> str:
         rows.append(
             f"{name:<16}{part['strategy'].iloc[0]:<16}"
             f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]{'':<4}"
-            f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
+            f"{part['profit'].mean():>8.1f}{part['final_trust'].mean():>7.3f}"
+            f"{part['first_t50'].mean():>19.1f}"
         )
     m = results.manifest
     head = (
@@ -124,7 +125,7 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from sim.classroom.lessons import lesson_command
+    from sim.classroom.handouts import lesson_command
 
     return lesson_command(args)
 
@@ -235,7 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     klass.add_argument("--new", action="store_true", help="start a new session (a new code)")
     klass.add_argument("--no-browser", action="store_true", help="do not open the teacher's page")
-    klass.add_argument("--export", metavar="FILE", help="write the answers as CSV and exit")
+    klass.add_argument(
+        "--size",
+        type=int,
+        help="the most students who may join (default 40; the teacher's page can raise it)",
+    )
+    klass.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the latest session's answers (CSV) and worksheet picture (PNG) to DIR "
+        "and exit (a FILE.csv: every session's answers)",
+    )
     klass.set_defaults(func=cmd_class)
 
     lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")

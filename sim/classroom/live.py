@@ -30,7 +30,7 @@ from ..errors import InputError
 from .controls import ClassroomModel, check_controls, full_settings
 from .elicitation import Band
 from .lessons import LESSONS
-from .market import MARKET_LESSON, class_markets
+from .market import MARKET_LESSON, MARKET_SEED, class_markets
 from .views import ModelView
 
 __all__ = ["FLOOR_MS", "MAX_PAGES", "MAX_STEPS", "LivePage", "LivePages"]
@@ -153,7 +153,7 @@ class LivePage:
             raise InputError(
                 "market", reason="no consistent answers yet: wait for the class to answer"
             )
-        seed = message.get("seed", 42)
+        seed = message.get("seed", MARKET_SEED)
         if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 10**6:
             raise InputError("seed", seed, "an integer in 0..1000000")
         self.markets = None

@@ -1,9 +1,10 @@
 """Factor tables of an experiment file to :class:`~.experiment.Factor` objects.
 
 A factor is explicit ``values`` or a range (``low``, ``high``) on one or more scenario
-keys (``firms.*.KEY`` for every firm; ``firms.{other}.KEY`` names another factor's
-level). Each key must exist and each level (or each end of a range) must be an allowed
-value of its key; combinations are checked per design point by the loader.
+keys (``firms.*.KEY`` for every firm, judged as one key; ``firms.{other}.KEY`` names
+another factor's level). Each key must exist and each level (or each end of a range)
+must be an allowed value of its key; combinations are checked per design point by the
+loader.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..spec import Range, check_type
 from .columns import RESERVED, RESERVED_PREFIXES
 from .experiment import ExperimentError, Factor, is_integer_key
 
-__all__ = ["FACTOR_KEYS", "expand_key", "parse_factors", "typed"]
+__all__ = ["FACTOR_KEYS", "parse_factors", "typed"]
 
 FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
 
@@ -33,14 +34,6 @@ def typed(key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
 def unknown(key: str, allowed: tuple[str, ...] | list[str]) -> ExperimentError:
     """An unknown key, with the allowed ones."""
     return ExperimentError(key, reason=f"unknown key; allowed: {', '.join(allowed)}")
-
-
-def expand_key(key: str, base: Scenario) -> list[str]:
-    """``firms.*.KEY`` means the key of every firm of the base scenario."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms" and parts[1] == "*":
-        return [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
-    return [key]
 
 
 def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -115,9 +108,7 @@ def _factor(
     raw_keys = spec.get("keys", [spec.get("key", name)])
     if not isinstance(raw_keys, list):
         raise ExperimentError(f"{where}.keys", raw_keys, "a list of dotted keys")
-    keys: list[str] = []
-    for key in raw_keys:
-        keys.extend(expand_key(typed(f"{where}.key", key, str), base))
+    keys = [typed(f"{where}.key", key, str) for key in raw_keys]
     for key in keys:
         if "{" not in key:  # a key naming another factor's level is checked per point
             _check_key(key, where, base)

@@ -41,7 +41,7 @@ from .experiment import (
     design_table,
     plain,
 )
-from .factors import expand_key, parse_factors, typed, unknown
+from .factors import parse_factors, typed, unknown
 from .text import fmt
 
 __all__ = ["build_experiment", "load_experiment"]
@@ -164,7 +164,7 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
             )
         levers, focal = [robust.pop("factor")], robust["focal"]
     factors = [*factors, *uncertainties, *levers]
-    _refuse_shared_keys(factors)
+    _refuse_shared_keys(factors, base)
     metric, equivalence = _metric(settings)
     samples = settings.get("samples", 0)
     if design == "lhs" and samples < 2:
@@ -425,20 +425,29 @@ def _as_options(lever: Factor) -> Factor:
     return dataclasses.replace(lever, values=tuple(lever.grid_levels()), low=None, high=None)
 
 
-def _refuse_shared_keys(factors: list[Factor]) -> None:
-    """Two factors may not set the same key: the second would silently win."""
+def _refuse_shared_keys(factors: list[Factor], base: Scenario) -> None:
+    """Two factors may not set the same key (``firms.*.KEY`` sets every firm's): the
+    second would silently win."""
     owner: dict[str, str] = {}
     for factor in factors:
         for key in factor.keys:
             if "{" in key:
                 continue
-            if key in owner:
-                raise ExperimentError(
-                    key,
-                    reason=f"set by both {owner[key]} and {factor.name}: one would override "
-                    "the other; name each firm's key (firms.NAME.KEY) in one place only",
-                )
-            owner[key] = factor.name
+            parts = key.split(".")
+            each = (
+                [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
+                if parts[:2] == ["firms", "*"]
+                else [key]
+            )
+            for one in each:
+                if one in owner and owner[one] != factor.name:
+                    raise ExperimentError(
+                        one,
+                        reason=f"set by both {owner[one]} and {factor.name}: one would "
+                        "override the other; name each firm's key (firms.NAME.KEY) in one "
+                        "place only",
+                    )
+                owner[one] = factor.name
 
 
 def _metric(settings: dict[str, Any]) -> tuple[str, float | None]:
@@ -531,7 +540,7 @@ def _base_scenario(
     for key, value in overrides.items():
         if isinstance(value, dict):
             raise ExperimentError(f"set.{key}", value, 'a value; quote dotted keys: "market.x" = 1')
-        written.update(dict.fromkeys(expand_key(key, scenario), "[set]"))
+        written[key] = "[set]"  # a wildcard firms.*.KEY is judged as one key
         if key.split(".")[0] == "run" and key != "run.step":
             raise ExperimentError(
                 f"set.{key}",
@@ -613,8 +622,7 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
         for f in factors:
             level = f.overrides(values[f.name], values if f.templated else None)
             overrides.update(level)
-            for key in level:
-                origins.update(dict.fromkeys(expand_key(key, experiment.base), f"factor {f.name}"))
+            origins.update(dict.fromkeys(level, f"factor {f.name}"))
         described = ", ".join(f"{k}={v}" for k, v in values.items())
         scenario = experiment.base.with_overrides(
             overrides, f"design point {i} ({described})", strict=False

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..provenance import manifest, package_versions
-from . import aggregate, discovery, discovery_figures, figures, robust
+from . import aggregate, discovery, discovery_figures, effects, figures, robust
 from .brief import write_brief
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
@@ -197,7 +197,11 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
+    moves = effects.effects(summary, experiment)
     sections: list[str] = []
+    if not moves.empty:
+        moves.to_csv(out / "effects.csv", index=False)
+        sections += effects.effects_section(moves, experiment)
     explained = _outcomes(table, experiment)
     if experiment.discovery and explained is not None:
         sections += _discover(explained, experiment, out, paths)

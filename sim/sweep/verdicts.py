@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..analysis import NO_WINNER, NO_WINNER_MARGIN
 from ..stats import t_half_width, wilson_interval
 
 __all__ = [
@@ -55,12 +56,12 @@ __all__ = [
 ]
 
 VERDICTS = ("clear", "tie", "coin flip", "undecided")
-#: The winner of a run whose leader leads by less than the rules' ``gap``.
-NO_WINNER = "none"
 #: Share of runs each of two contestants must win for a coin flip.
 COIN_FLIP = 0.25
-#: A run's leader must lead by this share to win it (profit: this share for every step).
-NO_WINNER_GAP = 0.01
+#: A run's leader must lead by this share to win it (profit: this share for every step);
+#: the model's own rule (:data:`sim.analysis.NO_WINNER_MARGIN`), and what a run
+#: without a winner is called.
+NO_WINNER_GAP = NO_WINNER_MARGIN
 
 
 @dataclass(frozen=True)
