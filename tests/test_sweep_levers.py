@@ -166,15 +166,12 @@ def test_bad_levers_give_one_line_errors_and_start_no_run(
     assert err.count("\n") == 1 and message in err and not out.exists()
 
 
-def test_profit_is_refused_until_the_model_reports_it(tmp_path: Path) -> None:
-    from sim.sweep.columns import METRICS
-
+def test_profit_is_a_metric_and_tables_name_it(tmp_path: Path) -> None:
     path = write(tmp_path, MARKET.replace("keep = []", 'keep = []\nmetric = "profit"'))
-    if "profit" in METRICS:
-        assert load_experiment(path).metric_column == "profit"
-    else:
-        with pytest.raises(InputError, match="the model does not report profit yet"):
-            load_experiment(path)
+    exp = load_experiment(path)
+    assert (exp.metric_column, exp.metric_label) == ("profit", "profit")
+    # a tie's margin and the no-winner gap: 0.02 and 0.01 share held for the 30 steps
+    assert (exp.rules().equivalence, exp.rules().gap) == pytest.approx((0.6, 0.3))
 
 
 @pytest.mark.slow

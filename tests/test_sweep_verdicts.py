@@ -150,8 +150,8 @@ def test_profit_is_judged_on_its_own_column_and_scale() -> None:
         },
         "factors": {"lam": {"key": "customers.loss_aversion_mean", "values": [1.0, 2.0]}},
     }
+    data["experiment"]["metric"] = "profit"
     exp = build_experiment(data, str(ROOT / "experiments" / "p.toml"))
-    exp.metric = "profit"  # the loader refuses it until the model reports profit
     rules = exp.rules()
     assert (rules.gap, rules.equivalence) == (1.0, 2.0)
     runs = runs_table(
