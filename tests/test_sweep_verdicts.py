@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.scenario import read_toml
 from sim.stats import wilson_interval
-from sim.sweep.aggregate import winners
-from sim.sweep.loader import build_experiment, load_experiment
+from sim.sweep.aggregate import metric_table, winners
+from sim.sweep.loader import build_experiment
+from sim.sweep.store import RunStore
 from sim.sweep.verdicts import NO_WINNER, Rules, judge, run_winners, settle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,51 +171,50 @@ def test_profit_is_judged_on_its_own_column_and_scale() -> None:
 
 @pytest.mark.slow
 def test_clear_margins_hold_on_fresh_replicates(tmp_path: Path) -> None:
-    """The claim: in the quick strategy map, the margin reported for a clear cell is not
-    inflated by stopping early. For every clear cell, fresh replicates (seeded apart:
-    replicates 10,000 and up, which no round uses), four times as many as the reported
-    numbers rest on, give a mean margin inside the reported CI.
+    """The claim: a clear cell's reported margin is not inflated by stopping early. The
+    quick strategy map is run as shipped but judged on profit: with equal R&D capacity
+    (MODEL.md, innovation economics) its share map has no clear cell at all (16 coin
+    flips), while by profit differentiated wins some cells clearly. Every cell must get
+    a verdict, at most 3 of 16 undecided (the issue's bar). For every clear cell, fresh
+    replicates (seeded apart: replicates 10,000 and up, which no round uses), twice as
+    many as the reported numbers rest on, must give a mean margin inside the reported CI.
 
-    Why four times as many: the fresh mean has noise of its own; with as many fresh runs
-    as the reported estimate, an unbiased report covers it only with probability
-    P(|Z| < z / sqrt 2) = 0.92 per cell (z = 2.45, the t quantile of the rule's 98.3 %
-    per-look level at n = 32), so a fair test could not tell a sound report from an
-    inflated one (the seeded run below misses 2 of 5 cells that way, while every
-    reported CI holds the margin of 128 further runs). With four times as many, an
-    unbiased report covers the fresh mean with probability P(|Z| < 2.45 / sqrt 1.25) =
-    0.97 per cell; at most one miss among the 4-6 clear cells is allowed (an unbiased
-    procedure has more with probability about 1 %; the test is seeded, it does not
-    flake). The old rule, which reported the batch it stopped on, called lambda = 1,
-    rho = 0.005 "radical +0.61 [0.24, ...]" after 16 runs, where 96 fresh runs give
-    +0.21: a miss by 0.03 and more, the kind this test catches."""
+    Tolerance: the fresh mean has noise of its own. With as many fresh runs as the
+    reported estimate, an unbiased report covers it with probability P(|Z| < z / sqrt 2)
+    = 0.92 per cell (z = 2.45, the t quantile of the rule's 98.3 % per-look level at
+    n = 32): too blind to tell a sound report from an inflated one. With twice as many,
+    P(|Z| < 2.45 / sqrt 1.5) = 0.95 per cell; at most one miss is allowed among the 2-6
+    clear cells (an unbiased procedure misses more with probability under 3 %; the test
+    is seeded, it does not flake). The old rule, which reported the batch it stopped
+    on, called lambda = 1, rho = 0.005 "radical +0.61 [0.24, ...]" after 16 runs where 96
+    fresh runs gave +0.21: the inflation this test catches."""
     from sim.sweep.executor import LocalRunner
     from sim.sweep.pipeline import run_sweep
-    from sim.sweep.store import RunStore
 
-    exp = load_experiment(ROOT / "experiments" / "strategy_map.toml", quick=True)
+    data = read_toml(ROOT / "experiments" / "strategy_map.toml")
+    data["experiment"]["metric"] = "profit"
+    exp = build_experiment(data, str(ROOT / "experiments" / "strategy_map.toml"), quick=True)
     out = tmp_path / "map"
     run_sweep(exp, out, workers=2, progress=False)
     runs = RunStore(out).summary()
     table = winners(runs, exp)
-    undecided = int((table["verdict"] == "undecided").sum())
-    assert undecided <= 3 and table["verdict"].notna().all()  # the issue's bar
+    assert table["verdict"].isin(["clear", "tie", "coin flip", "undecided"]).all()
+    assert int((table["verdict"] == "undecided").sum()) <= 3
     clear = table[table["verdict"] == "clear"]
-    assert len(clear) >= 3
+    assert len(clear) >= 2
     tasks = [
         exp.task(int(row.point), 10_000 + r)
         for row in clear.itertuples()
-        for r in range(4 * int(row.n))
+        for r in range(2 * int(row.n))
     ]
     assert not {t.seed for t in tasks} & set(runs["seed"])  # seeded apart
     fresh: list[pd.DataFrame] = []
     with LocalRunner(2) as runner:  # the sweep's own runner: sim.outputs.execute per run
         runner.run(tasks, lambda output: fresh.append(output.summary), progress=False)
-    shares = pd.concat(fresh).pivot_table(
-        index=["point", "replicate"], columns="firm", values="final_share"
-    )
+    values = metric_table(pd.concat(fresh), exp)
     misses = []
     for row in clear.itertuples():
-        part = shares.loc[int(row.point)]
+        part = values.loc[int(row.point)]
         margin = float((part[row.winner] - part[row.runner_up]).mean())
         if not row.margin_ci_low <= margin <= row.margin_ci_high:
             misses.append((row.point, row.margin, row.margin_ci_low, row.margin_ci_high, margin))
