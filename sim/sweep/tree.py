@@ -6,7 +6,8 @@ splits all the futures at once into a few readable branches: "if ρ ≤ 0.008 an
 per level ("network is complete" or not). The tree is kept shallow (depth 3) with
 leaves of at least 5 % of the runs, so every branch rests on many runs; its 5-fold
 cross-validated accuracy is given beside the accuracy of always guessing the most
-frequent outcome, so that a tree that explains little says so.
+frequent outcome (plain shuffled folds, seeded), so that a tree that explains little
+says so.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def decision_tree(
     ``depth``, ``condition`` (the split that leads to it, in words), ``runs``,
     ``outcome`` (the most frequent there) and its ``share``, ``counts`` (every outcome's
     runs, "a: 12; b: 3"), and at the root ``cv_accuracy`` and ``baseline_accuracy``."""
-    from sklearn.model_selection import cross_val_score
+    from sklearn.model_selection import KFold, cross_val_score
     from sklearn.tree import DecisionTreeClassifier
 
     features, names = _features(x, labels)
@@ -40,8 +41,12 @@ def decision_tree(
     leaf = max(5, int(MIN_LEAF * len(y)))
     model = DecisionTreeClassifier(max_depth=MAX_DEPTH, min_samples_leaf=leaf, random_state=seed)
     model.fit(features, y)
-    folds = min(5, int(pd.Series(y).value_counts().min()))
-    accuracy = float(cross_val_score(model, features, y, cv=folds).mean()) if folds >= 2 else np.nan
+    # plain shuffled folds (seeded): an outcome seen in a few futures only must not
+    # forbid the check, as stratified folds would
+    folds = KFold(n_splits=min(5, len(y)), shuffle=True, random_state=seed % 2**32)
+    accuracy = (
+        float(cross_val_score(model, features, y, cv=folds).mean()) if len(y) >= 4 else np.nan
+    )
     baseline = float(pd.Series(y).value_counts(normalize=True).iloc[0])
     tree = model.tree_
     classes = list(model.classes_)
