@@ -191,8 +191,8 @@ def play(url: str, steps: int, stop: threading.Event | None = None) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["class", "--port", "0"], "error: --port = 0: expected an integer in 1..65535"),
-        (["app", "--port", "70000"], "error: --port = 70000: expected an integer in 1..65535"),
+        (["class", "--port", "0"], "error: --port = 0: expected an integer >= 1 and <= 65_535"),
+        (["app", "--port", "70000"], "error: --port = 70000: expected an integer >= 1 and <= 65_535"),
         (
             ["class", "--host", "192.0.2.1"],
             "error: --host = '192.0.2.1': expected an address of this computer",
@@ -203,8 +203,8 @@ def play(url: str, steps: int, stop: threading.Event | None = None) -> int:
             "parent exists) for the answers and the worksheet picture, or a FILE.csv in an "
             "existing folder",
         ),
-        (["class", "--size", "0"], "error: --size = 0: expected an integer in 1..500"),
-        (["class", "--size", "501"], "error: --size = 501: expected an integer in 1..500"),
+        (["class", "--size", "0"], "error: --size = 0: expected an integer >= 1 and <= 500"),
+        (["class", "--size", "501"], "error: --size = 501: expected an integer >= 1 and <= 500"),
     ],
 )
 def test_command_line_mistakes_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:

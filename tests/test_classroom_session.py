@@ -530,7 +530,7 @@ def test_the_class_size_is_checked(client: Any, classroom: ClassRoom, size: Any)
     key = {TEACHER: classroom.session.teacher_key}
     reply = client.post("/api/size", json={"size": size}, headers=key)
     assert reply.status_code == 422
-    assert reply.json()["error"] == f"size = {size!r}: expected an integer in 1..500"
+    assert reply.json()["error"] == f"size = {size!r}: expected an integer >= 1 and <= 500"
     assert classroom.size == 40
 
 

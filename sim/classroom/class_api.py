@@ -39,6 +39,7 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
 from ..errors import InputError
+from ..spec import integer
 from .elicitation import LOSSES, WIN, Band, band_of, first_inconsistency, summarize
 from .store import (
     RESUME_WITHIN_S,
@@ -74,9 +75,7 @@ LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 def check_size(size: Any, key: str = "size") -> int:
     """A class size: an integer in 1..:data:`MAX_STUDENTS`; :class:`InputError` if not."""
-    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_STUDENTS:
-        raise InputError(key, size, f"an integer in 1..{MAX_STUDENTS}")
-    return size
+    return integer(key, size, 1, MAX_STUDENTS, InputError)
 
 
 class Window:

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 from ..errors import InputError
 from ..paths import RESULTS
+from ..spec import integer
 from .store import ClassStore
 
 __all__ = ["app_command", "class_command", "listening_socket", "network_addresses"]
@@ -39,8 +40,7 @@ WILDCARDS = ("0.0.0.0", "::", "")
 
 
 def _check_port(port: int) -> None:
-    if not 1 <= port <= 65535:
-        raise InputError("--port", port, "an integer in 1..65535")
+    integer("--port", port, 1, 65535, InputError)
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
