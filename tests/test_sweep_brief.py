@@ -169,8 +169,11 @@ def test_the_brief_in_chromium(tmp_path: Path) -> None:
                 assert _drawn(page.locator(chart).screenshot()), (name, chart)
             headline = page.locator("#headline").inner_text()
             assert headline == embedded(out)["meta"]["headline"][0]
+            page.locator("#title").scroll_into_view_if_needed()  # the top, as it opens
             page.screenshot(path=str(SHOTS / f"brief_{name}_1280x720.png"))
+            page.screenshot(path=str(SHOTS / f"brief_{name}_full.png"), full_page=True)
             if name == "levers":  # filter: drop the complete network, count again
+                page.locator("#filters").scroll_into_view_if_needed()
                 page.locator("#filters input[value=complete]").uncheck()
                 kept = int((runs["network.network"] != "complete").sum())
                 assert page.locator("body").get_attribute("data-matching") == str(kept)

@@ -164,6 +164,7 @@ def _map(experiment: Experiment, winners: pd.DataFrame) -> dict[str, Any] | None
                 "x": fmt(row[x_name]),
                 "y": fmt(row[y_name]),
                 "verdict": row["verdict"],
+                "tied": row.get("tied", ""),
                 "winner": row["winner"],
                 "margin": row["margin"],
                 "low": row["margin_ci_low"],

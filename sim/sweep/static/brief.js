@@ -122,7 +122,8 @@
           });
           var label = cell.verdict === "clear" ? cell.winner + " " + signed(cell.margin, 2)
             : cell.verdict === "coin flip" ? "coin flip"
-              : cell.verdict === "tie" ? "tie" : "undecided";
+              : cell.verdict === "tie" ? "tie: " + String(cell.tied || "").split(", ").join(" = ")
+                : "undecided";
           children.push({
             type: "text",
             style: {
@@ -149,8 +150,11 @@
     });
   }
   function topTwo(cell) {
-    var names = Object.keys(cell.p_win).sort(function (a, b) { return cell.p_win[b] - cell.p_win[a]; });
-    return names.slice(0, 2).map(function (f) { return f + " " + pct(cell.p_win[f]); }).join(" · ");
+    var names = Object.keys(cell.p_win).filter(function (f) { return cell.p_win[f] > 0; })
+      .sort(function (a, b) { return cell.p_win[b] - cell.p_win[a]; });
+    var parts = names.slice(0, 2).map(function (f) { return f + " " + pct(cell.p_win[f]); });
+    if (cell.p_none > 0 && parts.length < 2) parts.push("no winner " + pct(cell.p_none));
+    return parts.join(" · ");
   }
 
   function drawTree(rows) {
