@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Command line of the innovation-adoption simulator.
 
-python run.py                       the main job (see README)
+python run.py [--out DIR]           the main job (see README)
 python run.py run SCENARIO [...]    seeded replicates of one scenario
 python run.py validate FILE         check a scenario or experiment file
 python run.py sweep EXPERIMENT      a parameter sweep
@@ -149,14 +149,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_default(args: argparse.Namespace) -> int:
-    """The main job with no arguments: the strategy map at quick size, its winners and report."""
+    """The main job with no command: the strategy map at quick size, its verdicts, its
+    report and brief (into ``--out DIR`` if given)."""
     from sim.paths import ROOT
 
     args = argparse.Namespace(
         experiment=str(ROOT / "experiments" / "strategy_map.toml"),
-        workers=None,
+        workers=getattr(args, "main_workers", None),
         scheduler=None,
-        out=None,
+        out=getattr(args, "main_out", None),
         quick=True,
     )
     return cmd_sweep(args)
@@ -167,6 +168,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="Agent-based simulator of innovation adoption (loss aversion, trust, "
         "co-creation). With no command: the main job.",
+    )
+    parser.add_argument(
+        "--out",
+        dest="main_out",
+        metavar="DIR",
+        help="the main job's output directory (default: results/strategy_map_quick)",
+    )
+    parser.add_argument(
+        "--workers",
+        dest="main_workers",
+        type=int,
+        metavar="W",
+        help="the main job's worker processes (default: all cores)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 

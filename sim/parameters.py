@@ -21,6 +21,7 @@ __all__ = [
     "RUN_PARAMETERS",
     "SCENARIO_PARAMETERS",
     "SECTIONS",
+    "STEPS_PER_YEAR",
     "STRATEGY_PARAMETERS",
 ]
 
@@ -494,6 +495,15 @@ REPLACED_KEYS: dict[str, str] = {
 #: Keys a strategy's table ``[strategies.NAME]`` may set: its release parameters.
 STRATEGY_PARAMETERS: dict[str, Spec] = {key: FIRM_PARAMETERS[key] for key in TUNABLE}
 
+#: What a step may stand for (``[run] step``), and how many make a year ("step": none).
+STEPS_PER_YEAR: dict[str, float | None] = {
+    "step": None,
+    "week": 52.0,
+    "month": 12.0,
+    "quarter": 4.0,
+    "year": 1.0,
+}
+
 #: Settings of a run, ``[run]`` (not parameters of the model).
 RUN_PARAMETERS: dict[str, Spec] = {
     "steps": Spec(
@@ -522,6 +532,13 @@ RUN_PARAMETERS: dict[str, Spec] = {
         high=2**63 - 1,
         label="Seed",
         interactive=Range(0, 100, integer=True, step=1),
+    ),
+    "step": Spec(
+        section="run",
+        kind=str,
+        default="step",
+        help="what one step stands for, so that reports speak in time (the model is the same)",
+        choices=tuple(STEPS_PER_YEAR),
     ),
 }
 

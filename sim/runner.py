@@ -73,6 +73,7 @@ def run_scenario(
         source=scenario.source,
         description=scenario.description,
         steps=steps,
+        step_unit=scenario.run.get("step", "step"),
         replicates=replicates,
         base_seed=seed,
         seeds=[spec.seed for spec in specs],
@@ -115,9 +116,10 @@ def write_results(results: RunResults, out: str | Path) -> dict[str, Path]:
     write_json(paths["manifest.json"], results.manifest)
     plot_adoption(
         results.timeseries,
-        results.firm_names,
+        results.manifest["firms"],
         paths["adoption.png"],
         title=f"{results.manifest['scenario']}: customer share by firm "
         f"({results.manifest['replicates']} replicates)",
+        step=results.manifest.get("step_unit", "step"),
     )
     return paths

@@ -72,12 +72,15 @@ def sweep_command(args: argparse.Namespace) -> int:
         and experiment.report.get("analysis") != "bass"
         and experiment.design == "grid"
         and len(experiment.firm_names) > 1
+        and not experiment.levers
     ):
         print(winners_text(result["winners"], experiment))
+    elif result.get("headline"):
+        print(result["headline"])
     if result["report"] is None:
         print("no finished runs, so no report", file=sys.stderr)
     else:
-        print(f"\nreport: {result['report']}")
+        print(f"\nreport: {result['report']}\nbrief:  {result['brief']} (open it in a browser)")
     return 1 if outcome.failures else 0
 
 

@@ -48,16 +48,30 @@ def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def parse_factors(table: Any, base: Scenario, design: str) -> list[Factor]:
-    """Every factor of a ``[factors]`` table, checked against the base scenario."""
-    factors = [_factor(name, spec, base, design) for name, spec in _flatten_factors(table).items()]
+def parse_factors(
+    table: Any,
+    base: Scenario,
+    design: str,
+    *,
+    role: str = "factor",
+    prefix: str = "factors",
+    name_prefix: str = "",
+) -> list[Factor]:
+    """Every factor of a ``[factors]`` table (or ``[levers]``, ``[uncertainties]``: the
+    factors' ``role``, the table named ``prefix`` in errors), checked against the base
+    scenario; ``name_prefix`` is put before each entry's name to make the factor's."""
+    flat = _flatten_factors(table)
+    factors = [
+        _factor(name, spec, base, design, role, f"{prefix}.{name}", name_prefix)
+        for name, spec in flat.items()
+    ]
     names = {f.name for f in factors}
     for factor in factors:
         for key in factor.keys:
             for ref in re.findall(r"{([^{}]*)}", key):
                 if ref not in names or ref == factor.name:
                     raise ExperimentError(
-                        f"factors.{factor.name}.key",
+                        f"{prefix}.{factor.name.removeprefix(name_prefix)}.key",
                         key,
                         "braces naming another factor, one of "
                         + (", ".join(sorted(names - {factor.name})) or "none"),
@@ -65,8 +79,17 @@ def parse_factors(table: Any, base: Scenario, design: str) -> list[Factor]:
     return factors
 
 
-def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
-    where = f"factors.{name}"
+def _factor(
+    name: str,
+    spec: Any,
+    base: Scenario,
+    design: str,
+    role: str = "factor",
+    where: str = "",
+    name_prefix: str = "",
+) -> Factor:
+    where = where or f"factors.{name}"
+    name = name_prefix + name
     if name in RESERVED or name.startswith(RESERVED_PREFIXES):
         raise ExperimentError(
             where,
@@ -94,7 +117,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     if ("values" in spec) == ("low" in spec or "high" in spec):
         raise ExperimentError(where, reason="expected either values = [...] or low and high")
     if "values" in spec:
-        return _values_factor(name, spec, tuple(keys), label, design)
+        return _values_factor(name, spec, tuple(keys), label, design, role, where)
     for key in ("low", "high"):
         if key not in spec:
             raise ExperimentError(f"{where}.{key}", reason="missing; a range needs low and high")
@@ -116,13 +139,20 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     for key in keys:  # both ends of the range must be allowed values of every key
         for end, bound in zip(("low", "high"), bounds.ends(), strict=True):
             _check_level(key, bound, f"{where}.{end}")
-    return Factor(name, tuple(keys), span=bounds, levels=levels, scale=scale, label=label)
+    return Factor(
+        name, tuple(keys), span=bounds, levels=levels, scale=scale, label=label, role=role
+    )
 
 
 def _values_factor(
-    name: str, spec: dict[str, Any], keys: tuple[str, ...], label: str, design: str
+    name: str,
+    spec: dict[str, Any],
+    keys: tuple[str, ...],
+    label: str,
+    design: str,
+    role: str,
+    where: str,
 ) -> Factor:
-    where = f"factors.{name}"
     values = typed(f"{where}.values", spec["values"], list)
     if not values:
         raise ExperimentError(f"{where}.values", values, "a non-empty list")
@@ -154,7 +184,12 @@ def _values_factor(
         for key, part in zip(keys, parts, strict=True):
             _check_level(key, part, f"{where}.values")
     return Factor(
-        name, keys, values=tuple(values), label=label, labels=tuple(labels) if labels else None
+        name,
+        keys,
+        values=tuple(values),
+        label=label,
+        labels=tuple(labels) if labels else None,
+        role=role,
     )
 
 

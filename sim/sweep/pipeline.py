@@ -8,15 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..paths import RESULTS
+import numpy as np
+import pandas as pd
+
 from ..provenance import manifest, package_versions
 from . import aggregate, discovery, discovery_figures, effects, figures, robust
+from .brief import write_brief
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
 from .experiment import Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
 from .store import RunStore
+from .tornado import tornado_table
+from .tree import decision_tree
+from .verdicts import NO_WINNER, judge
 
 __all__ = [
     "Experiment",
@@ -32,11 +38,11 @@ __all__ = [
 
 def default_out(experiment: Experiment) -> Path:
     """results/NAME, or results/NAME_quick for the quick size."""
-    return RESULTS / f"{experiment.name}{'_quick' if experiment.quick else ''}"
+    return experiment.default_out
 
 
-def manifest_for(experiment: Experiment) -> dict[str, Any]:
-    """Everything needed to know what was run and to run it again."""
+def manifest_for(experiment: Experiment, out: str | Path | None = None) -> dict[str, Any]:
+    """Everything needed to know what was run and to run it again (into ``out``)."""
     table = experiment.table.copy()
     table.insert(0, "point", range(len(table)))
     return manifest(
@@ -50,6 +56,10 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         samples=experiment.samples,
         replicates=experiment.replicates,
         steps=experiment.steps,
+        step_unit=experiment.step_unit,
+        metric=experiment.metric,
+        verdict_rules=vars(experiment.rules()),
+        focal=experiment.focal,
         seed=experiment.seed,
         seed_rule=experiment.seed_rule + " (sim.provenance.derive_seed)",
         keep=list(experiment.keep),
@@ -62,6 +72,7 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
                 "high": f.high,
                 "levels": f.levels,
                 "scale": f.scale,
+                "role": f.role,
             }
             for f in experiment.factors
         ],
@@ -70,7 +81,8 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         notes=experiment.notes,
         base_scenario=experiment.base.to_dict(),
         experiment_file=experiment.raw,
-        command=experiment.command(),
+        overrides=experiment.overrides,
+        command=experiment.command(out),
     )
 
 
@@ -93,7 +105,7 @@ def run_sweep(
     Ctrl-C), the runs finished so far are written before this returns.
     """
     store = RunStore(out)
-    store.prepare(experiment, manifest_for(experiment))
+    store.prepare(experiment, manifest_for(experiment, out))
     done = store.done()
     prefix = f"{experiment.name}-{experiment.fingerprint()}"
     with make_runner(workers, scheduler, prefix) as runner:
@@ -141,7 +153,8 @@ def _run_rounds(
 def analyse(
     experiment: Experiment, out: str | Path, outcome: SweepOutcome | None = None
 ) -> dict[str, Any]:
-    """Aggregate the store at ``out``, draw the figures and write ``report.md``."""
+    """Aggregate the store at ``out``, write the tables, draw the figures, and write
+    ``report.md`` and the one-page brief ``report.html`` (read from the tables)."""
     out = Path(out)
     store = RunStore(out)
     runs = store.summary()
@@ -150,8 +163,12 @@ def analyse(
     summary = aggregate.aggregate(runs, experiment)
     summary.to_parquet(out / "summary.parquet", index=False)
     summary.to_csv(out / "summary.csv", index=False)
-    winners = aggregate.winners(runs, experiment, level=experiment.decision_level)
+    winners = aggregate.winners(runs, experiment)
     winners.to_csv(out / "winners.csv", index=False)
+    table = discovery.runs_table(runs, experiment)
+    table.to_parquet(out / "runs.parquet", index=False)
+    table.to_csv(out / "runs.csv", index=False)
+    tornado_table(table, experiment).to_csv(out / "tornado.csv", index=False)
     timeseries = store.timeseries()
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]
     bands = aggregate.curves(timeseries, share_columns) if share_columns else None
@@ -185,10 +202,20 @@ def analyse(
     if not moves.empty:
         moves.to_csv(out / "effects.csv", index=False)
         sections += effects.effects_section(moves, experiment)
-    if experiment.discovery:
-        sections += _discover(runs, experiment, out, paths)
-    if experiment.robust:
-        sections += _robust(runs, experiment, out, paths)
+    explained = _outcomes(table, experiment)
+    if experiment.discovery and explained is not None:
+        sections += _discover(explained, experiment, out, paths)
+    if explained is not None:
+        frame, column, _ = explained
+        tree = decision_tree(
+            discovery.sampled_frame(frame, experiment),
+            frame[column].to_numpy(),
+            discovery.parameter_labels(experiment),
+            experiment.seed,
+        )
+        tree.to_csv(out / "tree.csv", index=False)
+    if experiment.levers:
+        sections += _choices(runs, experiment, out, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -203,8 +230,11 @@ def analyse(
         outcome=outcome,
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
     )
+    brief, headline = write_brief(experiment, out)
     return {
         "report": path,
+        "brief": brief,
+        "headline": headline,
         "winners": winners,
         "summary": summary,
         "figures": paths,
@@ -213,47 +243,70 @@ def analyse(
     }
 
 
-def _base_variant(table: Any, experiment: Experiment) -> Any:
-    """The runs where every firm follows the base scenario's strategy (with [robust],
-    the focal firm takes others too: those runs answer the robust question instead)."""
-    if not experiment.robust:
-        return table
-    key = experiment.factor("focal_strategy").keys[0]
-    return table[table[key] == experiment.robust["base"]]
+def _outcomes(table: pd.DataFrame, experiment: Experiment) -> tuple[pd.DataFrame, str, str] | None:
+    """What discovery and the decision tree explain, from the runs table: (rows, the
+    outcome column, the target). ``winner``: who wins each run (with levers, the runs
+    where every lever takes the base scenario's value); ``choice``: the focal firm's best
+    option in each world. None when nothing is sampled."""
+    if not any(f.sampled for f in experiment.factors) or experiment.design == "grid":
+        return None
+    target = experiment.target
+    if target == "choice":
+        return discovery.worlds_table(table, experiment), "best", target
+    if experiment.levers:
+        base = experiment.base_options()
+        mask = np.ones(len(table), dtype=bool)
+        for name, level in base.items():
+            column = discovery.parameter_columns(experiment)[name]
+            mask &= (table[column] == level).to_numpy()
+        table = table[mask]
+    return table, "winner_strategy", target
 
 
-def _discover(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
-    """runs.csv/.parquet, boxes.csv, trajectory.csv, feature_scores.csv, their figures,
-    and the report's section."""
-    table = discovery.runs_table(runs, experiment)
-    table.to_parquet(out / "runs.parquet", index=False)
-    table.to_csv(out / "runs.csv", index=False)
-    base = _base_variant(table, experiment)
-    boxes, trajectory, scores = discovery.discover(base, experiment)
+def _discover(
+    explained: tuple[pd.DataFrame, str, str],
+    experiment: Experiment,
+    out: Path,
+    paths: dict[str, Path],
+) -> list[str]:
+    """boxes.csv, trajectory.csv, feature_scores.csv, their figures, and the report's
+    section."""
+    frame, column, target = explained
+    boxes, trajectory, scores = discovery.discover(frame, experiment, column)
     boxes.to_csv(out / "boxes.csv", index=False)
     trajectory.to_csv(out / "trajectory.csv", index=False)
     scores.to_csv(out / "feature_scores.csv", index=False)
-    paths["tradeoff"] = discovery_figures.plot_tradeoff(
-        trajectory, experiment, out / "tradeoff.png"
-    )
-    paths["boxes"] = discovery_figures.plot_boxes(
-        base, boxes, scores, experiment, out / "boxes.png"
-    )
+    if not trajectory.empty:
+        paths["tradeoff"] = discovery_figures.plot_tradeoff(
+            trajectory, boxes, experiment, out / "tradeoff.png"
+        )
+    if not boxes.empty:
+        paths["boxes"] = discovery_figures.plot_boxes(
+            frame, boxes, scores, experiment, out / "boxes.png", outcome=column
+        )
     paths["features"] = discovery_figures.plot_feature_scores(
         scores, experiment, out / "feature_scores.png"
     )
-    return discovery_section(boxes, scores, len(base), paths)
+    no_winner = int((frame[column].astype(str) == NO_WINNER).sum())
+    return discovery_section(boxes, scores, len(frame), no_winner, paths, target)
 
 
-def _robust(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
-    """regret.csv, its figure and the report's section."""
-    assert experiment.robust is not None
-    focal = experiment.robust["focal"]
-    shares = robust.focal_shares(runs, focal, "focal_strategy", experiment.futures)
-    shares = shares[[s for s in experiment.robust["strategies"] if s in shares.columns]]
-    table = robust.regret_table(shares)
+def _choices(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+    """regret.csv (every option against the futures), lever_verdict.csv (the verdict
+    among the options), the regret figure and the report's section."""
+    values = robust.focal_values(runs, experiment)
+    rules = experiment.rules(level=0.95)
+    table = robust.choice_table(values, rules, experiment.bootstrap, experiment.seed)
     table.to_csv(out / "regret.csv", index=False)
-    paths["regret"] = discovery_figures.plot_regret(
-        shares, table, focal, experiment, out / "regret.png"
+    verdicts = [{"scope": "all options", **judge(values, rules).row()}]
+    if len(experiment.levers) > 1:
+        for lever in experiment.levers:
+            levels = robust.lever_values(runs, experiment, lever.name)
+            verdicts.append({"scope": lever.title, **judge(levels, rules).row()})
+    verdicts = [{"metric": experiment.metric_label, **v} for v in verdicts]
+    pd.DataFrame(verdicts).to_csv(out / "lever_verdict.csv", index=False)
+    picks = robust.criteria(
+        values, table, experiment.bootstrap, experiment.seed, margin=rules.equivalence
     )
-    return robust_section(table, focal, paths)
+    paths["regret"] = discovery_figures.plot_regret(values, table, experiment, out / "regret.png")
+    return robust_section(table, verdicts, picks, experiment, paths)
