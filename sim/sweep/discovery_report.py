@@ -166,9 +166,9 @@ def robust_section(
         md_table(_choice_rows(table)),
         "",
         f"`gap`: mean {metric} minus the best option's, with its paired 95 % CI (`tie`: "
-        f"the CI reaches within ±{fmt(experiment.rules().equivalence)} of 0, so the option "
-        "cannot be told from the best); `best in`: share of worlds where the option leads "
-        f"every other by {fmt(experiment.rules().gap)} or more (Wilson 95 % CI); regret "
+        "the CI includes 0, so the option cannot be told from the best); `best in`: share "
+        "of worlds where the option leads every other by "
+        f"{fmt(experiment.rules().gap)} or more (Wilson 95 % CI); regret "
         "statistics with 95 % paired-bootstrap CIs over the worlds.",
         "",
     ]
@@ -277,8 +277,7 @@ def criterion_sentence(criterion: Criterion, table: pd.DataFrame) -> str:
         return (
             f"{head}: {criterion.best} ({criterion.value:.3f}), not told apart from "
             + ", ".join(criterion.tied)
-            + " (the 95 % CI of the difference reaches within the equivalence margin of 0); "
-            "it picks none of them."
+            + " (the 95 % CI of the difference includes 0); it picks none of them."
         )
     return f"{head}: **{criterion.best}** ({criterion.value:.3f}), ahead of every other option."
 

@@ -305,8 +305,6 @@ def _choices(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path
             verdicts.append({"scope": lever.title, **judge(levels, rules).row()})
     verdicts = [{"metric": experiment.metric_label, **v} for v in verdicts]
     pd.DataFrame(verdicts).to_csv(out / "lever_verdict.csv", index=False)
-    picks = robust.criteria(
-        values, table, experiment.bootstrap, experiment.seed, margin=rules.equivalence
-    )
+    picks = robust.criteria(values, table, experiment.bootstrap, experiment.seed)
     paths["regret"] = discovery_figures.plot_regret(values, table, experiment, out / "regret.png")
     return robust_section(table, verdicts, picks, experiment, paths)

@@ -110,8 +110,8 @@ def choice_table(
 ) -> pd.DataFrame:
     """Per option (a column of ``values``, one row per world): mean metric (t 95 %
     interval), ``gap`` to the option with the best mean (paired t interval; ``gap_tie``:
-    its interval reaches within the equivalence margin of 0, so the option cannot be
-    told from the best), ``p_best`` (share of worlds where it leads every other
+    its interval includes 0, so the option cannot be told from the best, as a verdict
+    would not call the best clear), ``p_best`` (share of worlds where it leads every other
     option by ``rules.gap`` or more, Wilson interval), ``best_or_tied`` (share of worlds
     where it is within ``rules.gap`` of the best: ties count for every tied option, so
     this column can sum past 1), and the regret's mean, 90th percentile and maximum with
@@ -145,7 +145,7 @@ def choice_table(
             "worlds": n,
         }
     )
-    table["gap_tie"] = table["gap_high"] >= -rules.equivalence
+    table["gap_tie"] = table["gap_high"] >= 0.0
     table.loc[best, "gap_tie"] = False
     for name in ("mean_regret", "p90_regret", "max_regret"):
         table[name] = stats_[name]
@@ -203,12 +203,11 @@ def criteria(
     table: pd.DataFrame,
     resamples: int = 1000,
     seed: int = 0,
-    margin: float = 0.0,
 ) -> list[Criterion]:
     """Each criterion's best option, and which options it cannot tell from the best:
     those whose paired 95 % interval of the difference (t for the mean, bootstrap over
-    worlds for a regret statistic) reaches within ``margin`` (the equivalence margin)
-    of 0: not shown to be worse by more than a difference that matters."""
+    worlds for a regret statistic) includes 0, as a verdict would not call the best
+    clear (issue 17: "tie" when a CI includes 0)."""
     array = values.to_numpy(dtype=float)
     options = list(values.columns)
     boot = _bootstrap(array.max(axis=1, keepdims=True) - array, resamples, seed)
@@ -221,10 +220,10 @@ def criteria(
             if j == best:
                 continue
             if name == "mean":  # the gap is the option's mean minus the best's: <= 0
-                includes = bool(table.loc[j, "gap_high"] >= -margin)
+                includes = bool(table.loc[j, "gap_high"] >= 0.0)
             else:  # the option's regret statistic minus the best's: >= 0
                 diff = boot[name][:, j] - boot[name][:, best]
-                includes = bool(np.quantile(diff, 0.025) <= margin)
+                includes = bool(np.quantile(diff, 0.025) <= 0.0)
             if includes:
                 tied.append(option)
         out.append(

@@ -210,8 +210,8 @@
     $("card-choice").hidden = false;
     text("choice-note", "Each option of " + meta.focal + "'s levers in the same worlds " +
       "(futures × replicates, common random numbers). Gap: mean " + meta.metric +
-      " minus the best option's (95 % CI; \"tie\": it reaches within ±" + meta.equivalence +
-      " of 0, so the option cannot be told from the best). Best in: worlds where " +
+      " minus the best option's (95 % CI; \"tie\": it includes 0, so the option cannot " +
+      "be told from the best). Best in: worlds where " +
       "it leads every other option by " + meta.gap + " or more. Regret: best " + meta.metric +
       " there minus its own (95 % bootstrap CIs).");
     table($("choice-table"), [
