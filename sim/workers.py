@@ -1,40 +1,92 @@
 """Local worker processes for many model runs (sweeps, calibrations): started alike,
-ended alike.
+ended alike, and never outliving the process that started them.
 
 Workers are spawned (no state copied from the parent), ignore Ctrl-C, which the parent
-handles, and load the compiled kernels once when they start.
+handles, and load the compiled kernels once when they start. A worker dies with its
+parent, even one killed with ``kill -9``: on Linux the kernel sends it SIGKILL when the
+parent goes (``prctl(PR_SET_PDEATHSIG)``, set when the pool is started from the main
+thread, the thread that spawns the workers), and everywhere a watcher thread checks
+every :data:`WATCH_SECONDS` that its parent is still the one that started it. With the
+workers gone, multiprocessing's resource tracker, which they share, exits too.
+
+:func:`terminate` ends a pool at once (Ctrl-C, a full disk): the workers are killed
+first and the pool's manager thread joined, so that nothing is left for the
+interpreter to wait for at exit.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
+import threading
+import time
 
-__all__ = ["start_worker", "terminate", "worker_pool"]
+__all__ = ["WATCH_SECONDS", "start_worker", "terminate", "worker_pool"]
+
+#: How often a worker checks that its parent is alive (when the kernel cannot tell it).
+WATCH_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1
 
 
-def start_worker() -> None:
-    """Initializer of a worker: leave Ctrl-C to the parent, load the kernels once."""
+def start_worker(parent: int, kernel_signal: bool) -> None:
+    """Initializer of a worker: die with ``parent``, leave Ctrl-C to it, load the
+    kernels once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent, kernel_signal)
     from . import kernels
 
     kernels.load()
 
 
+def die_with_parent(parent: int, kernel_signal: bool = True) -> None:
+    """End this process when ``parent`` (its parent's pid) ends."""
+    if kernel_signal and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watcher alone
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
+
+
+def _watch(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
+
+
 def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of ``workers`` spawned processes started by :func:`start_worker`."""
+    main = threading.current_thread() is threading.main_thread()
     return cf.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=start_worker,
+        initargs=(os.getpid(), main),
     )
 
 
 def terminate(pool: cf.ProcessPoolExecutor) -> None:
-    """Cancel queued work and end the pool's processes now (Ctrl-C, a stopped run)."""
+    """Cancel queued work and end the pool's processes now (Ctrl-C, a stopped run).
+
+    The workers are killed before the pool is shut down, so its manager thread sees
+    them gone and ends without waiting on its queues; it is joined here."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
+    manager = getattr(pool, "_executor_manager_thread", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
     for process in processes:
         process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+    pool.shutdown(wait=False, cancel_futures=True)
+    if manager is not None and manager is not threading.current_thread():
+        manager.join(timeout=10)

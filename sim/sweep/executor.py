@@ -56,6 +56,8 @@ class SweepOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
+    used: int = 0  # runs the tables are made of (set by the analysis)
+    unused: int = 0  # stored runs beyond what the design asks for (not used)
 
     def add(self, other: SweepOutcome) -> None:
         """Count another round's runs in this outcome."""
@@ -126,7 +128,9 @@ class LocalRunner:
     def __enter__(self) -> LocalRunner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:  # stopped by an error or Ctrl-C: do not wait for the workers
+            self._stop()
         self.close()
 
     def close(self) -> None:
@@ -154,6 +158,9 @@ class LocalRunner:
         except KeyboardInterrupt:
             batch.outcome.interrupted = True
             self._stop()
+        except BaseException:  # a result that cannot be stored (a full disk): stop now
+            self._stop()
+            raise
         finally:
             batch.close()
         return batch.outcome
@@ -293,6 +300,9 @@ class DaskRunner:
         except KeyboardInterrupt:
             batch.outcome.interrupted = True
             self.client.cancel(list(futures))
+        except BaseException:  # a result that cannot be stored (a full disk): stop now
+            self.client.cancel(list(futures))
+            raise
         finally:
             batch.close()
         return batch.outcome

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..files import OutputSet
 from ..provenance import manifest, package_versions
 from . import aggregate, discovery, discovery_figures, figures, robust
 from .discovery_report import discovery_section, robust_section
@@ -18,15 +19,22 @@ from .report import winners_text, write_report
 from .store import RunStore
 
 __all__ = [
+    "OUTPUTS_MARKER",
     "Experiment",
     "ExperimentError",
     "analyse",
     "default_out",
     "load_experiment",
     "manifest_for",
+    "replicate_plan",
     "run_sweep",
+    "used_runs",
     "winners_text",
 ]
+
+
+#: Written last by the analysis: its tables, figures and report are complete.
+OUTPUTS_MARKER = "outputs.json"
 
 
 def default_out(experiment: Experiment) -> Path:
@@ -83,17 +91,19 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every unfinished (point x replicate) of ``experiment`` into the store at ``out``.
 
-    With a replicate rule the runs come in rounds: every point's first ``min``
-    replicates, then more for the points still undecided (see
-    :class:`~.experiment.ReplicateRule`). Decisions read only the stored runs of earlier
-    rounds, which are seeded by point and replicate, so the rounds, and the results, are
-    the same whatever the workers and however often the sweep is interrupted and resumed.
-    Finished runs are written in batches; however the sweep stops (done, a failure,
-    Ctrl-C), the runs finished so far are written before this returns.
+    The store checks every stored run against the experiment first (see
+    :class:`~.store.RunStore`). With a replicate rule the runs come in rounds: every
+    point's first ``min`` replicates, then more for the points still undecided (see
+    :class:`~.experiment.ReplicateRule`). The decision after a round reads exactly the
+    replicates of that round and the earlier ones, whatever else is stored (an
+    interrupted session may have stored some of a later round), and runs are seeded by
+    point and replicate, so the rounds, and the results, are the same whatever the
+    workers and however often the sweep is interrupted and resumed. Finished runs are
+    written in batches; however the sweep stops (done, a failure, Ctrl-C), the runs
+    finished so far are written before this returns.
     """
-    store = RunStore(out)
-    store.prepare(experiment, manifest_for(experiment))
-    done = store.done()
+    store = RunStore(out, experiment)
+    done = store.prepare(manifest_for(experiment))
     prefix = f"{experiment.name}-{experiment.fingerprint()}"
     with make_runner(workers, scheduler, prefix) as runner:
 
@@ -130,28 +140,87 @@ def _run_rounds(
         if total.interrupted:
             return total
         failed = {f["point"] for f in total.failures}
-        settled = aggregate.decided(store.summary(), experiment, active) | failed
+        settled = _settled(store.summary(), experiment, active, count) | failed
         active, have = [p for p in active if p not in settled], count
         if not active:
             break
     return total
 
 
+def _settled(runs: Any, experiment: Experiment, points: list[int], count: int) -> set[int]:
+    """Which of ``points`` the rule calls decided with ``count`` replicates: it reads
+    replicates 0 .. count - 1 only, never a later round's."""
+    if runs.empty:
+        return set()
+    return aggregate.decided(runs[runs["replicate"] < count], experiment, points)
+
+
+def replicate_plan(experiment: Experiment, runs: Any) -> dict[int, int]:
+    """Replicates each design point gets, as the design and the stored runs decide.
+
+    Without a rule: the experiment's replicates. With one, each point's rounds are
+    replayed from its stored runs (a point's decision depends on its own runs only): a
+    point keeps the count of the first round it is decided at, or whose runs are not
+    all stored yet, or the rule's ``max``.
+    """
+    points = range(experiment.n_points)
+    if experiment.rule is None:
+        return dict.fromkeys(points, experiment.replicates)
+    stored = runs.groupby("point")["replicate"].agg(set) if not runs.empty else {}
+    plan: dict[int, int] = {}
+    active = list(points)
+    for count in experiment.rule.schedule():
+        plan.update(dict.fromkeys(active, count))
+        have = [p for p in active if p in stored and set(range(count)) <= stored[p]]
+        settled = _settled(runs, experiment, have, count) if have else set()
+        active = [p for p in have if p not in settled]
+        if not active:
+            break
+    return plan
+
+
+def used_runs(experiment: Experiment, store: RunStore) -> tuple[Any, Any, int]:
+    """The stored runs the design asks for (summary and time series) and how many
+    stored runs it does not ask for (beyond a point's replicates under the rule)."""
+    runs = store.summary()
+    if runs.empty:
+        return runs, store.timeseries(), 0
+    plan = replicate_plan(experiment, runs)
+
+    def wanted(frame: Any) -> Any:
+        if frame.empty:
+            return frame
+        return frame[frame["replicate"] < frame["point"].map(plan)].reset_index(drop=True)
+
+    used = wanted(runs)
+    unused = runs[["point", "replicate"]].drop_duplicates().shape[0]
+    unused -= used[["point", "replicate"]].drop_duplicates().shape[0]
+    return used, wanted(store.timeseries()), unused
+
+
 def analyse(
     experiment: Experiment, out: str | Path, outcome: SweepOutcome | None = None
 ) -> dict[str, Any]:
-    """Aggregate the store at ``out``, draw the figures and write ``report.md``."""
+    """Aggregate the runs the design asks for, draw the figures and write ``report.md``.
+
+    Every file is written whole; ``outputs.json``, the marker that they belong together,
+    is removed first and written last (a folder without it holds an unfinished
+    analysis, never a mix of two).
+    """
     out = Path(out)
-    store = RunStore(out)
-    runs = store.summary()
+    store = RunStore(out, experiment)
+    runs, timeseries, unused = used_runs(experiment, store)
     if runs.empty:
         return {"report": None, "winners": None}
+    used = runs[["point", "replicate"]].drop_duplicates().shape[0]
+    if outcome is not None:
+        outcome.used, outcome.unused = used, unused
+    files = OutputSet(out, OUTPUTS_MARKER)
     summary = aggregate.aggregate(runs, experiment)
-    summary.to_parquet(out / "summary.parquet", index=False)
-    summary.to_csv(out / "summary.csv", index=False)
+    files.parquet("summary.parquet", summary)
+    files.csv("summary.csv", summary)
     winners = aggregate.winners(runs, experiment, level=experiment.decision_level)
-    winners.to_csv(out / "winners.csv", index=False)
-    timeseries = store.timeseries()
+    files.csv("winners.csv", winners)
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]
     bands = aggregate.curves(timeseries, share_columns) if share_columns else None
     paths: dict[str, Path] = {}
@@ -160,11 +229,11 @@ def analyse(
     notes: list[str] = []
     if report.get("analysis") == "bass" and bands is not None:
         bass = aggregate.bass_check(bands, experiment)
-        bass.to_csv(out / "bass_check.csv", index=False)
+        files.csv("bass_check.csv", bass)
         paths["bass"] = figures.plot_bass(bands, experiment, out / "bass_check.png")
     elif experiment.design == "sobol":
         sobol, notes = aggregate.sobol_indices(runs, experiment, report.get("metrics"))
-        sobol.to_csv(out / "sobol_indices.csv", index=False)
+        files.csv("sobol_indices.csv", sobol)
         if not sobol.empty:
             paths["sobol"] = figures.plot_sobol(sobol, experiment, out / "sobol_indices.png")
     else:
@@ -179,9 +248,9 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
-    sections = _discover(runs, experiment, out, paths) if experiment.discovery else []
+    sections = _discover(runs, experiment, files, paths) if experiment.discovery else []
     if experiment.robust:
-        sections += _robust(runs, experiment, out, paths)
+        sections += _robust(runs, experiment, files, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -195,6 +264,15 @@ def analyse(
         sections=sections,
         outcome=outcome,
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
+    )
+    files.add(path, *paths.values())
+    files.finish(
+        {
+            "experiment": experiment.name,
+            "fingerprint": experiment.fingerprint(),
+            "runs_used": used,
+            "stored_runs_not_used": unused,
+        }
     )
     return {
         "report": path,
@@ -215,17 +293,20 @@ def _base_variant(table: Any, experiment: Experiment) -> Any:
     return table[table[key] == experiment.robust["base"]]
 
 
-def _discover(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+def _discover(
+    runs: Any, experiment: Experiment, files: OutputSet, paths: dict[str, Path]
+) -> list[str]:
     """runs.csv/.parquet, boxes.csv, trajectory.csv, feature_scores.csv, their figures,
     and the report's section."""
+    out = files.directory
     table = discovery.runs_table(runs, experiment)
-    table.to_parquet(out / "runs.parquet", index=False)
-    table.to_csv(out / "runs.csv", index=False)
+    files.parquet("runs.parquet", table)
+    files.csv("runs.csv", table)
     base = _base_variant(table, experiment)
     boxes, trajectory, scores = discovery.discover(base, experiment)
-    boxes.to_csv(out / "boxes.csv", index=False)
-    trajectory.to_csv(out / "trajectory.csv", index=False)
-    scores.to_csv(out / "feature_scores.csv", index=False)
+    files.csv("boxes.csv", boxes)
+    files.csv("trajectory.csv", trajectory)
+    files.csv("feature_scores.csv", scores)
     paths["tradeoff"] = discovery_figures.plot_tradeoff(
         trajectory, experiment, out / "tradeoff.png"
     )
@@ -238,15 +319,17 @@ def _discover(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Pat
     return discovery_section(boxes, scores, len(base), paths)
 
 
-def _robust(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+def _robust(
+    runs: Any, experiment: Experiment, files: OutputSet, paths: dict[str, Path]
+) -> list[str]:
     """regret.csv, its figure and the report's section."""
     assert experiment.robust is not None
     focal = experiment.robust["focal"]
     shares = robust.focal_shares(runs, focal, "focal_strategy", experiment.futures)
     shares = shares[[s for s in experiment.robust["strategies"] if s in shares.columns]]
     table = robust.regret_table(shares)
-    table.to_csv(out / "regret.csv", index=False)
+    files.csv("regret.csv", table)
     paths["regret"] = discovery_figures.plot_regret(
-        shares, table, focal, experiment, out / "regret.png"
+        shares, table, focal, experiment, files.directory / "regret.png"
     )
     return robust_section(table, focal, paths)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..files import write_atomic
 from .columns import METRICS, metric_label
 from .experiment import Experiment
 from .text import fmt, level_text, md_table
@@ -88,8 +89,9 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
         )
     if outcome is not None:
         lines.append(
-            f"- **Runs**: {outcome.skipped + outcome.finished} of {outcome.total} finished"
-            f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}; "
+            f"- **Runs**: {outcome.used} used, of {outcome.total} the design asks for"
+            f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}"
+            f"{f' ({outcome.unused} stored runs beyond it not used)' if outcome.unused else ''}; "
             f"this session ran {outcome.finished} in {outcome.seconds:.0f} s."
         )
     if experiment.notes:
@@ -189,7 +191,7 @@ def write_report(
     ]
     if versions:
         parts += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "."]
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    write_atomic(path, ("\n".join(parts) + "\n").encode("utf-8"))
     return path
 
 
