@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 
 from ..files import OutputError, set_aside, write_atomic, write_json
 from ..provenance import digest
-from .experiment import ExperimentError
+from .experiment import ExperimentError, plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..outputs import RunOutput
@@ -255,8 +255,8 @@ class RunStore:
                 i = int(np.flatnonzero(~same)[0])
                 raise refuse(
                     i,
-                    f"with {name} = {stored[i]!r}, but this experiment's point {points[i]} has "
-                    f"{name} = {expected[i]!r}",
+                    f"with {name} = {plain(stored[i])!r}, but this experiment's point "
+                    f"{points[i]} has {name} = {plain(expected[i])!r}",
                 )
         keys = runs[DESIGN_KEY].to_numpy()
         expected_keys = np.asarray(self._keys, dtype=object)[points]
