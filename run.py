@@ -28,28 +28,25 @@ def _error(message: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.files import writable_directory
+    from sim.limits import run_setting
+    from sim.memory import check_memory
     from sim.runner import run_scenario, write_results
     from sim.scenario import load_scenario, parse_assignment
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
-    for flag, value in (
-        ("--steps", args.steps),
-        ("--replicates", args.replicates),
-        ("--seed", args.seed),
-    ):
-        if value is not None and value < (0 if flag == "--seed" else 1):
-            return _error(
-                f"{flag} = {value}: expected an integer >= {0 if flag == '--seed' else 1}"
-            )
-    results = run_scenario(
-        scenario,
-        steps=args.steps,
-        replicates=args.replicates,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
-    out = Path(args.out) if args.out else ROOT / "results" / scenario.name
+    settings = {
+        key: run_setting(key, value, f"--{key}") if value is not None else scenario.run[key]
+        for key, value in (
+            ("steps", args.steps),
+            ("replicates", args.replicates),
+            ("seed", args.seed),
+        )
+    }
+    out = writable_directory(args.out if args.out else ROOT / "results" / scenario.name)
+    check_memory(scenario.params, scenario.firms, settings["steps"], source=args.scenario)
+    results = run_scenario(scenario, **settings, progress=not args.quiet)
     paths = write_results(results, out)
     print(_summary_table(results))
     print(f"\nresults in {out}/ ({', '.join(paths)})")
@@ -340,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        return _error(
+            "out of memory: the run needed more than this machine could give it; "
+            "expected fewer customers (market.n_customers), a sparser network or fewer --workers"
+        )
     except BrokenPipeError:  # output piped into head and the like
         sys.stderr.close()
         return 0

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from pathlib import Path
 
+from ..files import writable_directory
+from ..memory import check_memory, gigabytes, run_bytes, workers_that_fit
 from .pipeline import (
     Experiment,
     ExperimentError,
@@ -29,7 +31,9 @@ def sweep_command(args: argparse.Namespace) -> int:
         raise ExperimentError("--workers", workers, "an integer >= 1")
     experiment = load_experiment(args.experiment, quick=quick)
     scheduler = getattr(args, "scheduler", None)
-    out = Path(args.out) if getattr(args, "out", None) else default_out(experiment)
+    out = writable_directory(args.out if getattr(args, "out", None) else default_out(experiment))
+    if scheduler is None:
+        workers = local_workers(experiment, workers)
     print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
     print(f"results in {out}/", file=sys.stderr)
     try:
@@ -79,6 +83,45 @@ def sweep_command(args: argparse.Namespace) -> int:
     else:
         print(f"\nreport: {result['report']}")
     return 1 if outcome.failures else 0
+
+
+def local_workers(experiment: Experiment, workers: int | None) -> int:
+    """The worker processes to run on: ``workers``, or by default all cores, as many as
+    fit in the free memory side by side. A run that fits no process, or ``workers`` that
+    do not fit together, are refused in one line with the estimate."""
+    point = max(
+        range(experiment.n_points),
+        key=lambda i: run_bytes(experiment.points[i].params, experiment.points[i].firms, 1),
+    )
+    design = experiment.points[point]
+    source = f"{experiment.source} (design point {point})"
+    if workers == 1:  # the runs execute in this process
+        check_memory(design.params, design.firms, experiment.steps, source=source)
+        return 1
+    need = run_bytes(design.params, design.firms, experiment.steps)
+    fit = workers_that_fit(need)
+    if fit == 0:
+        check_memory(design.params, design.firms, experiment.steps, source=source)
+        fit = 1  # one run fits, not beside a worker process: run it in this one
+    if workers is None:
+        cores = os.cpu_count() or 1
+        chosen = cores if fit is None else max(min(cores, fit), 1)
+        if chosen < cores:
+            print(
+                f"memory: {chosen} worker(s), not {cores}: a run needs about "
+                f"{gigabytes(need)} (design point {point}) besides its process",
+                file=sys.stderr,
+            )
+        return chosen
+    if fit is not None and workers > fit:
+        raise ExperimentError(
+            "--workers",
+            workers,
+            f"at most {max(fit, 1)}: each worker needs about {gigabytes(need)} for its "
+            f"largest run (design point {point}) besides its process, and the free memory "
+            f"holds {fit} of them",
+        )
+    return workers
 
 
 def _resume_command(args: argparse.Namespace, experiment: Experiment) -> str:
