@@ -325,6 +325,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(ROOT))
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:  # Ctrl-C at any moment, start-up included
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _run(argv: list[str] | None) -> int:
     from sim.errors import InputError
 
     args = build_parser().parse_args(argv)
@@ -334,9 +342,6 @@ def main(argv: list[str] | None = None) -> int:
         return func(args)
     except InputError as err:
         return _error(str(err))
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
     except MemoryError:
         return _error(
             "out of memory: the run needed more than this machine could give it; "

@@ -32,6 +32,7 @@ __all__ = [
     "set_aside",
     "writable_directory",
     "write_atomic",
+    "write_failure",
     "write_json",
 ]
 
@@ -48,6 +49,33 @@ def _why(error: OSError) -> str:
     if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{text}: expected a folder you may write to (--out)"
     return text
+
+
+#: What SQLite (through SQLAlchemy) says when it cannot write its file.
+SQLITE_WRITE_ERRORS = (
+    "database or disk is full",
+    "disk I/O error",
+    "attempt to write a readonly database",
+    "unable to open database file",
+)
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def write_failure(error: BaseException) -> str | None:
+    """Why ``error`` (or an error it was raised from, or while handling) is a failure
+    to write a file (a full disk, no permission), in words; None if it is not one."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in WRITE_ERRNOS:
+            return _why(current)
+        text = str(current)
+        for message in SQLITE_WRITE_ERRORS:
+            if message in text:
+                return message
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def write_atomic(path: str | Path, data: bytes) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "available_bytes",
     "check_memory",
     "gigabytes",
+    "plan_workers",
     "run_bytes",
     "workers_that_fit",
 ]
@@ -167,6 +168,50 @@ def check_memory(
             source=source,
         )
     return need
+
+
+def plan_workers(
+    params: dict[str, Any],
+    firms: list[Any],
+    steps: int,
+    requested: int | None,
+    *,
+    source: str = "",
+    cores: int | None = None,
+) -> tuple[int, str]:
+    """Local worker processes for runs as large as ``params`` at most, and a note when
+    the default (all cores) is cut down to what fits in the free memory.
+
+    One worker runs in this process. A run that fits no process is refused (see
+    :func:`check_memory`); ``requested`` workers that do not fit side by side are
+    refused in one line naming ``--workers``, with the estimate and how many fit."""
+    if requested == 1:
+        check_memory(params, firms, steps, source=source)
+        return 1, ""
+    need = run_bytes(params, firms, steps)
+    free = gigabytes(available_bytes()[0] or 0)
+    fit = workers_that_fit(need)
+    if fit == 0:
+        check_memory(params, firms, steps, source=source)
+        fit = 1  # one run fits, not beside a worker process: run it in this one
+    if requested is None:
+        cores = cores or os.cpu_count() or 1
+        chosen = cores if fit is None else max(min(cores, fit), 1)
+        note = ""
+        if chosen < cores:
+            note = (
+                f"memory: {chosen} worker(s), not {cores}: a run needs about "
+                f"{gigabytes(need)} besides its process, and {free} is free"
+            )
+        return chosen, note
+    if fit is not None and requested > fit:
+        raise InputError(
+            "--workers",
+            requested,
+            f"at most {fit}: each worker needs about {gigabytes(need)} for its largest run "
+            f"besides its process ({gigabytes(PROCESS_BYTES)}), and {free} is free",
+        )
+    return requested, ""
 
 
 def _describe(params: dict[str, Any], firms: list[Any], steps: int) -> str:

@@ -100,8 +100,7 @@ def _shown(path: Path) -> str:
 # ------------------------------------------------------------------- calibrate
 def calibrate_command(args: argparse.Namespace) -> int:
     """``run.py calibrate``: check every input, run (or resume), print where the files are."""
-    import os
-
+    from ..files import writable_directory
     from .priors import DEFAULT_FIT, parse_fit
 
     if not _has_pyabc():
@@ -127,8 +126,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
         budget=args.budget, population=args.population, max_generations=args.generations
     )
     settings.check()
-    out = Path(args.out) if args.out else Path("results") / "calibration" / problem.series.name
-    workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
+    out = writable_directory(
+        args.out if args.out else Path("results") / "calibration" / problem.series.name
+    )
+    workers = 1 if args.scheduler else _local_workers(problem, args.workers)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
     print(
         f"calibrating {problem.series.name} ({problem.n_fit} points fitted"
@@ -157,6 +158,30 @@ def calibrate_command(args: argparse.Namespace) -> int:
     print(_posterior_lines(calibration))
     print(f"\nresults in {out}/ (report.md, posterior.csv, summary.csv, fit.png, pairs.png ...)")
     return 0
+
+
+def _local_workers(problem: object, workers: int | None) -> int:
+    """Worker processes that fit in the free memory beside each other, for the largest
+    market the fitted keys may ask for (see :func:`sim.memory.plan_workers`)."""
+    import sys
+
+    from ..memory import plan_workers
+    from .api import Problem
+    from .simulate import MAX_LEAD
+
+    assert isinstance(problem, Problem)
+    params = dict(problem.scenario.params)
+    for key in problem.keys:  # a fitted size is as large as its prior allows
+        name = key.key.split(".")[-1]
+        if name in ("n_customers", "mean_degree", "n_dims"):
+            params[name] = int(key.high)
+    steps = MAX_LEAD + problem.simulator().after
+    chosen, note = plan_workers(
+        params, problem.scenario.firms, steps, workers, source=problem.scenario.source
+    )
+    if note:
+        print(note, file=sys.stderr)
+    return chosen
 
 
 def _command(args: argparse.Namespace) -> str:

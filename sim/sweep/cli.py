@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from ..files import writable_directory
-from ..memory import check_memory, gigabytes, run_bytes, workers_that_fit
+from ..memory import plan_workers, run_bytes
 from .pipeline import (
     Experiment,
     ExperimentError,
@@ -86,42 +85,23 @@ def sweep_command(args: argparse.Namespace) -> int:
 
 
 def local_workers(experiment: Experiment, workers: int | None) -> int:
-    """The worker processes to run on: ``workers``, or by default all cores, as many as
-    fit in the free memory side by side. A run that fits no process, or ``workers`` that
-    do not fit together, are refused in one line with the estimate."""
+    """The worker processes to run on, as many as fit in the free memory beside each
+    other for the experiment's largest design point (see :func:`sim.memory.plan_workers`)."""
     point = max(
         range(experiment.n_points),
         key=lambda i: run_bytes(experiment.points[i].params, experiment.points[i].firms, 1),
     )
     design = experiment.points[point]
-    source = f"{experiment.source} (design point {point})"
-    if workers == 1:  # the runs execute in this process
-        check_memory(design.params, design.firms, experiment.steps, source=source)
-        return 1
-    need = run_bytes(design.params, design.firms, experiment.steps)
-    fit = workers_that_fit(need)
-    if fit == 0:
-        check_memory(design.params, design.firms, experiment.steps, source=source)
-        fit = 1  # one run fits, not beside a worker process: run it in this one
-    if workers is None:
-        cores = os.cpu_count() or 1
-        chosen = cores if fit is None else max(min(cores, fit), 1)
-        if chosen < cores:
-            print(
-                f"memory: {chosen} worker(s), not {cores}: a run needs about "
-                f"{gigabytes(need)} (design point {point}) besides its process",
-                file=sys.stderr,
-            )
-        return chosen
-    if fit is not None and workers > fit:
-        raise ExperimentError(
-            "--workers",
-            workers,
-            f"at most {max(fit, 1)}: each worker needs about {gigabytes(need)} for its "
-            f"largest run (design point {point}) besides its process, and the free memory "
-            f"holds {fit} of them",
-        )
-    return workers
+    chosen, note = plan_workers(
+        design.params,
+        design.firms,
+        experiment.steps,
+        workers,
+        source=f"{experiment.source} (design point {point})",
+    )
+    if note:
+        print(note, file=sys.stderr)
+    return chosen
 
 
 def _resume_command(args: argparse.Namespace, experiment: Experiment) -> str:
