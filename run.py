@@ -44,8 +44,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             ("seed", args.seed),
         )
     }
-    out = writable_directory(args.out if args.out else ROOT / "results" / scenario.name)
     check_memory(scenario.params, scenario.firms, settings["steps"], source=args.scenario)
+    out = writable_directory(args.out if args.out else ROOT / "results" / scenario.name)
     results = run_scenario(scenario, **settings, progress=not args.quiet)
     paths = write_results(results, out)
     print(_summary_table(results))

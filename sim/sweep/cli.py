@@ -15,9 +15,11 @@ from .pipeline import (
     analyse,
     default_out,
     load_experiment,
+    manifest_for,
     run_sweep,
     winners_text,
 )
+from .store import RunStore
 
 __all__ = ["sweep_command"]
 
@@ -30,9 +32,10 @@ def sweep_command(args: argparse.Namespace) -> int:
         raise ExperimentError("--workers", workers, "an integer >= 1")
     experiment = load_experiment(args.experiment, quick=quick)
     scheduler = getattr(args, "scheduler", None)
-    out = writable_directory(args.out if getattr(args, "out", None) else default_out(experiment))
     if scheduler is None:
         workers = local_workers(experiment, workers)
+    out = writable_directory(args.out if getattr(args, "out", None) else default_out(experiment))
+    RunStore(out, experiment).check(manifest_for(experiment))  # another experiment's folder?
     print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
     print(f"results in {out}/", file=sys.stderr)
     try:

@@ -145,6 +145,13 @@ class RunStore:
         write_atomic(self.out / "design.csv", table.to_csv(index=False).encode())
         return done
 
+    def check(self, manifest: dict[str, Any]) -> None:
+        """Refuse a folder holding another experiment's results, writing nothing (see
+        :meth:`prepare`, which checks the same before it writes)."""
+        self._check_manifest(manifest)
+        if self.summary_dir.is_dir():
+            self.done()
+
     def _check_manifest(self, manifest: dict[str, Any]) -> None:
         """Refuse a folder whose manifest names another experiment; set an unreadable
         manifest aside (the runs are checked one by one instead)."""

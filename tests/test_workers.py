@@ -1,0 +1,150 @@
+"""Worker processes never outlive the command that started them: kill -9 of a sweep's or
+a calibration's main process takes its workers (and multiprocessing's resource
+tracker) with it within 5 s, and Ctrl-C at any moment, once or twice, ends the command
+without a hang, a traceback or a process left behind."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data" / "adoption" / "us_household_technologies.csv"
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads /proc")
+
+SWEEP = """
+[experiment]
+name = "workers"
+base = "{root}/scenarios/baseline.toml"
+replicates = 16
+steps = 200
+seed = 3
+keep = ["share_*"]
+
+[set]
+"market.n_customers" = 3000
+
+[factors.lam]
+key = "customers.loss_aversion_mean"
+values = [1.0, 3.0]
+"""
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children ...)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def start(command: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "run.py"), *command, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # its own process group: Ctrl-C reaches all of it
+    )
+
+
+def wait_for_workers(process: subprocess.Popen, count: int, timeout: float = 120) -> list[int]:
+    """Wait until ``process`` has ``count`` processes below it that have started working."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        below = descendants(process.pid)
+        if len(below) >= count:
+            time.sleep(2.0)  # the workers import, load the kernels and take runs
+            return descendants(process.pid)
+        time.sleep(0.1)
+    raise AssertionError(f"{process.args} started fewer than {count} processes")
+
+
+def assert_gone(pids: list[int], within: float) -> float:
+    began = time.monotonic()
+    while any(alive(p) for p in pids) and time.monotonic() - began < within:
+        time.sleep(0.05)
+    left = [p for p in pids if alive(p)]
+    for pid in left:  # do not leave them behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"still running {within} s after their parent died: {left}"
+    return time.monotonic() - began
+
+
+def sweep_file(tmp_path: Path) -> Path:
+    path = tmp_path / "workers.toml"
+    path.write_text(SWEEP.format(root=ROOT))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["sweep", "calibrate"])
+def test_kill_9_of_the_main_process_takes_its_workers(tmp_path: Path, what: str) -> None:
+    """Two workers and the resource tracker: all gone within 5 s of kill -9 of the parent."""
+    if what == "sweep":
+        command = ["sweep", str(sweep_file(tmp_path)), "--workers", "2"]
+    else:
+        command = ["calibrate", str(DATA), "--series", "colour_tv", "--workers", "2"]
+        command += ["--budget", "3000", "--population", "50"]
+    process = start([*command, "--out", str(tmp_path / "out")])
+    below = wait_for_workers(process, 3)  # two workers and the resource tracker
+    assert process.poll() is None, "the command ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert_gone(below, within=5.0)
+
+
+@pytest.mark.slow
+def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
+    """Ctrl-C (the whole process group) or SIGINT to the main process only, once or twice
+    in quick succession, at random moments from start-up to the last runs: every time the
+    command ends within 60 s, prints no traceback and leaves no process behind."""
+    path = sweep_file(tmp_path)
+    rng = random.Random(19)  # fixed moments: the test is the same every time
+    for attempt in range(8):
+        process = start(["sweep", str(path), "--workers", "2", "--out", str(tmp_path / "out")])
+        time.sleep(rng.uniform(0.2, 6.0))
+        below = descendants(process.pid)
+        send = os.killpg if attempt % 2 else os.kill
+        send(process.pid, signal.SIGINT)
+        if rng.random() < 0.5:
+            time.sleep(rng.uniform(0.0, 0.5))
+            with contextlib.suppress(ProcessLookupError):  # it may have ended already
+                send(process.pid, signal.SIGINT)
+        try:
+            _, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"attempt {attempt}: the command hung after Ctrl-C") from None
+        assert b"Traceback" not in err, err.decode()
+        assert process.returncode in (0, 130, -signal.SIGINT), (attempt, err.decode())
+        assert_gone(below, within=5.0)
