@@ -191,7 +191,8 @@ class RunStore:
         ``labels_only``), checked against the design, each run once (from the first part
         holding it); an unreadable part is set aside."""
         frames = []
-        for path in sorted(p for p in folder.iterdir() if PART.fullmatch(p.name)):
+        names = folder.iterdir() if folder.is_dir() else iter(())
+        for path in sorted(p for p in names if PART.fullmatch(p.name)):
             try:
                 names = pq.read_schema(path).names
                 missing = [c for c in LABELS if c not in names]
