@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from sim.workers import is_running, processes_below  # noqa: E402
+
 DATA = ROOT / "data" / "adoption" / "us_household_technologies.csv"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 
@@ -60,6 +63,19 @@ keep = ["share_*"]
 [set]
 "market.n_customers" = 2000
 """
+RANGES = (
+    BASE
+    + """
+[factors.lam]
+key = "customers.loss_aversion_mean"
+low = 1.0
+high = 4.0
+[factors.rho]
+key = "market.market_dynamism"
+low = 0.0
+high = 0.03
+"""
+)
 SWEEPS = {
     "grid": BASE
     + """
@@ -70,29 +86,8 @@ values = [1.0, 2.25, 4.0]
 key = "market.market_dynamism"
 values = [0.0, 0.02]
 """,
-    "lhs": BASE
-    + """
-[factors.lam]
-key = "customers.loss_aversion_mean"
-low = 1.0
-high = 4.0
-[factors.rho]
-key = "market.market_dynamism"
-low = 0.0
-high = 0.03
-""",
-    "discovery": BASE
-    + """
-[factors.lam]
-key = "customers.loss_aversion_mean"
-low = 1.0
-high = 4.0
-[factors.rho]
-key = "market.market_dynamism"
-low = 0.0
-high = 0.03
-[discovery]
-""",
+    "lhs": RANGES,
+    "discovery": RANGES + "[discovery]\n",
     "rule": BASE
     + """
 [factors.rho]
@@ -119,30 +114,6 @@ COMPARED = {
 CALIBRATION = ["--series", "colour_tv", "--budget", "2000", "--population", "50"]
 
 
-def descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        below = children.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return False
-
-
 def command(kind: str, path: Path | None, out: Path) -> list[str]:
     head = [sys.executable, str(ROOT / "run.py")]
     if kind == "calibration":
@@ -166,14 +137,14 @@ def kill_at(argv: list[str], moment: float) -> dict[str, Any]:
     below it lived on."""
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
     time.sleep(moment)
-    below = descendants(process.pid)
+    below = processes_below(process.pid)
     ended_before = process.poll() is not None
     process.kill()
     process.wait()
     began = time.monotonic()
-    while any(alive(p) for p in below) and time.monotonic() - began < 30:
+    while any(is_running(p) for p in below) and time.monotonic() - began < 30:
         time.sleep(0.05)
-    left = [p for p in below if alive(p)]
+    left = [p for p in below if is_running(p)]
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     return {
@@ -221,7 +192,7 @@ def measure_interrupts(work: Path, count: int, seed: int = 19) -> dict[str, Any]
         )
         delay = rng.uniform(0.2, 8.0)
         time.sleep(delay)
-        below = descendants(process.pid)
+        below = processes_below(process.pid)
         send = os.killpg if i % 2 else os.kill
         twice = rng.random() < 0.5
         try:
@@ -247,7 +218,7 @@ def measure_interrupts(work: Path, count: int, seed: int = 19) -> dict[str, Any]
                 "exit": process.returncode,
                 "hung": hung,
                 "traceback": b"Traceback" in err,
-                "left": sum(alive(p) for p in below),
+                "left": sum(is_running(p) for p in below),
             }
         )
         print(f"interrupt {i}: {rows[-1]}", flush=True)

@@ -24,8 +24,16 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
-__all__ = ["WATCH_SECONDS", "start_worker", "terminate", "worker_pool"]
+__all__ = [
+    "WATCH_SECONDS",
+    "is_running",
+    "processes_below",
+    "start_worker",
+    "terminate",
+    "worker_pool",
+]
 
 #: How often a worker checks that its parent is alive (when the kernel cannot tell it).
 WATCH_SECONDS = 0.5
@@ -90,3 +98,30 @@ def terminate(pool: cf.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     if manager is not None and manager is not threading.current_thread():
         manager.join(timeout=10)
+
+
+def processes_below(pid: int) -> list[int]:
+    """Every process below ``pid`` (its children, theirs ...), read from Linux's /proc:
+    what a command started, to check that none outlives it."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
+
+
+def is_running(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting to be reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

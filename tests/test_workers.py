@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.workers import is_running, processes_below
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "adoption" / "us_household_technologies.csv"
 
@@ -39,33 +41,6 @@ values = [1.0, 3.0]
 """
 
 
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (children, their children ...)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        below = children.get(todo.pop(), [])
-        found += below
-        todo += below
-    return found
-
-
-def alive(pid: int) -> bool:
-    """Running (a zombie waiting to be reaped has ended)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def start(command: list[str]) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
@@ -81,19 +56,19 @@ def wait_for_workers(process: subprocess.Popen, count: int, timeout: float = 120
     """Wait until ``process`` has ``count`` processes below it that have started working."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        below = descendants(process.pid)
+        below = processes_below(process.pid)
         if len(below) >= count:
             time.sleep(2.0)  # the workers import, load the kernels and take runs
-            return descendants(process.pid)
+            return processes_below(process.pid)
         time.sleep(0.1)
     raise AssertionError(f"{process.args} started fewer than {count} processes")
 
 
 def assert_gone(pids: list[int], within: float) -> float:
     began = time.monotonic()
-    while any(alive(p) for p in pids) and time.monotonic() - began < within:
+    while any(is_running(p) for p in pids) and time.monotonic() - began < within:
         time.sleep(0.05)
-    left = [p for p in pids if alive(p)]
+    left = [p for p in pids if is_running(p)]
     for pid in left:  # do not leave them behind even when the test fails
         os.kill(pid, signal.SIGKILL)
     assert not left, f"still running {within} s after their parent died: {left}"
@@ -133,7 +108,7 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
     for attempt in range(8):
         process = start(["sweep", str(path), "--workers", "2", "--out", str(tmp_path / "out")])
         time.sleep(rng.uniform(0.2, 6.0))
-        below = descendants(process.pid)
+        below = processes_below(process.pid)
         send = os.killpg if attempt % 2 else os.kill
         send(process.pid, signal.SIGINT)
         if rng.random() < 0.5:
