@@ -19,8 +19,6 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-
 
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
@@ -29,10 +27,12 @@ def _error(message: str) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.files import writable_directory
+    from sim.keys import parse_assignment
     from sim.limits import run_setting
     from sim.memory import check_memory
+    from sim.paths import RESULTS
     from sim.runner import run_scenario, write_results
-    from sim.scenario import load_scenario, parse_assignment
+    from sim.scenario import load_scenario
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
@@ -45,7 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     }
     check_memory(scenario.params, scenario.firms, settings["steps"], source=args.scenario)
-    out = writable_directory(args.out if args.out else ROOT / "results" / scenario.name)
+    out = writable_directory(args.out if args.out else RESULTS / scenario.name)
     results = run_scenario(scenario, **settings, progress=not args.quiet)
     paths = write_results(results, out)
     print(_summary_table(results))
@@ -146,6 +146,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no arguments: the strategy map at quick size, its winners and report."""
+    from sim.paths import ROOT
+
     args = argparse.Namespace(
         experiment=str(ROOT / "experiments" / "strategy_map.toml"),
         workers=None,
@@ -324,7 +326,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     try:
         return _run(argv)
     except KeyboardInterrupt:  # Ctrl-C at any moment, start-up included

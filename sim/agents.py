@@ -1,5 +1,10 @@
 """Mesa agents: firms, and customers as views on the model's arrays.
 
+A :class:`Firm` develops its releases (docs/ODD.md section 7.2) through its strategy,
+reading the market only through :class:`sim.market.Market`; the release mechanics
+(the quality step, claimed against true quality, the move in attribute space, the
+schedule) are its methods, shared by the fast model and the idiomatic-Mesa reference.
+
 Customer state lives in NumPy arrays on the model (so a step is vectorized array
 work); a :class:`Customer` agent is a thin, read-only window on one row of those
 arrays, for inspection in notebooks and the classroom page. They are created only
@@ -9,16 +14,15 @@ when asked for (``customer_agents``) and never change results.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import mesa
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import InnovationModel
-    from .strategies import Strategy
+from .market import Market, MarketRecord
+from .strategies import Strategy
 
-__all__ = ["Customer", "Firm", "ReleaseRecord"]
+__all__ = ["Customer", "Firm", "Release", "ReleaseRecord"]
 
 
 @dataclass(frozen=True)
@@ -31,14 +35,24 @@ class ReleaseRecord:
     share_at_release: float
 
 
+@dataclass(frozen=True)
+class Release:
+    """A release as a firm develops it: its kind, claimed and true quality, position."""
+
+    kind: str
+    claimed: float
+    true: float
+    position: np.ndarray
+
+
 class Firm(mesa.Agent):
     """A firm with an innovation strategy, a product line and co-creators."""
 
-    model: InnovationModel
+    model: Market  # a mesa.Model that is a sim.market.Market
 
     def __init__(
         self,
-        model: InnovationModel,
+        model: Any,
         *,
         index: int,
         name: str,
@@ -64,6 +78,42 @@ class Firm(mesa.Agent):
         self.next_release = 0
         self.history: list[ReleaseRecord] = []
 
+    # --------------------------------------------------------------- releases
+    def plan_first(self, market: Market, first_release: int | None, legacy: bool) -> None:
+        """Schedule the first release: at ``first_release``, else after the cadence of the
+        kind chosen (at step 0 in the legacy start)."""
+        self.next_kind = self.strategy.choose(self, market)
+        default_first = 0 if legacy else self.next_kind.cadence
+        self.next_release = default_first if first_release is None else first_release
+        self.current_kind = self.next_kind
+
+    def develop(self, market: Market, step: int, release_id: int) -> Release:
+        """The next release (docs/ODD.md section 7.2): the chosen kind's quality step over
+        the current true quality (claimed), the true quality (claimed plus the kind's
+        risk), and the move toward the kind's target."""
+        kind = self.next_kind
+        self.current_kind = kind
+        share = float(market.firm_shares()[self.index])
+        self.history.append(ReleaseRecord(step, kind.name, release_id, share))
+        rng = market.rng
+        claimed = self.true_quality + kind.quality_step(rng)
+        true = claimed + float(rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
+        target = kind.target(self, market)
+        position = np.clip(self.position + kind.move * (target - self.position), 0.0, 1.0)
+        return Release(kind.name, claimed, true, position)
+
+    def hold(self, release_id: int, release: Release, generation: int) -> None:
+        """Make ``release`` the firm's current product."""
+        self.latest_release = release_id
+        self.generation = generation
+        self.claimed_quality, self.true_quality = release.claimed, release.true
+        self.position = np.asarray(release.position, dtype=float)
+
+    def plan_next(self, market: Market, step: int) -> None:
+        """Choose the kind of the next release and schedule it one cadence ahead."""
+        self.next_kind = self.strategy.choose(self, market)
+        self.next_release = step + self.next_kind.cadence
+
     def share_changes(self, kind: str) -> list[float]:
         """Change in customer share over each completed period after a release of ``kind``."""
         shares = [r.share_at_release for r in self.history] + [
@@ -85,9 +135,9 @@ class Firm(mesa.Agent):
 class Customer(mesa.Agent):
     """Read-only view of customer ``index`` in the model's arrays."""
 
-    model: InnovationModel
+    model: MarketRecord  # a mesa.Model that is a sim.market.MarketRecord
 
-    def __init__(self, model: InnovationModel, index: int) -> None:
+    def __init__(self, model: Any, index: int) -> None:
         super().__init__(model)
         self.index = index
 

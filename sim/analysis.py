@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import InnovationModel
+from .market import MarketRecord
 
 __all__ = [
     "ROGERS_CATEGORIES",
@@ -98,7 +97,7 @@ RELEASE_COLUMNS = [
 ]
 
 
-def release_metrics(model: InnovationModel, releases: np.ndarray | None = None) -> pd.DataFrame:
+def release_metrics(model: MarketRecord, releases: np.ndarray | None = None) -> pd.DataFrame:
     """Diffusion metrics and Rogers shares of ``releases`` (ids; default: every release
     of generation >= 1), from the model's adoption events, in release order."""
     if releases is None:
@@ -106,7 +105,7 @@ def release_metrics(model: InnovationModel, releases: np.ndarray | None = None) 
     return pd.DataFrame(_release_rows(model, releases), columns=RELEASE_COLUMNS)
 
 
-def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
+def _release_rows(model: MarketRecord, releases: np.ndarray) -> list[tuple]:
     log = model.adoption_events()
     log = log[np.argsort(log[:, 1], kind="stable")]  # by release, in time order within
     first = np.searchsorted(log[:, 1], releases, side="left")
@@ -134,7 +133,7 @@ def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
     return rows
 
 
-def first_releases(model: InnovationModel) -> np.ndarray:
+def first_releases(model: MarketRecord) -> np.ndarray:
     """Id of each firm's first release (generation 1), or -1 for a firm without one."""
     own = (model.release_firm >= 0) & (model.release_generation == 1)
     ids = np.full(model.n_firms, -1, dtype=np.int64)
@@ -143,7 +142,7 @@ def first_releases(model: InnovationModel) -> np.ndarray:
     return ids
 
 
-def firm_rows(model: InnovationModel) -> list[dict[str, Any]]:
+def firm_rows(model: MarketRecord) -> list[dict[str, Any]]:
     """One dict per firm: final share, trust and co-creators, and its first release's
     diffusion (``first_*``, floats, NaN for a firm that has not released)."""
     shares = model.firm_shares()
@@ -173,13 +172,13 @@ def firm_rows(model: InnovationModel) -> list[dict[str, Any]]:
     return rows
 
 
-def firm_summary(model: InnovationModel) -> pd.DataFrame:
+def firm_summary(model: MarketRecord) -> pd.DataFrame:
     """One row per firm: final share, trust and co-creators, and first-release diffusion."""
     return pd.DataFrame(firm_rows(model))
 
 
 def first_release_curve(
-    model: InnovationModel, firm_index: int, events: np.ndarray | None = None
+    model: MarketRecord, firm_index: int, events: np.ndarray | None = None
 ) -> np.ndarray | None:
     """Cumulative adoption (share of all customers) of a firm's first release, by step.
 
@@ -203,7 +202,7 @@ def first_release_curve(
     return np.cumsum(counts) / model.n_customers
 
 
-def first_release_fits(model: InnovationModel) -> list[dict[str, float]]:
+def first_release_fits(model: MarketRecord) -> list[dict[str, float]]:
     """Bass p, q and m fitted to each firm's first-release curve (NaN without one)."""
     events = model.adoption_events()
     fits = []

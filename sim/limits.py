@@ -3,7 +3,7 @@
 the size of a sweep.
 
 The ranges of steps, replicates and seeds are those of a scenario file's ``[run]``
-table (:data:`sim.scenario.RUN_PARAMETERS`): ``--steps``, ``--replicates`` and
+table (:data:`sim.parameters.RUN_PARAMETERS`): ``--steps``, ``--replicates`` and
 ``--seed`` of ``run.py run``, and ``experiment.steps``, ``experiment.replicates`` and
 ``experiment.seed`` of an experiment file, are checked by :func:`run_setting`.
 """
@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InputError
-from .parameters import check_value
+from .parameters import RUN_PARAMETERS
+from .spec import check_value
 
 __all__ = ["MAX_SWEEP_RUNS", "check_sweep_size", "run_setting"]
 
@@ -28,8 +29,6 @@ def run_setting(key: str, value: Any, where: str = "") -> int:
     """``value`` of run setting ``key`` (steps, replicates or seed), checked with the
     range a scenario file's ``[run]`` table allows; the error names ``where`` (a flag
     such as ``--steps``, or ``experiment.steps``), the value and what is allowed."""
-    from .scenario import RUN_PARAMETERS
-
     return check_value(where or f"run.{key}", value, RUN_PARAMETERS[key])
 
 

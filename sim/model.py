@@ -17,19 +17,20 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, kernels
-from .agents import Customer, Firm, ReleaseRecord
-from .network import build_network
-from .parameters import (
-    MODEL_PARAMETERS,
-    ParameterError,
+from .agents import Customer, Firm, Release
+from .configuration import (
     check_firms,
     check_model_parameters,
     check_strategies,
     default_firms,
     strategy_overrides,
 )
+from .network import build_network
+from .observables import firm_observables, observe, release_kinds
+from .parameters import MODEL_PARAMETERS
 from .psychology import adoption_probability, grow_trust, prospect_value, update_trust
-from .strategies import chooses_among, make_strategy
+from .spec import ParameterError, integer
+from .strategies import make_strategy
 
 __all__ = ["LEGACY", "InnovationModel"]
 
@@ -41,11 +42,6 @@ AUTO_AGENT_LIMIT = 10_000
 
 def _d(name: str) -> Any:
     return MODEL_PARAMETERS[name].default
-
-
-def _firm_observables(name: str) -> tuple[str, str, str, str]:
-    """A firm's observables: share, share on its latest release, mean trust, co-creators."""
-    return (f"share_{name}", f"share_latest_{name}", f"trust_{name}", f"cocreators_{name}")
 
 
 class _ObservablesCollector(mesa.DataCollector):
@@ -161,35 +157,14 @@ class InnovationModel(mesa.Model):
         customer_agents: bool | None = None,
         rng: Any = None,
     ) -> InnovationModel:
-        """A model from every parameter as :func:`~sim.parameters.check_model_parameters`
-        returned it, firms as :func:`~sim.parameters.check_firms` did and strategies'
-        parameters as :func:`~sim.parameters.check_strategies` did; not checked again."""
+        """A model from every parameter as :func:`~sim.configuration.check_model_parameters`
+        returned it, firms as :func:`~sim.configuration.check_firms` did and strategies'
+        parameters as :func:`~sim.configuration.check_strategies` did; not checked again."""
         if params.keys() != MODEL_PARAMETERS.keys():
             raise ValueError("from_checked needs every model parameter, as checked")
         model = cls.__new__(cls)
         model._build(dict(params), list(firms), dict(strategies or {}), customer_agents, rng)
         return model
-
-    @staticmethod
-    def observable_names(firms: list[dict[str, Any]]) -> list[str]:
-        """The time series' columns (after ``step``) for checked firms, without a model."""
-        names = ["share_legacy"]
-        for firm in firms:
-            names += _firm_observables(firm["name"])
-        names += [f"share_strategy_{kind}" for kind in InnovationModel.release_kinds(firms)]
-        return [*names, "new_adoptions", "cocreators"]
-
-    @staticmethod
-    def release_kinds(firms: list[dict[str, Any]]) -> list[str]:
-        """Strategies whose share is reported: the default market's three, then any
-        other a firm follows or chooses among (a firm counts under the strategy of its
-        latest release)."""
-        kinds = [f["strategy"] for f in default_firms()]
-        for firm in firms:
-            for kind in chooses_among(firm["strategy"]) or (firm["strategy"],):
-                if kind not in kinds:
-                    kinds.append(kind)
-        return kinds
 
     def _build(
         self,
@@ -256,13 +231,9 @@ class InnovationModel(mesa.Model):
         self.aware = np.zeros((n, n_firms), dtype=bool)
         if p["start"] == "spread":
             for firm in self.firms:
+                quality = firm.true_quality
                 self._add_release(
-                    firm,
-                    firm.true_quality,
-                    firm.true_quality,
-                    firm.position,
-                    firm.current_kind.name,
-                    0,
+                    firm, Release(firm.current_kind.name, quality, quality, firm.position), 0
                 )
             self.firm_of = rng.permutation(np.arange(n) % n_firms).astype(np.int64)
             self.product = self.latest[self.firm_of]
@@ -316,10 +287,7 @@ class InnovationModel(mesa.Model):
 
         # --- release schedule (a release at step 0 happens now) -----------------
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
-            firm.next_kind = firm.strategy.choose(firm, self)
-            default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
-            firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind
+            firm.plan_first(self, spec.get("first_release"), p["start"] == "legacy")
         self._release_due(0)
 
         # --- agents for inspection --------------------------------------------
@@ -330,8 +298,8 @@ class InnovationModel(mesa.Model):
                 Customer(self, i)
 
         # observable names, built once
-        self._names = [_firm_observables(f.name) for f in self.firms]
-        self._kinds = self.release_kinds(self.firm_specs)
+        self._names = [firm_observables(f.name) for f in self.firms]
+        self._kinds = release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
@@ -363,51 +331,29 @@ class InnovationModel(mesa.Model):
                     self.needs, self.release_position[r][None, :]
                 )
 
-    def _add_release(
-        self,
-        firm: Firm,
-        claimed: float,
-        true: float,
-        position: np.ndarray,
-        kind: str,
-        generation: int,
-    ) -> int:
+    def _add_release(self, firm: Firm, release: Release, generation: int) -> int:
         """Append a release to the table and make it the firm's latest."""
-        release = len(self.release_firm)
+        release_id = len(self.release_firm)
         self.release_firm = np.append(self.release_firm, firm.index)
-        self.release_claimed = np.append(self.release_claimed, claimed)
-        self.release_true = np.append(self.release_true, true)
-        self.release_position = np.vstack([self.release_position, position])
+        self.release_claimed = np.append(self.release_claimed, release.claimed)
+        self.release_true = np.append(self.release_true, release.true)
+        self.release_position = np.vstack([self.release_position, release.position])
         self.release_step = np.append(self.release_step, self.steps)
         self.release_generation = np.append(self.release_generation, generation)
-        self.release_kind.append(kind)
-        firm.latest_release = release
-        firm.generation = generation
-        firm.claimed_quality, firm.true_quality = claimed, true
-        firm.position = np.asarray(position, dtype=float)
-        self.latest[firm.index] = release
-        return release
+        self.release_kind.append(release.kind)
+        firm.hold(release_id, release, generation)
+        self.latest[firm.index] = release_id
+        return release_id
 
     def _release(self, firm: Firm) -> None:
         """The firm launches its next release (docs/ODD.md section 7.2)."""
-        kind = firm.next_kind
-        firm.current_kind = kind
-        firm.history.append(
-            ReleaseRecord(
-                self.steps, kind.name, len(self.release_firm), float(self.firm_shares()[firm.index])
-            )
-        )
-        claimed = firm.true_quality + kind.quality_step(self.rng)
-        true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
-        target = kind.target(firm, self)
-        position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
-        self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
+        release = firm.develop(self, self.steps, len(self.release_firm))
+        self._add_release(firm, release, firm.generation + 1)
         k = firm.index
         self._neighbour_counts[:, k] = 0  # nobody uses the new release yet
         self.aware[:, k] = (self.firm_of == k) | (self.cocreation_firm == k)
         self._update_latest_distances([k])
-        firm.next_kind = firm.strategy.choose(firm, self)
-        firm.next_release = self.steps + firm.next_kind.cadence
+        firm.plan_next(self, self.steps)
 
     def _release_due(self, step: int) -> None:
         for firm in self.firms:
@@ -447,8 +393,8 @@ class InnovationModel(mesa.Model):
         noise = self.rng.normal(0.0, self.params["estimate_noise"], self.n_dims)
         return pooled + noise
 
-    def forecast_future_needs(self) -> np.ndarray:
-        """A forecast of the future need point, with error sd ``forecast_error``."""
+    def forecast_future_needs(self, firm: Firm) -> np.ndarray:
+        """The firm's forecast of the future need point, with error sd ``forecast_error``."""
         return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
 
     # -------------------------------------------------------------------- step
@@ -659,35 +605,17 @@ class InnovationModel(mesa.Model):
     # ------------------------------------------------------------- observables
     def _observe(self) -> None:
         """Compute this step's observables once; the DataCollector reads them."""
-        n = self.n_customers
-        counts, on_latest, cocreators, trust_sum = kernels.tally(
-            self.firm_of, self.product, self.cocreation_firm, self.trust, self.latest
+        self._observed = observe(
+            self._names,
+            [firm.current_kind.name for firm in self.firms],
+            self._kinds,
+            self.firm_of,
+            self.product,
+            self.cocreation_firm,
+            self.trust,
+            self.latest,
+            self.new_adoptions,
         )
-        # = self.trust.mean(axis=0), which NumPy sums pairwise when K = 1, else in row order
-        trust = (trust_sum / n if self.n_firms > 1 else self.trust.mean(axis=0)).tolist()
-        counts, on_latest, cocreators = counts.tolist(), on_latest.tolist(), cocreators.tolist()
-        obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(self._kinds, 0.0)
-        for firm, (share, share_latest, trust_name, cocreators_name) in zip(
-            self.firms, self._names, strict=True
-        ):
-            k = firm.index
-            obs[share] = counts[k + 1] / n
-            obs[share_latest] = on_latest[k] / n
-            obs[trust_name] = trust[k]
-            obs[cocreators_name] = cocreators[k + 1]
-            kind = firm.current_kind.name
-            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
-        for kind, value in by_kind.items():
-            obs[f"share_strategy_{kind}"] = value
-        obs["new_adoptions"] = self.new_adoptions
-        obs["cocreators"] = sum(cocreators[1:])
-        self._observed = obs
-
-    @property
-    def strategy_names(self) -> list[str]:
-        """Strategies whose share is reported (see :meth:`release_kinds`)."""
-        return list(self._kinds)
 
     def _reporters(self) -> dict[str, Any]:
         """One DataCollector reporter per observable that ``_observe`` computed."""
@@ -696,9 +624,7 @@ class InnovationModel(mesa.Model):
     # -------------------------------------------------------------------- API
     def run(self, steps: int) -> InnovationModel:
         """Advance ``steps`` steps; returns the model for chaining."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ParameterError("steps", steps, "an integer >= 0")
-        for _ in range(steps):
+        for _ in range(integer("steps", steps, low=0)):
             self.step()
         return self
 

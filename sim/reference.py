@@ -12,8 +12,10 @@ a different, faster-diffusing model (docs/ODD.md section 3).
 It exists as a correctness oracle and a speed baseline (issue #5): it draws from
 Python's ``random`` per agent, so it does not reproduce the vectorized model's random
 stream, only the distribution of its outcomes (tests/test_reference_equivalence.py).
-Firms, strategies and release logic are shared with the main model
-(:class:`sim.agents.Firm`, :func:`sim.strategies.make_strategy`); the customer
+Firms, strategies and the release mechanics are shared with the main model
+(:class:`sim.agents.Firm`'s ``develop``, ``hold`` and ``plan_next``, reading this
+model through :class:`sim.market.Market`), and so are the observables
+(:func:`sim.observables.observe`, on arrays gathered from the agents); the customer
 psychology is the scalar form of :mod:`sim.psychology` (Tversky & Kahneman 1992 value
 function, logistic choice, Slovic 1993 trust asymmetry).
 """
@@ -28,15 +30,16 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from .agents import Firm, ReleaseRecord
-from .model import InnovationModel
-from .network import build_network
-from .parameters import (
+from .agents import Firm, Release
+from .configuration import (
     check_firms,
     check_model_parameters,
     default_firms,
     strategy_overrides,
 )
+from .model import InnovationModel
+from .network import build_network
+from .observables import firm_observables, observe, release_kinds
 from .strategies import make_strategy
 
 __all__ = ["ReferenceCustomer", "ReferenceModel"]
@@ -200,7 +203,7 @@ class ReferenceModel(mesa.Model):
             overrides = {spec["strategy"]: strategy_overrides(spec)}
             self.firms.append(
                 Firm(
-                    self,  # type: ignore[arg-type]
+                    self,
                     index=k,
                     name=spec["name"],
                     strategy=make_strategy(spec["strategy"], overrides, p["exploration"]),
@@ -235,7 +238,9 @@ class ReferenceModel(mesa.Model):
         if p["start"] == "spread":
             for firm in self.firms:
                 quality = firm.true_quality
-                self._add_release(firm, quality, quality, firm.position, firm.current_kind.name, 0)
+                self._add_release(
+                    firm, Release(firm.current_kind.name, quality, quality, firm.position), 0
+                )
             firm_of = [i % n_firms for i in range(n)]
             self.random.shuffle(firm_of)
         else:
@@ -260,64 +265,38 @@ class ReferenceModel(mesa.Model):
 
         # release schedule (a release at step 0 happens now)
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
-            firm.next_kind = firm.strategy.choose(firm, self)  # type: ignore[arg-type]
-            default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
-            firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind
+            firm.plan_first(self, spec.get("first_release"), p["start"] == "legacy")
         self._release_due(0)
 
+        self._names = [firm_observables(f.name) for f in self.firms]
+        self._kinds = release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------ firm side
-    def _add_release(
-        self,
-        firm: Firm,
-        claimed: float,
-        true: float,
-        position: np.ndarray,
-        kind: str,
-        generation: int,
-    ) -> int:
-        release = len(self.release_firm)
+    def _add_release(self, firm: Firm, release: Release, generation: int) -> int:
+        release_id = len(self.release_firm)
         self.release_firm.append(firm.index)
-        self.release_claimed.append(float(claimed))
-        self.release_true.append(float(true))
-        self.release_position.append(tuple(float(x) for x in position))
+        self.release_claimed.append(float(release.claimed))
+        self.release_true.append(float(release.true))
+        self.release_position.append(tuple(float(x) for x in release.position))
         self.release_step.append(self.steps)
         self.release_generation.append(generation)
-        self.release_kind.append(kind)
-        firm.latest_release = release
-        firm.generation = generation
-        firm.claimed_quality, firm.true_quality = claimed, true
-        firm.position = np.asarray(position, dtype=float)
-        self.latest[firm.index] = release
+        self.release_kind.append(release.kind)
+        firm.hold(release_id, release, generation)
+        self.latest[firm.index] = release_id
         self.active = [k for k in range(self.n_firms) if self.latest[k] >= 0]
-        return release
+        return release_id
 
     def _release(self, firm: Firm) -> None:
         """The firm launches its next release (docs/ODD.md section 7.2), as in the main model."""
-        kind = firm.next_kind
-        firm.current_kind = kind
-        firm.history.append(
-            ReleaseRecord(
-                self.steps,
-                kind.name,
-                len(self.release_firm),
-                float(self.firm_shares()[firm.index]),
-            )
-        )
-        claimed = firm.true_quality + kind.quality_step(self.rng)
-        true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
-        target = kind.target(firm, self)  # type: ignore[arg-type]
-        position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
-        self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
+        release = firm.develop(self, self.steps, len(self.release_firm))
+        self._add_release(firm, release, firm.generation + 1)
         k = firm.index
         for customer in self.customers:  # its customers and co-creators hear of it at once
             customer.aware[k] = customer.firm == k or customer.cocreates == k
-        firm.next_kind = firm.strategy.choose(firm, self)  # type: ignore[arg-type]
-        firm.next_release = self.steps + firm.next_kind.cadence
+        firm.plan_next(self, self.steps)
 
     def _release_due(self, step: int) -> None:
         for firm in self.firms:
@@ -348,8 +327,8 @@ class ReferenceModel(mesa.Model):
         noise = self.rng.normal(0.0, self.params["estimate_noise"], self.n_dims)
         return np.mean(pool, axis=0) + noise
 
-    def forecast_future_needs(self) -> np.ndarray:
-        """A forecast of the future need point, with error sd ``forecast_error``."""
+    def forecast_future_needs(self, firm: Firm) -> np.ndarray:
+        """The firm's forecast of the future need point, with error sd ``forecast_error``."""
         return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
 
     # ------------------------------------------------------------------ step
@@ -387,31 +366,16 @@ class ReferenceModel(mesa.Model):
 
     # ----------------------------------------------------------- observables
     def _observe(self) -> None:
-        """The main model's observables, counted over the agents in one pass."""
-        n, n_firms = self.n_customers, self.n_firms
-        counts = [0] * (n_firms + 1)
-        cocreators = [0] * (n_firms + 1)
-        on_latest = [0] * n_firms
-        trust = [0.0] * n_firms
-        for c in self.customers:
-            counts[c.firm + 1] += 1
-            cocreators[c.cocreates + 1] += 1
-            if c.firm >= 0 and c.product == self.latest[c.firm]:
-                on_latest[c.firm] += 1
-            for k in range(n_firms):
-                trust[k] += c.trust[k]
-        obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(InnovationModel.release_kinds(self.firm_specs), 0.0)
-        for firm in self.firms:
-            k = firm.index
-            obs[f"share_{firm.name}"] = counts[k + 1] / n
-            obs[f"share_latest_{firm.name}"] = on_latest[k] / n
-            obs[f"trust_{firm.name}"] = trust[k] / n
-            obs[f"cocreators_{firm.name}"] = cocreators[k + 1]
-            kind = firm.current_kind.name
-            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
-        for kind, value in by_kind.items():
-            obs[f"share_strategy_{kind}"] = value
-        obs["new_adoptions"] = self.new_adoptions
-        obs["cocreators"] = sum(cocreators[1:])
-        self._observed = obs
+        """The main model's observables, from the agents' state gathered into arrays."""
+        customers = list(self.customers)
+        self._observed = observe(
+            self._names,
+            [firm.current_kind.name for firm in self.firms],
+            self._kinds,
+            np.array([c.firm for c in customers], dtype=np.int64),
+            np.array([c.product for c in customers], dtype=np.int64),
+            np.array([c.cocreates for c in customers], dtype=np.int64),
+            np.array([c.trust for c in customers], dtype=float).reshape(-1, self.n_firms),
+            np.array(self.latest, dtype=np.int64),
+            self.new_adoptions,
+        )

@@ -5,8 +5,10 @@ A strategy decides three things for the firm that follows it: *when* it releases
 ``quality_step_sd``) and how reliable that claim is (``risk``: the sd of true minus
 claimed quality), and *where* in attribute space the release moves (``move`` toward
 ``target``). A strategy that chooses among others (``Adaptive``) overrides
-``choose``. Adding a strategy means writing a class and decorating it with
-``@register``; the model's core does not change.
+``choose``. A strategy reads the market only through :class:`sim.market.Market` (the
+firms' shares, co-creators' needs, an estimate of needs, a forecast, the random
+generator), so adding one means writing a class and decorating it with ``@register``;
+neither the model nor the reference implementation changes (docs/CONTRIBUTING.md).
 
 As the Axelrod library's strategies do, every class carries a ``classifier`` that says
 what it is, so that the model, the parameter checks and the pages ask the classifier
@@ -22,13 +24,11 @@ See docs/ODD.md section 7.1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .agents import Firm
-    from .model import InnovationModel
+from .market import FirmView, Market
 
 __all__ = [
     "INFORMATION",
@@ -96,11 +96,11 @@ class Strategy:
     move: float = 0.0
     risk: float = 0.0
 
-    def choose(self, firm: Firm, model: InnovationModel) -> Strategy:
+    def choose(self, firm: FirmView, market: Market) -> Strategy:
         """The strategy whose kind of release the firm develops next (itself)."""
         return self
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """Point in attribute space the next release moves toward."""
         raise NotImplementedError
 
@@ -147,9 +147,9 @@ class Incremental(Strategy):
     move: float = 0.05
     risk: float = 0.01
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """The firm's estimate of its customers' current needs."""
-        return model.estimate_current_needs(firm)
+        return market.estimate_current_needs(firm)
 
 
 @register
@@ -175,10 +175,10 @@ class Differentiated(Strategy):
     move: float = 0.25
     risk: float = 0.04
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """Mean needs of the firm's co-creators, or its estimate without any."""
-        needs = model.cocreator_needs(firm)
-        return needs if needs is not None else model.estimate_current_needs(firm)
+        needs = market.cocreator_needs(firm)
+        return needs if needs is not None else market.estimate_current_needs(firm)
 
 
 @register
@@ -204,9 +204,9 @@ class Radical(Strategy):
     move: float = 0.5
     risk: float = 0.15
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """The firm's forecast of the future need point."""
-        return model.forecast_future_needs()
+        return market.forecast_future_needs(firm)
 
 
 @register
@@ -242,10 +242,10 @@ class Adaptive(Strategy):
         )
         return cls(options=options, exploration=exploration)
 
-    def scores(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def scores(self, firm: FirmView, market: Market) -> np.ndarray:
         """Score of each option (see the class docstring)."""
-        shares = model.firm_shares()
-        fair = 1.0 / len(model.firms)
+        shares = market.firm_shares()
+        fair = 1.0 / len(market.firms)
         scores = np.zeros(len(self.options))
         for i, option in enumerate(self.options):
             own = firm.share_changes(option.name)
@@ -253,23 +253,23 @@ class Adaptive(Strategy):
                 scores[i] += float(np.mean(own))
             rivals = [
                 shares[other.index]
-                for other in model.firms
+                for other in market.firms
                 if other is not firm and other.current_kind.name == option.name
             ]
             if rivals:
                 scores[i] += float(np.mean(rivals)) - fair
         return scores
 
-    def choose(self, firm: Firm, model: InnovationModel) -> Strategy:
+    def choose(self, firm: FirmView, market: Market) -> Strategy:
         """Epsilon-greedy choice among the options."""
-        rng = model.rng
+        rng = market.rng
         if rng.random() < self.exploration:
             return self.options[int(rng.integers(len(self.options)))]
-        scores = self.scores(firm, model)
+        scores = self.scores(firm, market)
         best = np.flatnonzero(scores == scores.max())
         return self.options[int(best[rng.integers(len(best))])]
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:  # pragma: no cover
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:  # pragma: no cover
         raise TypeError("an adaptive firm releases through the strategy it chose")
 
 

@@ -13,7 +13,7 @@ import pytest
 from sim.classroom.controls import CONTROLS, ClassroomModel, check_controls, full_settings
 from sim.classroom.lessons import LESSONS, lesson_command, lesson_numbers
 from sim.errors import InputError
-from sim.parameters import ParameterError
+from sim.spec import ParameterError
 
 
 # ----------------------------------------------------------------- model and data
@@ -35,15 +35,15 @@ def test_controls_are_checked() -> None:
         "loss_aversion_mean": 2.0,
     }
     for bad, message in [
-        ({"seed": 3.5}, "seed = 3.5: expected an integer in 0..100"),
-        ({"seed": 101}, "seed = 101: expected an integer in 0..100"),
-        ({"n_customers": True}, "n_customers = True: expected an integer in 100..2000"),
+        ({"seed": 3.5}, "seed = 3.5: expected an integer >= 0 and <= 100"),
+        ({"seed": 101}, "seed = 101: expected an integer >= 0 and <= 100"),
+        ({"n_customers": True}, "n_customers = True: expected an integer >= 100 and <= 2_000"),
         (
             {"loss_aversion_mean": float("nan")},
-            "loss_aversion_mean = nan: expected a number in 0.5..4",
+            "loss_aversion_mean = nan: expected a number >= 0.5 and <= 4",
         ),
         ({"loss_aversion_mean": "2"}, "loss_aversion_mean = '2': expected a number"),
-        ({"firm_a": "off"}, "firm_a = 'off': expected one of incremental"),
+        ({"firm_a": "off"}, "firm_a = 'off': expected one of 'incremental'"),
         ({"colour": 1}, "colour: unknown control"),
     ]:
         with pytest.raises(InputError, match=re.escape(message)):

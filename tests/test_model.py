@@ -11,6 +11,7 @@ import pytest
 
 from sim import MODEL_PARAMETERS, InnovationModel, ParameterError
 from sim.agents import Customer, Firm
+from sim.observables import observable_names, release_kinds
 
 CASES = {
     "baseline": {},
@@ -51,7 +52,7 @@ def recomputed_observables(model: InnovationModel, before: np.ndarray) -> dict[s
     """
     n = model.n_customers
     expected: dict[str, float] = {"share_legacy": float(np.mean(model.firm_of == -1))}
-    by_kind: dict[str, float] = dict.fromkeys(model.strategy_names, 0.0)
+    by_kind: dict[str, float] = dict.fromkeys(release_kinds(model.firm_specs), 0.0)
     for k, firm in enumerate(model.firms):
         share = np.count_nonzero(model.firm_of == k) / n
         latest = model.latest[k]
@@ -84,7 +85,7 @@ def test_observables_match_the_state_they_summarise_every_step(case: str) -> Non
         model.step()
         reported = model.datacollector.get_model_vars_dataframe().iloc[-1].to_dict()
         expected = recomputed_observables(model, before)
-        assert set(reported) == set(expected) == set(model.observable_names(model.firm_specs))
+        assert set(reported) == set(expected) == set(observable_names(model.firm_specs))
         for name, value in expected.items():
             tolerance = 1e-12 if name.startswith("trust_") else 0.0
             assert reported[name] == pytest.approx(value, abs=tolerance), (step, name)

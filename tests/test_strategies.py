@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sim import InnovationModel, ParameterError
+from sim.market import FirmView, Market
 from sim.strategies import (
     INFORMATION,
     STRATEGIES,
@@ -125,31 +129,6 @@ def test_adaptive_exploits_the_best_score_and_explores_at_rate_epsilon() -> None
     assert picks == {"incremental", "differentiated", "radical"}
 
 
-def test_a_new_strategy_plugs_in_without_touching_the_model() -> None:
-    from dataclasses import dataclass
-    from typing import ClassVar
-
-    @dataclass(frozen=True)
-    class StandStill(Strategy):
-        """Releases the same design every 5 steps (a test double; Smith 1900)."""
-
-        name: ClassVar[str] = "stand_still_test"
-        cadence: int = 5
-        quality_step_mean: float = 0.01
-
-        def target(self, firm, model):
-            return firm.position
-
-    register(StandStill)
-    try:
-        model = InnovationModel(n_customers=200, firms=["stand_still_test", "radical"], rng=1)
-        model.run(10)
-        assert model.firms[0].generation == 2
-        assert "share_strategy_stand_still_test" in model.timeseries()
-    finally:
-        del STRATEGIES["stand_still_test"]
-
-
 # ---------------------------------------------------------------- the harness
 # Every registered strategy passes these, found through the registry: a new strategy
 # is tested by registering it.
@@ -162,8 +141,7 @@ def _harness_model(name: str, seed: int = 21, **firm: object) -> InnovationModel
     ).run(HARNESS_STEPS)
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_harness_found_by_name_with_a_citation_and_a_classifier(name: str) -> None:
+def harness_found_by_name_with_a_citation_and_a_classifier(name: str) -> None:
     cls = STRATEGIES[name]
     assert cls.name == name and make_strategy(name).name == name
     doc = cls.__doc__ or ""
@@ -174,8 +152,7 @@ def test_harness_found_by_name_with_a_citation_and_a_classifier(name: str) -> No
     assert all(option in STRATEGIES and option != name for option in classifier["chooses"])
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_harness_releases_on_its_cadence(name: str) -> None:
+def harness_releases_on_its_cadence(name: str) -> None:
     """Each release comes a cadence after the previous one: its own cadence, or for a
     strategy that chooses, the cadence of the kind it chose for that release."""
     model = _harness_model(name)
@@ -189,8 +166,7 @@ def test_harness_releases_on_its_cadence(name: str) -> None:
     assert list(gaps) == [cadence[kind] for kind in kinds]
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_harness_respects_overrides(name: str) -> None:
+def harness_respects_overrides(name: str) -> None:
     """A fixed strategy takes a scenario's release parameters; one that chooses refuses
     them with a clear error (it uses those of the strategy it chooses)."""
     if chooses_among(name):
@@ -203,11 +179,83 @@ def test_harness_respects_overrides(name: str) -> None:
     np.testing.assert_allclose(np.diff(np.r_[1.0, releases["claimed_quality"]]), 0.2)
 
 
-@pytest.mark.parametrize("name", sorted(STRATEGIES))
-def test_harness_identical_under_a_seed(name: str) -> None:
+def harness_identical_under_a_seed(name: str) -> None:
     a, b = _harness_model(name, seed=4), _harness_model(name, seed=4)
     pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())
     pd.testing.assert_frame_equal(a.releases(), b.releases())
+
+
+HARNESS = (
+    harness_found_by_name_with_a_citation_and_a_classifier,
+    harness_releases_on_its_cadence,
+    harness_respects_overrides,
+    harness_identical_under_a_seed,
+)
+
+
+@pytest.mark.parametrize("check", HARNESS, ids=lambda f: f.__name__.removeprefix("harness_"))
+@pytest.mark.parametrize("name", sorted(STRATEGIES))
+def test_harness(name: str, check) -> None:
+    check(name)
+
+
+# ------------------------------------------------- a fifth strategy, in this file only
+@dataclass(frozen=True)
+class CatchUp(Strategy):
+    """Releases every 6 steps; while its share is below an equal share it moves toward
+    its estimate of current needs, otherwise toward its forecast of future needs.
+
+    A toy for the test that a strategy plugs in through one file, after the
+    "fast second" of Markides & Geroski (2005): follow the market while behind, lead it
+    once ahead. It reads the market only through sim.market.Market.
+    """
+
+    name: ClassVar[str] = "catch_up_test"
+    classifier: ClassVar[dict[str, Any]] = {
+        "chooses": (),
+        "uses": ("market_shares", "customer_needs", "forecast"),
+        "stochastic": False,
+    }
+    cadence: int = 6
+    quality_step_mean: float = 0.05
+    quality_step_sd: float = 0.01
+    move: float = 0.2
+    risk: float = 0.02
+
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
+        if market.firm_shares()[firm.index] < 1.0 / len(market.firms):
+            return market.estimate_current_needs(firm)
+        return market.forecast_future_needs(firm)
+
+
+@pytest.fixture
+def catch_up() -> Iterator[str]:
+    register(CatchUp)
+    try:
+        yield CatchUp.name
+    finally:
+        del STRATEGIES[CatchUp.name]
+
+
+def test_a_fifth_strategy_defined_here_passes_the_harness_and_runs_from_a_scenario(
+    catch_up: str, tmp_path
+) -> None:
+    for check in HARNESS:
+        check(catch_up)
+    from sim.runner import run_scenario
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "fifth.toml"
+    path.write_text(
+        "[market]\nn_customers = 300\n[run]\nsteps = 30\nreplicates = 2\n"
+        f'[firms.us]\nstrategy = "{catch_up}"\n[firms.them]\nstrategy = "radical"\n'
+        f"[strategies.{catch_up}]\ncadence = 5\n"
+    )
+    results = run_scenario(load_scenario(path), progress=False)
+    assert set(results.summary["strategy"]) == {catch_up, "radical"}
+    ours = results.releases[results.releases["firm"] == "us"]
+    assert sorted(set(ours["release_step"])) == [5, 10, 15, 20, 25, 30]
+    assert f"share_strategy_{catch_up}" in results.timeseries
 
 
 def test_a_strategys_parameters_reach_its_followers_and_choosers() -> None:

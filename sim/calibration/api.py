@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..files import OutputError, writable_directory, write_failure
+from ..paths import SCENARIOS
 from ..provenance import digest, package_versions
 from ..scenario import Scenario, load_scenario
 from .abc import HISTORY, AbcSettings, run_abc
@@ -35,7 +36,7 @@ from .simulate import MARGIN, CurveSimulator, align
 
 __all__ = ["DEFAULT_SCENARIO", "Calibration", "Problem", "calibrate", "prepare"]
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "calibration.toml"
+DEFAULT_SCENARIO = SCENARIOS / "calibration.toml"
 DEFAULT_SEED = 1
 
 

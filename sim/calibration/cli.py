@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..paths import DOCS, RESULTS
 from .bass import fit_bass_offset
 from .data import SHIPPED_DATA, AdoptionData, AdoptionSeries, load_adoption
 
@@ -127,7 +128,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     )
     settings.check()
     out = writable_directory(
-        args.out if args.out else Path("results") / "calibration" / problem.series.name
+        args.out if args.out else RESULTS / "calibration" / problem.series.name
     )
     workers = 1 if args.scheduler else _local_workers(problem, args.workers)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
@@ -296,12 +297,8 @@ def backtest_command(args: argparse.Namespace) -> int:
     args.population, args.generations = 200, 30
     _check_counts(args)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
-    out = Path(args.out) if args.out else Path("results") / "backtest"
-    doc = (
-        Path(args.doc)
-        if args.doc
-        else Path(__file__).resolve().parents[2] / "docs" / "validation.md"
-    )
+    out = Path(args.out) if args.out else RESULTS / "backtest"
+    doc = Path(args.doc) if args.doc else DOCS / "validation.md"
 
     def show(row: dict) -> None:
         print(

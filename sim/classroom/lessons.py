@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
+from ..paths import RESULTS
 from . import figures
 from .controls import OFF, ClassroomModel
 
 __all__ = ["LESSONS", "Lesson", "lesson_command", "lesson_numbers", "render_lesson"]
 
-ROOT = Path(__file__).resolve().parents[2]
 
 #: One release at step 0 with a clear gain, and no surprise after it (lessons 1-3).
 ONE_RELEASE: dict[str, Any] = {
@@ -298,7 +298,7 @@ def lesson_command(args: argparse.Namespace) -> int:
     if lesson is None:
         print(f"error: lesson = {args.name!r}: expected one of {allowed}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else ROOT / "results" / "lessons" / lesson.name
+    out = Path(args.out) if args.out else RESULTS / "lessons" / lesson.name
     if getattr(args, "numbers", False):
         for line in lesson_numbers(lesson) or [f"{lesson.name}: no what-ifs to measure"]:
             print(line)

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..paths import RESULTS
 
 __all__ = ["app_command", "class_command", "listening_socket", "network_addresses"]
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_DB = ROOT / "results" / "classroom" / "class.sqlite3"
+DEFAULT_DB = RESULTS / "classroom" / "class.sqlite3"
 #: A page's socket is pinged every PING_S seconds and closed when a ping goes unanswered
 #: for PING_S more (a lid shut, Wi-Fi lost): its models are freed within 2 * PING_S.
 #: The environment variable CLASSROOM_PING_S changes it (the tests use 1 s).

@@ -25,11 +25,12 @@ from typing import Any
 
 from ..errors import InputError
 from ..limits import check_sweep_size, run_setting
+from ..observables import observable_names
+from ..paths import ROOT
 from ..scenario import Scenario, from_dict, load_scenario, read_toml
 from .columns import METRICS
 from .experiment import (
     DESIGNS,
-    ROOT,
     UNTIL,
     DesignPoint,
     Experiment,
@@ -354,9 +355,7 @@ def _base_scenario(
 
 def _check_keep(keep: tuple[str, ...], base: Scenario) -> None:
     """Each kept pattern must match an observable of the model."""
-    from ..model import InnovationModel
-
-    columns = InnovationModel.observable_names(base.firms)
+    columns = observable_names(base.firms)
     for pattern in keep:
         if not isinstance(pattern, str):
             raise ExperimentError("experiment.keep", pattern, "observable names or glob patterns")

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from ..files import OutputSet
+from ..paths import RESULTS
 from ..provenance import manifest, package_versions
 from . import aggregate, discovery, discovery_figures, figures, robust
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
-from .experiment import ROOT, Experiment, ExperimentError
+from .experiment import Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
 from .store import RunStore
@@ -39,7 +40,7 @@ OUTPUTS_MARKER = "outputs.json"
 
 def default_out(experiment: Experiment) -> Path:
     """results/NAME, or results/NAME_quick for the quick size."""
-    return ROOT / "results" / f"{experiment.name}{'_quick' if experiment.quick else ''}"
+    return RESULTS / f"{experiment.name}{'_quick' if experiment.quick else ''}"
 
 
 def manifest_for(experiment: Experiment) -> dict[str, Any]:
