@@ -16,6 +16,7 @@ python run.py backtest [...]        fit every shipped series' first half, foreca
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -327,10 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _run(argv)
+        code = _run(argv)
     except KeyboardInterrupt:  # Ctrl-C at any moment, start-up included
         print("\ninterrupted", file=sys.stderr)
-        return 130
+        code = 130
+    if code == 130:  # a second Ctrl-C does not cut the orderly exit short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 def _run(argv: list[str] | None) -> int:

@@ -107,7 +107,7 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
     rng = random.Random(19)  # fixed moments: the test is the same every time
     for attempt in range(8):
         process = start(["sweep", str(path), "--workers", "2", "--out", str(tmp_path / "out")])
-        time.sleep(rng.uniform(0.2, 6.0))
+        time.sleep(rng.uniform(1.0, 6.0))  # from run.py's start-up (not Python's) onwards
         below = processes_below(process.pid)
         send = os.killpg if attempt % 2 else os.kill
         send(process.pid, signal.SIGINT)
@@ -121,5 +121,5 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
             os.killpg(process.pid, signal.SIGKILL)
             raise AssertionError(f"attempt {attempt}: the command hung after Ctrl-C") from None
         assert b"Traceback" not in err, err.decode()
-        assert process.returncode in (0, 130, -signal.SIGINT), (attempt, err.decode())
+        assert process.returncode in (0, 130), (attempt, err.decode())  # 0: it had finished
         assert_gone(below, within=5.0)
