@@ -19,7 +19,7 @@ from .spec import check_value
 __all__ = ["MAX_SWEEP_RUNS", "check_sweep_size", "run_setting"]
 
 #: The most runs one sweep may ask for. A sweep holds every run's task and its stored
-#: key in memory (about 1 KB a run, measured by tests/test_limits.py), and even at 0.1 s
+#: key in memory (about 0.5 KB a run, tests/test_limits.py), and even at 0.1 s
 #: a run a million runs are 28 core-hours: more is a mistake (a stray exponent) or work
 #: for several experiments.
 MAX_SWEEP_RUNS = 1_000_000

@@ -5,7 +5,8 @@ before anything runs.
 number of customers N, the network and its mean degree k, the dimensions D, the firms F
 and the steps. The terms are fitted to the peak resident memory of runs measured in
 fresh processes (``benchmarks/bench_memory.py``, which prints the estimate beside the
-measurement: within -10 % and +25 % from 10,000 to 3,000,000 customers)::
+measurement: 1.0 to 1.3 times the measured peak, never below it, from 10,000 to
+3,000,000 customers)::
 
     bytes = 20 MB + N x (100 + 15 D + 41 F + network + 100 min(1, steps / 100))
     network: complete 0, watts_strogatz 16 k, erdos_renyi 50 k, barabasi_albert 200 k + 200
