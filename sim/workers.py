@@ -17,66 +17,56 @@ interpreter to wait for at exit.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import ctypes
 import multiprocessing
 import os
-import signal
-import sys
 import threading
-import time
 from pathlib import Path
 
-__all__ = [
-    "WATCH_SECONDS",
-    "is_running",
-    "processes_below",
-    "start_worker",
-    "terminate",
-    "worker_pool",
-]
+__all__ = ["START", "WATCH_SECONDS", "is_running", "processes_below", "terminate", "worker_pool"]
 
 #: How often a worker checks that its parent is alive (when the kernel cannot tell it).
 WATCH_SECONDS = 0.5
-PR_SET_PDEATHSIG = 1
 
+#: What a new worker runs first: ignore Ctrl-C, end with its parent, then load the
+#: kernels. It is source code, run by the builtin ``exec`` (pickled by name), so that a
+#: worker asks to die with its parent before it imports this package, whose
+#: ``__init__`` loads the model (seconds on a busy machine): a worker killed then would
+#: otherwise outlive its parent for as long.
+START = """
+import ctypes, os, signal, sys, threading, time
 
-def start_worker(parent: int, kernel_signal: bool) -> None:
-    """Initializer of a worker: die with ``parent``, leave Ctrl-C to it, load the
-    kernels once."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    die_with_parent(parent, kernel_signal)
-    from . import kernels
-
-    kernels.load()
-
-
-def die_with_parent(parent: int, kernel_signal: bool = True) -> None:
-    """End this process when ``parent`` (its parent's pid) ends."""
-    if kernel_signal and sys.platform.startswith("linux"):
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # no prctl: the watcher alone
-            pass
-    if os.getppid() != parent:  # the parent died before the signal was asked for
-        os._exit(1)
-    threading.Thread(target=_watch, args=(parent,), name="parent-watch", daemon=True).start()
-
-
-def _watch(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(WATCH_SECONDS)
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+if kernel_signal and sys.platform.startswith("linux"):
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # no prctl: the watcher alone
+        pass
+if os.getppid() != parent:  # the parent died before the signal was asked for
     os._exit(1)
 
 
+def watch():
+    while os.getppid() == parent:
+        time.sleep(seconds)
+    os._exit(1)
+
+
+threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+from sim import kernels
+
+kernels.load()
+"""
+
+
 def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
-    """A pool of ``workers`` spawned processes started by :func:`start_worker`."""
+    """A pool of ``workers`` spawned processes, each started by :data:`START`."""
     main = threading.current_thread() is threading.main_thread()
+    settings = {"parent": os.getpid(), "kernel_signal": main, "seconds": WATCH_SECONDS}
     return cf.ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_worker,
-        initargs=(os.getpid(), main),
+        initializer=exec,
+        initargs=(START, settings),
     )
 
 
