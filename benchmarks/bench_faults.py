@@ -6,7 +6,8 @@ replicate-rule sweep, and for a calibration, each run through ``run.py`` in a
 subprocess with two workers:
 
 * a **straight** run gives the reference files;
-* for each kill moment (fractions of the straight run's wall time, start-up included)
+* for each kill moment (1 s, in start-up, then from 10 % to 60 % of the straight run's
+  wall time)
   the command is started in a fresh folder, its main process killed with SIGKILL at that
   moment, every process below it watched until it has ended (the time is recorded; more
   than 5 s is a failure), and the same command run again to the end: its files must be
@@ -164,7 +165,9 @@ def measure_kills(kind: str, work: Path, kills: int) -> dict[str, Any]:
     straight = work / f"{kind}-straight"
     code, err, seconds = finish(command(kind, path, straight))
     assert code == 0, err
-    moments = [1.0] + [seconds * (i + 1) / (kills + 1) for i in range(kills)]
+    # start-up, then spread over the first 60 % of the straight run's time (the rest is
+    # mostly the analysis, and a run killed after it finished tests nothing)
+    moments = [1.0] + [seconds * (0.1 + 0.5 * i / max(kills - 1, 1)) for i in range(kills)]
     rows = []
     for i, moment in enumerate(moments):
         out = work / f"{kind}-killed-{i}"

@@ -638,6 +638,16 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
         {"scn": "[marquet]\n"},
         "[marquet]: unknown section",
     ),
+    "backtest: --out is a file": (
+        "backtest --out {file}",
+        {},
+        "--out = '{file}': expected a folder (this is a file)",
+    ),
+    "backtest: --doc under a file": (
+        "backtest --doc {file}/validation.md",
+        {},
+        "--doc = '{file}': expected a folder (this is a file)",
+    ),
     "calibrate: --out of another calibration": (
         "calibrate {csv} --series colour_tv --out {history}",
         {},
@@ -735,7 +745,7 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
     lines = err.strip().splitlines()
     assert code == 2, f"{case}: exit {code}\n{err}"
     assert len(lines) == 1 and lines[0].startswith("error: "), f"{case}:\n{err}"
-    assert expected in lines[0], f"{case}: {lines[0]}"
+    assert expected.replace("{file}", values["file"]) in lines[0], f"{case}: {lines[0]}"
     assert "Traceback" not in err
     assert _snapshot(tmp_path) == before, f"{case}: wrote files"
 
@@ -743,5 +753,5 @@ def test_bad_input_is_one_line_exit_2_nothing_written(
 def test_the_table_is_broad() -> None:
     """At least 105 cases, over every command that takes input."""
     assert len(CASES) >= 105, len(CASES)
-    for command in ("run", "validate", "sweep", "calibrate", "data"):
+    for command in ("run", "validate", "sweep", "calibrate", "backtest", "data"):
         assert any(c.split()[0] == command for c, _, _ in CASES.values()), command

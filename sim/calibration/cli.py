@@ -292,13 +292,15 @@ def backtest_command(args: argparse.Namespace) -> int:
 
     if not _has_pyabc():
         return _missing_pyabc()
+    from ..files import writable_directory
     from .validation import backtest, timed, validation_markdown, write_validation
 
     args.population, args.generations = 200, 30
     _check_counts(args)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
-    out = Path(args.out) if args.out else RESULTS / "backtest"
     doc = Path(args.doc) if args.doc else DOCS / "validation.md"
+    writable_directory(doc.parent, "--doc")  # written last, after every series: check first
+    out = writable_directory(args.out if args.out else RESULTS / "backtest")
 
     def show(row: dict) -> None:
         print(
