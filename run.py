@@ -191,7 +191,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "experiment", help="experiment file (TOML), e.g. experiments/strategy_map.toml"
     )
-    sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: all cores, as many as fit in the free memory)",
+    )
     sweep.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )
@@ -285,7 +289,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--generations", type=int, default=30, help="at most this many generations (default 30)"
     )
-    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: all cores, as many as fit in the free memory)",
+    )
     calibrate.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )

@@ -6,8 +6,8 @@ replicate-rule sweep, and for a calibration, each run through ``run.py`` in a
 subprocess with two workers:
 
 * a **straight** run gives the reference files;
-* for each kill moment (1 s, in start-up, then from 10 % to 60 % of the straight run's
-  wall time)
+* for each kill moment (1 s, in start-up, then from 5 % to 70 % of the time the
+  straight run's workers ran, counted from when the killed run's workers start)
   the command is started in a fresh folder, its main process killed with SIGKILL at that
   moment, every process below it watched until it has ended (the time is recorded; more
   than 5 s is a failure), and the same command run again to the end: its files must be
@@ -133,25 +133,52 @@ def same_files(kind: str, a: Path, b: Path) -> list[str]:
     return [n for n in COMPARED[kind] if (a / n).read_bytes() != (b / n).read_bytes()]
 
 
-def kill_at(argv: list[str], moment: float) -> dict[str, Any]:
-    """Start ``argv``, SIGKILL its main process after ``moment`` s; how long the processes
-    below it lived on."""
+def workers_started(process: subprocess.Popen, began: float) -> float | None:
+    """Wait until ``process`` has its workers (two and the resource tracker); the time
+    since ``began``, or None if it ended first."""
+    while process.poll() is None:
+        if len(processes_below(process.pid)) >= 3:
+            return time.monotonic() - began
+        time.sleep(0.05)
+    return None
+
+
+def straight_run(argv: list[str]) -> tuple[float, float]:
+    """Run ``argv`` to the end: (seconds until its workers started, seconds in all)."""
+    began = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    started = workers_started(process, began)
+    _, err = process.communicate()
+    assert process.returncode == 0, err.decode()
+    return started or 0.0, time.monotonic() - began
+
+
+def kill_at(argv: list[str], moment: float | None, after_workers: float = 0.0) -> dict[str, Any]:
+    """Start ``argv`` and SIGKILL its main process ``moment`` s after its start, or (with
+    ``moment`` None) ``after_workers`` s after its workers started; then how long the
+    processes below it lived on."""
+    began = time.monotonic()
     process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV)
-    time.sleep(moment)
+    if moment is None:
+        workers_started(process, began)
+        time.sleep(after_workers)
+    else:
+        time.sleep(moment)
+    killed_at = time.monotonic() - began
     below = processes_below(process.pid)
     ended_before = process.poll() is not None
     process.kill()
     process.wait()
-    began = time.monotonic()
-    while any(is_running(p) for p in below) and time.monotonic() - began < 30:
+    gone = time.monotonic()
+    while any(is_running(p) for p in below) and time.monotonic() - gone < 30:
         time.sleep(0.05)
     left = [p for p in below if is_running(p)]
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     return {
-        "moment_s": round(moment, 2),
+        "moment_s": round(killed_at, 2),
         "processes_below": len(below),
-        "outlived_s": round(time.monotonic() - began, 2),
+        "outlived_s": round(time.monotonic() - gone, 2),
         "left_after_30s": len(left),
         "ended_before_kill": ended_before,
     }
@@ -163,22 +190,23 @@ def measure_kills(kind: str, work: Path, kills: int) -> dict[str, Any]:
         path = work / f"{kind}.toml"
         path.write_text(SWEEPS[kind].format(name=kind, root=ROOT, extra=EXTRA[kind]))
     straight = work / f"{kind}-straight"
-    code, err, seconds = finish(command(kind, path, straight))
-    assert code == 0, err
-    # start-up, then spread over the first 60 % of the straight run's time (the rest is
-    # mostly the analysis, and a run killed after it finished tests nothing)
-    moments = [1.0] + [seconds * (0.1 + 0.5 * i / max(kills - 1, 1)) for i in range(kills)]
+    started, seconds = straight_run(command(kind, path, straight))
+    # once in start-up (1 s), then while the workers run: from 5 % to 70 % of the time
+    # between their start and the end of the straight run
+    working = max(seconds - started, 1.0)
+    moments: list[tuple[float | None, float]] = [(1.0, 0.0)]
+    moments += [(None, working * (0.05 + 0.65 * i / max(kills - 1, 1))) for i in range(kills)]
     rows = []
-    for i, moment in enumerate(moments):
+    for i, (moment, after) in enumerate(moments):
         out = work / f"{kind}-killed-{i}"
-        row = kill_at(command(kind, path, out), moment)
-        code, err, _ = finish(command(kind, path, out))
+        row = kill_at(command(kind, path, out), moment, after)
+        code, _, _ = finish(command(kind, path, out))
         row["resume_exit"] = code
         row["differing"] = same_files(kind, out, straight) if code == 0 else ["(failed)"]
         row["identical"] = code == 0 and not row["differing"]
         rows.append(row)
-        print(f"{kind}: kill at {moment:.1f} s: {row}", flush=True)
-    return {"straight_s": round(seconds, 1), "kills": rows}
+        print(f"{kind}: {row}", flush=True)
+    return {"straight_s": round(seconds, 1), "workers_after_s": round(started, 1), "kills": rows}
 
 
 def measure_interrupts(work: Path, count: int, seed: int = 19) -> dict[str, Any]:
