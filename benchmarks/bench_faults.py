@@ -215,13 +215,16 @@ def measure_interrupts(work: Path, count: int, seed: int = 19) -> dict[str, Any]
     rows = []
     for i in range(count):
         process = subprocess.Popen(
-            command("grid", path, work / "interrupted"),
+            command("grid", path, work / f"interrupted-{i}"),  # from scratch each time
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=ENV,
             start_new_session=True,
+            # a child inherits an ignored SIGINT (this script started in the background):
+            # give it the default, so that Python turns the signal into KeyboardInterrupt
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
-        delay = rng.uniform(0.2, 8.0)
+        delay = rng.uniform(0.5, 8.0)  # from run.py on: not inside Python's own start-up
         time.sleep(delay)
         below = processes_below(process.pid)
         send = os.killpg if i % 2 else os.kill

@@ -49,6 +49,9 @@ def start(command: list[str]) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         env=env,
         start_new_session=True,  # its own process group: Ctrl-C reaches all of it
+        # a child inherits an ignored SIGINT (a test runner started in the background):
+        # give it the default, so that Python turns the signal into KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -105,8 +108,10 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
     command ends within 60 s, prints no traceback and leaves no process behind."""
     path = sweep_file(tmp_path)
     rng = random.Random(19)  # fixed moments: the test is the same every time
+    interrupted = 0
     for attempt in range(8):
-        process = start(["sweep", str(path), "--workers", "2", "--out", str(tmp_path / "out")])
+        out = tmp_path / f"out{attempt}"  # from scratch: the sweep is still running
+        process = start(["sweep", str(path), "--workers", "2", "--out", str(out)])
         time.sleep(rng.uniform(1.0, 6.0))  # from run.py's start-up (not Python's) onwards
         below = processes_below(process.pid)
         send = os.killpg if attempt % 2 else os.kill
@@ -122,4 +127,6 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
             raise AssertionError(f"attempt {attempt}: the command hung after Ctrl-C") from None
         assert b"Traceback" not in err, err.decode()
         assert process.returncode in (0, 130), (attempt, err.decode())  # 0: it had finished
+        interrupted += process.returncode == 130
         assert_gone(below, within=5.0)
+    assert interrupted >= 6, "the signals should stop the sweep, not arrive after its end"
