@@ -306,8 +306,9 @@ def markdown(report: dict[str, Any]) -> str:
     lines += ["|---|---|---|---|---|"]
     for kind, result in report["kills"].items():
         for row in result["kills"]:
+            moment = f"{row['moment_s']}{' (it had ended)' if row['ended_before_kill'] else ''}"
             lines.append(
-                f"| {kind} (straight {result['straight_s']} s) | {row['moment_s']} | "
+                f"| {kind} (straight {result['straight_s']} s) | {moment} | "
                 f"{row['processes_below']} | {row['outlived_s']} | "
                 f"{'yes' if row['identical'] else 'NO: ' + ', '.join(row['differing'])} |"
             )

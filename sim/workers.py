@@ -11,7 +11,10 @@ workers gone, multiprocessing's resource tracker, which they share, exits too.
 
 :func:`terminate` ends a pool at once (Ctrl-C, a full disk): the workers are killed
 first and the pool's manager thread joined, so that nothing is left for the
-interpreter to wait for at exit.
+interpreter to wait for at exit. While a pool's results are awaited, Ctrl-C is
+:class:`DeferredInterrupt`-ed: it raises ``KeyboardInterrupt`` where the caller checks,
+never inside ``concurrent.futures``, where it could leave a lock held that the pool's
+manager thread then waits on forever (and the interpreter with it, at exit).
 """
 
 from __future__ import annotations
@@ -19,10 +22,22 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import threading
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
-__all__ = ["START", "WATCH_SECONDS", "is_running", "processes_below", "terminate", "worker_pool"]
+__all__ = [
+    "POLL_SECONDS",
+    "START",
+    "WATCH_SECONDS",
+    "DeferredInterrupt",
+    "is_running",
+    "processes_below",
+    "terminate",
+    "worker_pool",
+]
 
 #: How often a worker checks that its parent is alive (when the kernel cannot tell it).
 WATCH_SECONDS = 0.5
@@ -68,6 +83,47 @@ def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
         initializer=exec,
         initargs=(START, settings),
     )
+
+
+#: How often a deferred Ctrl-C is looked at while results are awaited (seconds).
+POLL_SECONDS = 0.2
+
+
+class DeferredInterrupt:
+    """Within ``with DeferredInterrupt() as interrupt:``, Ctrl-C sets a flag; the caller's
+    :meth:`check` raises ``KeyboardInterrupt`` there (at a point that holds no lock).
+
+    Only in the main thread (where Python handles signals), and not when SIGINT is
+    ignored; elsewhere :meth:`check` never raises and Ctrl-C behaves as usual.
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+        self._previous: Any = None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.pending = True
+
+    def __enter__(self) -> DeferredInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous not in (signal.SIG_IGN, None):
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def check(self) -> None:
+        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed since the last check."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        if self.pending:  # pressed after the last check: not lost
+            self.pending = False
+            raise KeyboardInterrupt
 
 
 def terminate(pool: cf.ProcessPoolExecutor) -> None:

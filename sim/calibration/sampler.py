@@ -33,7 +33,7 @@ from pyabc.sampler import Sampler
 
 from ..progress import progress_bar
 from ..provenance import derive_seed
-from ..workers import terminate, worker_pool
+from ..workers import POLL_SECONDS, DeferredInterrupt, terminate, worker_pool
 
 __all__ = ["MAIN_STREAM", "DeterministicSampler", "GenerationReport", "seed_global"]
 
@@ -144,8 +144,10 @@ class DeterministicSampler(Sampler):
             from distributed import wait
 
             wait(futures, return_when="FIRST_COMPLETED")
-        else:
-            cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            return
+        with DeferredInterrupt() as interrupt:  # Ctrl-C raises here, never inside the pool
+            while not cf.wait(futures, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)[0]:
+                interrupt.check()
 
     def stop(self) -> None:
         """End the worker processes (or the Dask client this sampler opened)."""
