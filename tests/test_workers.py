@@ -130,3 +130,26 @@ def test_repeated_ctrl_c_never_hangs(tmp_path: Path) -> None:
         interrupted += process.returncode == 130
         assert_gone(below, within=5.0)
     assert interrupted >= 6, "the signals should stop the sweep, not arrive after its end"
+
+
+def test_ctrl_c_is_deferred_to_the_next_check() -> None:
+    """Inside DeferredInterrupt a SIGINT only sets a flag; check() raises it, and the
+    previous handler is back afterwards. One pressed after the last check is not lost."""
+    from sim.workers import DeferredInterrupt
+
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)  # a runner may ignore it
+    try:
+        before = signal.getsignal(signal.SIGINT)
+        with DeferredInterrupt() as interrupt:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler runs between bytecodes: nothing is raised here
+            with pytest.raises(KeyboardInterrupt):
+                interrupt.check()
+            interrupt.check()  # the flag is spent
+        assert signal.getsignal(signal.SIGINT) is before
+        with pytest.raises(KeyboardInterrupt), DeferredInterrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        signal.signal(signal.SIGINT, ignored)
