@@ -130,9 +130,14 @@ def terminate(pool: cf.ProcessPoolExecutor) -> None:
     """Cancel queued work and end the pool's processes now (Ctrl-C, a stopped run).
 
     The workers are killed before the pool is shut down, so its manager thread sees
-    them gone and ends without waiting on its queues; it is joined here."""
+    them gone. A worker killed while it was sending a result leaves the manager thread
+    waiting for the rest of that message, which never comes while this process holds
+    the pipe's other end: that end is closed here, so the manager reads the end of the
+    pipe, ends, and is joined (else the interpreter would wait for it at exit, forever).
+    """
     processes = list((getattr(pool, "_processes", None) or {}).values())
     manager = getattr(pool, "_executor_manager_thread", None)
+    results = getattr(pool, "_result_queue", None)
     for process in processes:
         if process.is_alive():
             process.terminate()
@@ -141,6 +146,8 @@ def terminate(pool: cf.ProcessPoolExecutor) -> None:
         if process.is_alive():
             process.kill()
             process.join(timeout=5)
+    if results is not None and processes:
+        results._writer.close()  # no worker is left to write: the reader sees the end
     pool.shutdown(wait=False, cancel_futures=True)
     if manager is not None and manager is not threading.current_thread():
         manager.join(timeout=10)

@@ -153,3 +153,50 @@ def test_ctrl_c_is_deferred_to_the_next_check() -> None:
         assert signal.getsignal(signal.SIGINT) is before
     finally:
         signal.signal(signal.SIGINT, ignored)
+
+
+HALF_SENT = """
+import struct, sys, time
+from pathlib import Path
+
+from sim.workers import terminate, worker_pool
+
+
+def half_sent(marker):
+    '''Send the first bytes of a result and hang, as a worker killed mid-send leaves it.'''
+    frame = sys._getframe()
+    while "result_queue" not in frame.f_locals:
+        frame = frame.f_back
+    frame.f_locals["result_queue"]._writer._send(struct.pack("!i", 1000) + b"partial")
+    Path(marker).write_text("sent")
+    time.sleep(600)
+
+
+if __name__ == "__main__":
+    marker = Path(sys.argv[1])
+    pool = worker_pool(1)
+    pool.submit(half_sent, str(marker))
+    while not marker.exists():
+        time.sleep(0.05)
+    time.sleep(0.5)  # the pool's manager thread now waits for the other 993 bytes
+    terminate(pool)
+    print("terminated", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_result_does_not_hang_the_exit(tmp_path: Path) -> None:
+    """The pool's manager thread reading a result whose sender is killed would wait for
+    the rest forever (this process holds the pipe's other end), and the interpreter
+    with it at exit: terminate() closes that end, and the script ends at once."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(HALF_SENT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "marker")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and "terminated" in done.stdout, done.stderr
