@@ -35,6 +35,7 @@ __all__ = [
     "DeferredInterrupt",
     "is_running",
     "processes_below",
+    "submit",
     "terminate",
     "worker_pool",
 ]
@@ -51,6 +52,8 @@ START = """
 import ctypes, os, signal, sys, threading, time
 
 signal.signal(signal.SIGINT, signal.SIG_IGN)
+if hasattr(signal, "pthread_sigmask"):  # blocked since the spawn (see submit)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 if kernel_signal and sys.platform.startswith("linux"):
     try:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
@@ -83,6 +86,20 @@ def worker_pool(workers: int) -> cf.ProcessPoolExecutor:
         initializer=exec,
         initargs=(START, settings),
     )
+
+
+def submit(pool: cf.ProcessPoolExecutor, fn: Any, *args: Any) -> cf.Future:
+    """``pool.submit(fn, *args)`` with SIGINT blocked in this thread meanwhile: a worker
+    the pool spawns now inherits the mask, so a Ctrl-C to the whole process group (a
+    terminal's) cannot stop it, with a traceback, before :data:`START` ignores it. A
+    Ctrl-C meanwhile is delivered when the mask is restored, not lost."""
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX
+        return pool.submit(fn, *args)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return pool.submit(fn, *args)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 #: How often a deferred Ctrl-C is looked at while results are awaited (seconds).

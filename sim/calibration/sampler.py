@@ -33,7 +33,7 @@ from pyabc.sampler import Sampler
 
 from ..progress import progress_bar
 from ..provenance import derive_seed
-from ..workers import POLL_SECONDS, DeferredInterrupt, terminate, worker_pool
+from ..workers import POLL_SECONDS, DeferredInterrupt, submit, terminate, worker_pool
 
 __all__ = ["MAIN_STREAM", "DeterministicSampler", "GenerationReport", "seed_global"]
 
@@ -137,7 +137,7 @@ class DeterministicSampler(Sampler):
     def _submit(self, payload: bytes, seeds: list[int]) -> Any:
         if self.scheduler is not None:
             return self._dask().submit(evaluate_batch, payload, seeds, pure=False)
-        return self._local().submit(evaluate_batch, payload, seeds)
+        return submit(self._local(), evaluate_batch, payload, seeds)
 
     def _wait_any(self, futures: list[Any]) -> None:
         if self.scheduler is not None:

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..outputs import RunOutput, RunSpec, execute
 from ..progress import progress_bar
-from ..workers import POLL_SECONDS, DeferredInterrupt, terminate, worker_pool
+from ..workers import POLL_SECONDS, DeferredInterrupt, submit, terminate, worker_pool
 
 __all__ = [
     "RETRIES",
@@ -195,7 +195,7 @@ class LocalRunner:
                 pool = self._pool_now()
                 while pending and len(running) < window:
                     task = pending.pop()
-                    running[pool.submit(execute, task)] = task
+                    running[submit(pool, execute, task)] = task
                 done, _ = cf.wait(running, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
                 interrupt.check()
                 if self._collect(done, running, pending, attempts, on_result, batch):
