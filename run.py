@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Command line of the innovation-adoption simulator.
 
-python run.py                       the main job (see README)
+python run.py [--out DIR]           the main job (see README)
 python run.py run SCENARIO [...]    seeded replicates of one scenario
 python run.py validate FILE         check a scenario or experiment file
 python run.py sweep EXPERIMENT      a parameter sweep
@@ -59,7 +59,7 @@ def _summary_table(results) -> str:
 
     frame = results.summary
     rows = [
-        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'profit':>8}{'trust':>7}"
         f"{'first release t50':>19}"
     ]
     for name in results.firm_names:
@@ -68,7 +68,8 @@ def _summary_table(results) -> str:
         rows.append(
             f"{name:<16}{part['strategy'].iloc[0]:<16}"
             f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]{'':<4}"
-            f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
+            f"{part['profit'].mean():>8.1f}{part['final_trust'].mean():>7.3f}"
+            f"{part['first_t50'].mean():>19.1f}"
         )
     m = results.manifest
     head = (
@@ -122,7 +123,7 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from sim.classroom.lessons import lesson_command
+    from sim.classroom.handouts import lesson_command
 
     return lesson_command(args)
 
@@ -146,14 +147,15 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 
 def cmd_default(args: argparse.Namespace) -> int:
-    """The main job with no arguments: the strategy map at quick size, its winners and report."""
+    """The main job with no command: the strategy map at quick size, its verdicts, its
+    report and brief (into ``--out DIR`` if given)."""
     from sim.paths import ROOT
 
     args = argparse.Namespace(
         experiment=str(ROOT / "experiments" / "strategy_map.toml"),
-        workers=None,
+        workers=getattr(args, "main_workers", None),
         scheduler=None,
-        out=None,
+        out=getattr(args, "main_out", None),
         quick=True,
     )
     return cmd_sweep(args)
@@ -164,6 +166,19 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="Agent-based simulator of innovation adoption (loss aversion, trust, "
         "co-creation). With no command: the main job.",
+    )
+    parser.add_argument(
+        "--out",
+        dest="main_out",
+        metavar="DIR",
+        help="the main job's output directory (default: results/strategy_map_quick)",
+    )
+    parser.add_argument(
+        "--workers",
+        dest="main_workers",
+        type=int,
+        metavar="W",
+        help="the main job's worker processes (default: all cores)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -223,7 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     klass.add_argument("--new", action="store_true", help="start a new session (a new code)")
     klass.add_argument("--no-browser", action="store_true", help="do not open the teacher's page")
-    klass.add_argument("--export", metavar="FILE", help="write the answers as CSV and exit")
+    klass.add_argument(
+        "--size",
+        type=int,
+        help="the most students who may join (default 40; the teacher's page can raise it)",
+    )
+    klass.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the latest session's answers (CSV) and worksheet picture (PNG) to DIR "
+        "and exit (a FILE.csv: every session's answers)",
+    )
     klass.set_defaults(func=cmd_class)
 
     lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")

@@ -19,8 +19,10 @@ from typing import Any
 import mesa
 import numpy as np
 
+from .configuration import strategy_overrides
+from .economics import Ledger, expected_step
 from .market import Market, MarketRecord
-from .strategies import Strategy
+from .strategies import Strategy, make_strategy
 
 __all__ = ["Customer", "Firm", "Release", "ReleaseRecord"]
 
@@ -37,12 +39,14 @@ class ReleaseRecord:
 
 @dataclass(frozen=True)
 class Release:
-    """A release as a firm develops it: its kind, claimed and true quality, position."""
+    """A release as a firm develops it: its kind, claimed and true quality, position,
+    and the quality step its R&D delivered (claimed minus the previous true quality)."""
 
     kind: str
     claimed: float
     true: float
     position: np.ndarray
+    quality_step: float = 0.0
 
 
 class Firm(mesa.Agent):
@@ -61,6 +65,13 @@ class Firm(mesa.Agent):
         broadcast: float,
         position: np.ndarray,
         quality: float,
+        capacity: float = 0.008,
+        launch_step: float = 0.1,
+        release_cost: float = 0.25,
+        initial_trust: float = 0.5,
+        lead_users: bool = True,
+        forecast_error: float = 0.1,
+        discount: float = 1.0,
     ) -> None:
         super().__init__(model)
         self.index = index
@@ -71,12 +82,58 @@ class Firm(mesa.Agent):
         self.position = np.asarray(position, dtype=float)
         self.claimed_quality = quality
         self.true_quality = quality
+        self.capacity = capacity
+        self.launch_step = launch_step
+        self.release_cost = release_cost
+        self.initial_trust = initial_trust
+        self.lead_users = lead_users
+        self.forecast_error = forecast_error
+        self.ledger = Ledger(discount)
         self.generation = 0
         self.latest_release = -1
+        self.last_release_step = 0  # the start counts as one: R&D runs from step 0
         self.current_kind: Strategy = strategy  # the strategy of its latest release
         self.next_kind: Strategy = strategy  # the strategy of its next release
         self.next_release = 0
         self.history: list[ReleaseRecord] = []
+
+    @classmethod
+    def from_spec(
+        cls,
+        model: Any,
+        index: int,
+        spec: dict[str, Any],
+        params: dict[str, Any],
+        strategies: dict[str, dict[str, Any]],
+        position: np.ndarray,
+    ) -> Firm:
+        """A firm from its checked table (``spec``), the market's checked parameters
+        (the defaults of what the firm does not set) and strategies' release parameters
+        (a firm's own values win)."""
+        own = {**strategies.get(spec["strategy"], {}), **strategy_overrides(spec)}
+        overrides = {**strategies, spec["strategy"]: own}
+        legacy = params["start"] == "legacy"
+
+        def value(key: str, default_key: str | None = None) -> Any:
+            return spec.get(key, params[default_key or key])
+
+        return cls(
+            model,
+            index=index,
+            name=spec["name"],
+            strategy=make_strategy(spec["strategy"], overrides, params["exploration"]),
+            cocreation=value("cocreation"),
+            broadcast=value("broadcast"),
+            position=np.asarray(spec.get("position", position), dtype=float),
+            quality=params["legacy_quality"] if legacy else params["initial_quality"],
+            capacity=value("capacity"),
+            launch_step=value("launch_step"),
+            release_cost=value("release_cost"),
+            initial_trust=value("initial_trust"),
+            lead_users=bool(spec.get("lead_users", True)),
+            forecast_error=value("forecast_error"),
+            discount=params["discount"],
+        )
 
     # --------------------------------------------------------------- releases
     def plan_first(self, market: Market, first_release: int | None, legacy: bool) -> None:
@@ -88,19 +145,32 @@ class Firm(mesa.Agent):
         self.current_kind = self.next_kind
 
     def develop(self, market: Market, step: int, release_id: int) -> Release:
-        """The next release (docs/ODD.md section 7.2): the chosen kind's quality step over
-        the current true quality (claimed), the true quality (claimed plus the kind's
-        risk), and the move toward the kind's target."""
+        """The next release (docs/ODD.md section 7.2).
+
+        Its kind (the strategy chosen for it) packages the firm's capacity: the quality
+        step is drawn from N(e, (cv e)^2), e = capacity x steps since the last release
+        (:func:`sim.economics.expected_step`; a first release at step 0 gains exactly
+        ``launch_step``); the claim is that step over the current true quality, and the
+        true quality misses it with sd risk_ratio x e. The release moves ``move`` of the
+        way toward the kind's target, and its cost is booked.
+        """
         kind = self.next_kind
         self.current_kind = kind
         share = float(market.firm_shares()[self.index])
         self.history.append(ReleaseRecord(step, kind.name, release_id, share))
         rng = market.rng
-        claimed = self.true_quality + kind.quality_step(rng)
-        true = claimed + float(rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
+        behind = step - self.last_release_step
+        expected = expected_step(self.capacity, behind, self.launch_step)
+        spread = 0.0 if behind == 0 else kind.step_cv * abs(expected)
+        quality_step = float(rng.normal(expected, spread))
+        risk = kind.risk_ratio * abs(expected)
+        claimed = self.true_quality + quality_step
+        true = claimed + float(rng.normal(0.0, risk)) if risk > 0 else claimed
         target = kind.target(self, market)
         position = np.clip(self.position + kind.move * (target - self.position), 0.0, 1.0)
-        return Release(kind.name, claimed, true, position)
+        self.ledger.book_release(step, self.release_cost)
+        self.last_release_step = step
+        return Release(kind.name, claimed, true, position, quality_step)
 
     def hold(self, release_id: int, release: Release, generation: int) -> None:
         """Make ``release`` the firm's current product."""

@@ -10,12 +10,14 @@ The default market (one firm per fixed strategy) is defined here, once.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .parameters import (
     DEFAULT_STRATEGY,
     FIRM_PARAMETERS,
     MODEL_PARAMETERS,
+    REPLACED_KEYS,
     STRATEGY_PARAMETERS,
 )
 from .spec import ParameterError, check_value
@@ -28,6 +30,7 @@ __all__ = [
     "check_strategies",
     "default_firms",
     "strategy_overrides",
+    "unknown_key",
 ]
 
 #: The default market: one firm per fixed strategy, named after it (docs/ODD.md section 2).
@@ -37,6 +40,17 @@ DEFAULT_MARKET: tuple[str, ...] = ("incremental", "differentiated", "radical")
 def default_firms() -> list[dict[str, Any]]:
     """The default market's firms, ``[{"name": ..., "strategy": ...}, ...]`` (new dicts)."""
     return [{"name": s, "strategy": s} for s in DEFAULT_MARKET]
+
+
+def unknown_key(
+    key: str, allowed: Iterable[str], what: str = "unknown key; allowed"
+) -> ParameterError:
+    """The error for a key a table does not have: what replaced it, if it once existed
+    (:data:`~sim.parameters.REPLACED_KEYS`), else the keys allowed."""
+    name = key.rsplit(".", 1)[-1]
+    if name in REPLACED_KEYS:
+        return ParameterError(key, reason=f"no longer exists: {REPLACED_KEYS[name]}")
+    return ParameterError(key, reason=f"{what}: {', '.join(allowed)}")
 
 
 def check_model_parameters(values: dict[str, Any], *, dotted: bool = False) -> dict[str, Any]:
@@ -94,10 +108,7 @@ def check_firms(firms: Any, n_dims: int = 2) -> list[dict[str, Any]]:
                 continue
             spec = FIRM_PARAMETERS.get(field_name)
             if spec is None:
-                raise ParameterError(
-                    f"{key}.{field_name}",
-                    reason=f"unknown firm key; known: {', '.join(FIRM_PARAMETERS)}",
-                )
+                raise unknown_key(f"{key}.{field_name}", FIRM_PARAMETERS, "unknown firm key; known")
             if field_name == "position":
                 firm["position"] = _check_position(f"{key}.position", value, n_dims)
             else:
@@ -156,10 +167,7 @@ def check_strategies(strategies: Any) -> dict[str, dict[str, float | int]]:
         for key, value in table.items():
             spec = STRATEGY_PARAMETERS.get(key)
             if spec is None:
-                raise ParameterError(
-                    f"strategies.{name}.{key}",
-                    reason=f"unknown key; allowed: {', '.join(STRATEGY_PARAMETERS)}",
-                )
+                raise unknown_key(f"strategies.{name}.{key}", STRATEGY_PARAMETERS)
             checked[name][key] = check_value(f"strategies.{name}.{key}", value, spec)
     return checked
 

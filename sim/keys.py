@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .configuration import default_firms
+from .configuration import default_firms, unknown_key
 from .errors import InputError
 from .parameters import (
     FIRM_PARAMETERS,
@@ -96,8 +96,11 @@ class Key:
         return [self]
 
 
-def _unknown(text: str, allowed: Iterable[str]) -> ScenarioError:
-    return ScenarioError(text, reason=f"unknown key; allowed: {', '.join(allowed)}")
+def _unknown(
+    text: str, allowed: Iterable[str], what: str = "unknown key; allowed"
+) -> ScenarioError:
+    err = unknown_key(text, allowed, what)
+    return ScenarioError(err.key, reason=err.reason)
 
 
 def _template(owner: str) -> bool:
@@ -140,9 +143,7 @@ def parse_key(text: str, firms: Iterable[str] | None = None) -> Key:
                 text, reason=f"no firm {owner!r} in the scenario; firms: {', '.join(names)}"
             )
         if name not in FIRM_PARAMETERS:
-            raise ScenarioError(
-                text, reason=f"unknown firm key; known: {', '.join(FIRM_PARAMETERS)}"
-            )
+            raise _unknown(text, FIRM_PARAMETERS, "unknown firm key; known")
         return Key(text, table, name, owner)
     if len(parts) != 2:
         raise ScenarioError(text, reason="expected SECTION.KEY, e.g. customers.loss_aversion_mean")
@@ -192,8 +193,9 @@ def default_firm_tables() -> dict[str, dict[str, str]]:
 def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
     """Set ``value`` for a dotted key in a scenario's tables (the parsed TOML).
 
-    ``firms.*.KEY`` sets the key of every firm. Returns the keys set (the wildcard
-    expanded). The value is checked when the tables are (:func:`sim.scenario.from_dict`).
+    ``firms.*.KEY`` sets the key of every firm. Returns the key as written (a wildcard
+    is judged as one key: it reaches the model if it reaches any firm). The value is
+    checked when the tables are (:func:`sim.scenario.from_dict`).
     """
     firms = data.get("firms") if isinstance(data.get("firms"), dict) else None
     parsed = parse_key(key, list(firms) if firms is not None else list(default_firm_tables()))
@@ -202,10 +204,9 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
         return [key]
     if parsed.table == "firms":
         tables = data.setdefault("firms", default_firm_tables())
-        written = parsed.expand(tables)
-        for one in written:
+        for one in parsed.expand(tables):
             tables[one.owner][parsed.name] = value
-        return [one.text for one in written]
+        return [key]
     data.setdefault(parsed.table, {})[parsed.name] = value
     return [key]
 

@@ -62,13 +62,15 @@ class Market(Protocol):
         """Share of all customers with each firm, in firm order."""
         ...
 
-    def cocreator_needs(self, firm: FirmView) -> np.ndarray | None:
-        """Mean needs of the firm's co-creators (they reveal them), or None without any."""
+    def cocreator_needs(self, firm: FirmView, ahead: int = 0) -> np.ndarray | None:
+        """Mean needs of the firm's co-creators (they reveal them), or None without any;
+        where the firm's co-creators are lead users, where those needs will be ``ahead``
+        steps from now (in a stable market, where they are)."""
         ...
 
-    def estimate_current_needs(self, firm: FirmView) -> np.ndarray:
-        """The firm's estimate of its customers' current needs: revealed by co-creators,
-        or guessed with noise."""
+    def estimate_current_needs(self, firm: FirmView, ahead: int = 0) -> np.ndarray:
+        """The firm's estimate of its customers' needs: revealed by co-creators (``ahead``
+        steps ahead where they are lead users), or guessed with noise."""
         ...
 
     def forecast_future_needs(self, firm: FirmView) -> np.ndarray:
@@ -99,7 +101,9 @@ class MarketRecord(Protocol):
     release_generation: np.ndarray
     release_step: np.ndarray
     release_kind: list[str]
+    release_claimed: np.ndarray
     release_true: np.ndarray
+    release_quality_step: np.ndarray
 
     def firm_shares(self) -> np.ndarray: ...
 

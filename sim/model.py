@@ -23,14 +23,12 @@ from .configuration import (
     check_model_parameters,
     check_strategies,
     default_firms,
-    strategy_overrides,
 )
 from .network import build_network
-from .observables import firm_observables, observe, release_kinds
+from .observables import book_margins, firm_observables, observe, release_kinds
 from .parameters import MODEL_PARAMETERS
 from .psychology import adoption_probability, grow_trust, prospect_value, update_trust
 from .spec import ParameterError, integer
-from .strategies import make_strategy
 
 __all__ = ["LEGACY", "InnovationModel"]
 
@@ -118,6 +116,10 @@ class InnovationModel(mesa.Model):
         estimate_noise: float = _d("estimate_noise"),
         initial_quality: float = _d("initial_quality"),
         legacy_quality: float = _d("legacy_quality"),
+        capacity: float = _d("capacity"),
+        launch_step: float = _d("launch_step"),
+        release_cost: float = _d("release_cost"),
+        discount: float = _d("discount"),
         loss_aversion_mean: float = _d("loss_aversion_mean"),
         loss_aversion_sd: float = _d("loss_aversion_sd"),
         alpha: float = _d("alpha"),
@@ -196,21 +198,7 @@ class InnovationModel(mesa.Model):
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
         for k, spec in enumerate(self.firm_specs):
-            own = {**strategies.get(spec["strategy"], {}), **strategy_overrides(spec)}
-            overrides = {**strategies, spec["strategy"]: own}
-            quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
-            self.firms.append(
-                Firm(
-                    self,
-                    index=k,
-                    name=spec["name"],
-                    strategy=make_strategy(spec["strategy"], overrides, p["exploration"]),
-                    cocreation=spec.get("cocreation", p["cocreation"]),
-                    broadcast=spec.get("broadcast", p["broadcast"]),
-                    position=np.asarray(spec.get("position", positions[k]), dtype=float),
-                    quality=quality,
-                )
-            )
+            self.firms.append(Firm.from_spec(self, k, spec, p, strategies, positions[k]))
         n_firms = len(self.firms)
         self.n_firms = n_firms
         self.cocreation_rates = np.array([f.cocreation for f in self.firms], dtype=float)
@@ -223,11 +211,15 @@ class InnovationModel(mesa.Model):
         self.release_position = np.full((1, d), 0.5)
         self.release_step = np.array([0], dtype=np.int64)
         self.release_generation = np.array([0], dtype=np.int64)
+        self.release_quality_step = np.array([0.0])
         self.release_kind: list[str] = ["legacy"]
         self.latest = np.full(n_firms, -1, dtype=np.int64)
 
         # --- customers' products, trust, awareness, co-creation ----------------
         self.trust = np.full((n, n_firms), p["initial_trust"])
+        for firm in self.firms:  # a brand's own initial trust (MODEL.md economics, point 3)
+            if firm.initial_trust != p["initial_trust"]:
+                self.trust[:, firm.index] = firm.initial_trust
         self.aware = np.zeros((n, n_firms), dtype=bool)
         if p["start"] == "spread":
             for firm in self.firms:
@@ -340,6 +332,7 @@ class InnovationModel(mesa.Model):
         self.release_position = np.vstack([self.release_position, release.position])
         self.release_step = np.append(self.release_step, self.steps)
         self.release_generation = np.append(self.release_generation, generation)
+        self.release_quality_step = np.append(self.release_quality_step, release.quality_step)
         self.release_kind.append(release.kind)
         firm.hold(release_id, release, generation)
         self.latest[firm.index] = release_id
@@ -374,17 +367,28 @@ class InnovationModel(mesa.Model):
         members = labels == label  # one column: NumPy sums it pairwise
         return self.needs[members].mean(axis=0) if members.any() else None
 
-    def cocreator_needs(self, firm: Firm) -> np.ndarray | None:
-        """Mean current needs of the firm's co-creators (they reveal them), or None."""
-        return self._mean_needs(self.cocreation_firm, firm.index)
+    def cocreator_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray | None:
+        """Mean needs of the firm's co-creators (they reveal them), or None.
 
-    def estimate_current_needs(self, firm: Firm) -> np.ndarray:
-        """The firm's estimate of its customers' current needs.
-
-        Co-creators reveal their true needs; without co-creators the firm guesses the
-        mean needs of its customers (of the whole market if it has none) with noise.
+        Where they are lead users (``firm.lead_users``), they also reveal where their
+        needs are going: each need ``ahead`` steps on,
+        theta + (1 - (1 - rho)^ahead) (future - theta), whose mean is the same
+        projection of their mean (MODEL.md economics, point 4). At rho = 0 it is today's.
         """
-        revealed = self.cocreator_needs(firm)
+        needs = self._mean_needs(self.cocreation_firm, firm.index)
+        rho = self.params["market_dynamism"]
+        if needs is None or not firm.lead_users or ahead <= 0 or rho <= 0:
+            return needs
+        return needs + (1.0 - (1.0 - rho) ** ahead) * (self.future - needs)
+
+    def estimate_current_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray:
+        """The firm's estimate of its customers' needs.
+
+        Co-creators reveal their needs (``ahead`` steps on where they are lead users);
+        without co-creators the firm guesses the mean current needs of its customers
+        (of the whole market if it has none) with noise.
+        """
+        revealed = self.cocreator_needs(firm, ahead)
         if revealed is not None:
             return revealed
         pooled = self._mean_needs(self.firm_of, firm.index)
@@ -394,8 +398,9 @@ class InnovationModel(mesa.Model):
         return pooled + noise
 
     def forecast_future_needs(self, firm: Firm) -> np.ndarray:
-        """The firm's forecast of the future need point, with error sd ``forecast_error``."""
-        return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
+        """The firm's forecast of the future need point, with its error sd
+        (``firm.forecast_error``: its own, or the market's ``forecast_error``)."""
+        return self.future + self.rng.normal(0.0, firm.forecast_error, self.n_dims)
 
     # -------------------------------------------------------------------- step
     def _offer_table(self) -> np.ndarray:
@@ -604,8 +609,9 @@ class InnovationModel(mesa.Model):
 
     # ------------------------------------------------------------- observables
     def _observe(self) -> None:
-        """Compute this step's observables once; the DataCollector reads them."""
-        self._observed = observe(
+        """Compute this step's observables once, booking each firm's margin of the step;
+        the DataCollector reads them."""
+        observed = observe(
             self._names,
             [firm.current_kind.name for firm in self.firms],
             self._kinds,
@@ -616,6 +622,7 @@ class InnovationModel(mesa.Model):
             self.latest,
             self.new_adoptions,
         )
+        self._observed = book_margins(observed, self._names, self.firms, self.steps)
 
     def _reporters(self) -> dict[str, Any]:
         """One DataCollector reporter per observable that ``_observe`` computed."""
@@ -660,7 +667,8 @@ class InnovationModel(mesa.Model):
         return frame
 
     def releases(self) -> pd.DataFrame:
-        """Every product on the market: id, firm, generation, kind, step, qualities."""
+        """Every product on the market: id, firm, generation, kind, step, the quality step
+        its firm's R&D delivered, claimed and true quality, position."""
         names = ["legacy"] + [f.name for f in self.firms]
         frame = pd.DataFrame(
             {
@@ -669,6 +677,7 @@ class InnovationModel(mesa.Model):
                 "generation": self.release_generation,
                 "kind": self.release_kind,
                 "step": self.release_step,
+                "quality_step": self.release_quality_step,
                 "claimed_quality": self.release_claimed,
                 "true_quality": self.release_true,
             }

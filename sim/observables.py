@@ -27,6 +27,7 @@ __all__ = [
     "FIRM_OBSERVABLES",
     "MARKET_OBSERVABLES",
     "RUN_METRICS",
+    "book_margins",
     "firm_observables",
     "observable_names",
     "observe",
@@ -39,6 +40,7 @@ FIRM_OBSERVABLES: dict[str, str] = {
     "share_latest_{firm}": "share of all customers using the firm's latest release",
     "trust_{firm}": "mean trust of all customers in the firm",
     "cocreators_{firm}": "number of the firm's co-creators",
+    "profit_{firm}": "the firm's profit so far: discounted margins minus release costs",
 }
 #: For the market, per step.
 MARKET_OBSERVABLES: dict[str, str] = {
@@ -51,6 +53,10 @@ MARKET_OBSERVABLES: dict[str, str] = {
 #: Per run and firm (the summary), the metrics sweeps aggregate, with how reports name them.
 RUN_METRICS: dict[str, str] = {
     "final_share": "final customer share",
+    "cum_share": "cumulative share (sum of shares over the steps)",
+    "profit": "profit (discounted margins minus release costs)",
+    "release_costs": "release costs (discounted)",
+    "releases": "releases",
     "final_trust": "final mean trust",
     "first_t10": "steps to 10 % of first release's adopters",
     "first_t50": "steps to 50 % of first release's adopters",
@@ -117,7 +123,7 @@ def observe(
     counts, on_latest, cocreators = counts.tolist(), on_latest.tolist(), cocreators.tolist()
     obs: dict[str, float] = {"share_legacy": counts[0] / n}
     by_kind = dict.fromkeys(kinds, 0.0)
-    for k, ((share, share_latest, trust_name, cocreators_name), kind) in enumerate(
+    for k, ((share, share_latest, trust_name, cocreators_name, *_), kind) in enumerate(
         zip(names, firm_kinds, strict=True)
     ):
         obs[share] = counts[k + 1] / n
@@ -130,3 +136,19 @@ def observe(
     obs["new_adoptions"] = new_adoptions
     obs["cocreators"] = sum(cocreators[1:])
     return obs
+
+
+def book_margins(
+    observed: dict[str, float],
+    names: Sequence[tuple[str, ...]],
+    firms: Sequence[Any],
+    step: int,
+) -> dict[str, float]:
+    """Book each firm's margin of ``step`` (its share, from ``observed``) in its ledger
+    and add its profit so far to the observables. Step 0 is the start: no margin yet,
+    only the cost of a release at step 0."""
+    for firm, (share, *_, profit) in zip(firms, names, strict=True):
+        if step > 0:
+            firm.ledger.book_step(step, observed[share])
+        observed[profit] = firm.ledger.profit
+    return observed

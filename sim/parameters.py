@@ -17,9 +17,11 @@ __all__ = [
     "DEFAULT_STRATEGY",
     "FIRM_PARAMETERS",
     "MODEL_PARAMETERS",
+    "REPLACED_KEYS",
     "RUN_PARAMETERS",
     "SCENARIO_PARAMETERS",
     "SECTIONS",
+    "STEPS_PER_YEAR",
     "STRATEGY_PARAMETERS",
 ]
 
@@ -81,7 +83,7 @@ MODEL_PARAMETERS: dict[str, Spec] = {
         section="market",
         kind=float,
         default=0.1,
-        help="sd of a radical firm's forecast of the future need point",
+        help="sd of a forecasting firm's forecast of the future need point (firms that set none)",
         unit="attribute units",
         low=0.0,
         high=1.0,
@@ -112,6 +114,45 @@ MODEL_PARAMETERS: dict[str, Spec] = {
         unit="quality units",
         low=0.0,
         high=100.0,
+    ),
+    # economics (MODEL.md "Innovation economics")
+    "capacity": Spec(
+        section="economics",
+        kind=float,
+        default=0.008,
+        help="g: expected true-quality gain per step a firm's R&D buys (firms that set none)",
+        unit="quality units per step",
+        low=0.0,
+        high=10.0,
+    ),
+    "launch_step": Spec(
+        section="economics",
+        kind=float,
+        default=0.1,
+        help="quality gain of a firm's first release at step 0 over the product it replaces "
+        "(no R&D steps behind it; firms that set none)",
+        unit="quality units",
+        low=-10.0,
+        high=10.0,
+    ),
+    "release_cost": Spec(
+        section="economics",
+        kind=float,
+        default=0.25,
+        help="F: cost of a release (firms that set none), in steps of the whole market's margin",
+        unit="market margin per step",
+        low=0.0,
+        high=1000.0,
+    ),
+    "discount": Spec(
+        section="economics",
+        kind=float,
+        default=1.0,
+        help="delta: per-step discount factor of revenue and costs (1: none)",
+        unit="per step",
+        low=0.0,
+        high=1.0,
+        low_open=True,
     ),
     # customers
     "loss_aversion_mean": Spec(
@@ -158,7 +199,7 @@ MODEL_PARAMETERS: dict[str, Spec] = {
         section="customers",
         kind=float,
         default=0.5,
-        help="initial trust in every firm",
+        help="initial trust in every firm (firms that set none of their own)",
         unit="",
         low=0.0,
         high=1.0,
@@ -352,23 +393,14 @@ FIRM_PARAMETERS: dict[str, Spec] = {
         low=1,
         high=1_000_000,
     ),
-    "quality_step_mean": Spec(
+    "step_cv": Spec(
         section="firm",
         kind=float,
         default=None,
-        help="mean claimed quality gain of a release",
-        unit="quality units",
-        low=-10,
-        high=10,
-    ),
-    "quality_step_sd": Spec(
-        section="firm",
-        kind=float,
-        default=None,
-        help="sd of the claimed quality gain",
-        unit="quality units",
+        help="coefficient of variation of a release's quality step (its sd over its mean)",
+        unit="",
         low=0,
-        high=10,
+        high=5,
     ),
     "move": Spec(
         section="firm",
@@ -379,14 +411,66 @@ FIRM_PARAMETERS: dict[str, Spec] = {
         low=0,
         high=1,
     ),
-    "risk": Spec(
+    "risk_ratio": Spec(
         section="firm",
         kind=float,
         default=None,
-        help="sd of true minus claimed quality",
-        unit="quality units",
+        help="sd of true minus claimed quality, as a share of the expected quality step",
+        unit="",
         low=0,
         high=10,
+    ),
+    "capacity": Spec(
+        section="firm",
+        kind=float,
+        default=None,
+        help="g_k: expected true-quality gain per step its R&D buys (default: economics.capacity)",
+        unit="quality units per step",
+        low=0,
+        high=10,
+    ),
+    "launch_step": Spec(
+        section="firm",
+        kind=float,
+        default=None,
+        help="quality gain of a first release at step 0, which has no R&D steps behind it "
+        "(default: economics.launch_step)",
+        unit="quality units",
+        low=-10,
+        high=10,
+    ),
+    "release_cost": Spec(
+        section="firm",
+        kind=float,
+        default=None,
+        help="F_k: cost of each release (default: economics.release_cost)",
+        unit="market margin per step",
+        low=0,
+        high=1000,
+    ),
+    "initial_trust": Spec(
+        section="firm",
+        kind=float,
+        default=None,
+        help="every customer's initial trust in this firm (default: customers.initial_trust)",
+        unit="",
+        low=0,
+        high=1,
+    ),
+    "lead_users": Spec(
+        section="firm",
+        kind=bool,
+        default=True,
+        help="its co-creators reveal where their needs are going, one cadence ahead",
+    ),
+    "forecast_error": Spec(
+        section="firm",
+        kind=float,
+        default=None,
+        help="sd of its forecast of the future need point (default: market.forecast_error)",
+        unit="attribute units",
+        low=0,
+        high=1,
     ),
     "position": Spec(
         section="firm",
@@ -396,8 +480,29 @@ FIRM_PARAMETERS: dict[str, Spec] = {
     ),
 }
 
+#: Keys that no longer exist, with what replaced them (a file that writes one is refused
+#: with this, never silently ignored).
+REPLACED_KEYS: dict[str, str] = {
+    "quality_step_mean": "a release's quality step is the firm's capacity times the steps "
+    "since its last release (economics.capacity, firms.NAME.capacity; MODEL.md innovation "
+    "economics); a first release at step 0 gains launch_step (economics.launch_step, "
+    "firms.NAME.launch_step)",
+    "quality_step_sd": "the quality step's spread is its coefficient of variation, step_cv "
+    "(sd over mean)",
+    "risk": "the sd of true minus claimed quality is risk_ratio times the expected quality step",
+}
+
 #: Keys a strategy's table ``[strategies.NAME]`` may set: its release parameters.
 STRATEGY_PARAMETERS: dict[str, Spec] = {key: FIRM_PARAMETERS[key] for key in TUNABLE}
+
+#: What a step may stand for (``[run] step``), and how many make a year ("step": none).
+STEPS_PER_YEAR: dict[str, float | None] = {
+    "step": None,
+    "week": 52.0,
+    "month": 12.0,
+    "quarter": 4.0,
+    "year": 1.0,
+}
 
 #: Settings of a run, ``[run]`` (not parameters of the model).
 RUN_PARAMETERS: dict[str, Spec] = {
@@ -427,6 +532,13 @@ RUN_PARAMETERS: dict[str, Spec] = {
         high=2**63 - 1,
         label="Seed",
         interactive=Range(0, 100, integer=True, step=1),
+    ),
+    "step": Spec(
+        section="run",
+        kind=str,
+        default="step",
+        help="what one step stands for, so that reports speak in time (the model is the same)",
+        choices=tuple(STEPS_PER_YEAR),
     ),
 }
 

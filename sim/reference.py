@@ -34,13 +34,12 @@ from .agents import Firm, Release
 from .configuration import (
     check_firms,
     check_model_parameters,
+    check_strategies,
     default_firms,
-    strategy_overrides,
 )
 from .model import InnovationModel
 from .network import build_network
-from .observables import firm_observables, observe, release_kinds
-from .strategies import make_strategy
+from .observables import book_margins, firm_observables, observe, release_kinds
 
 __all__ = ["ReferenceCustomer", "ReferenceModel"]
 
@@ -76,7 +75,7 @@ class ReferenceCustomer(FixedAgent):
         self.firm = firm  # -1: legacy product
         self.product = model.latest[firm] if firm >= 0 else LEGACY
         self.cocreates = cocreates  # firm index, or -1
-        self.trust = [p["initial_trust"]] * model.n_firms
+        self.trust = [f.initial_trust for f in model.firms]
         self.aware = [k == firm for k in range(model.n_firms)]
         self.choice = -1  # firm chosen this step, applied in phase 2
 
@@ -183,6 +182,7 @@ class ReferenceModel(mesa.Model):
         self,
         *,
         firms: Any = None,
+        strategies: Any = None,
         customer_agents: bool | None = None,
         rng: Any = None,
         **params: Any,
@@ -191,6 +191,7 @@ class ReferenceModel(mesa.Model):
         self.params: dict[str, Any] = check_model_parameters(params)
         p = self.params
         self.firm_specs = check_firms(default_firms() if firms is None else firms, p["n_dims"])
+        strategies = check_strategies(strategies)
         n, d = p["n_customers"], p["n_dims"]
         self.n_customers, self.n_dims = n, d
         self.future = np.full(d, p["future_need"])
@@ -198,21 +199,8 @@ class ReferenceModel(mesa.Model):
         # firms (the same Firm agents and strategies as the main model)
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
-        quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
         for k, spec in enumerate(self.firm_specs):
-            overrides = {spec["strategy"]: strategy_overrides(spec)}
-            self.firms.append(
-                Firm(
-                    self,
-                    index=k,
-                    name=spec["name"],
-                    strategy=make_strategy(spec["strategy"], overrides, p["exploration"]),
-                    cocreation=spec.get("cocreation", p["cocreation"]),
-                    broadcast=spec.get("broadcast", p["broadcast"]),
-                    position=np.asarray(spec.get("position", positions[k]), dtype=float),
-                    quality=quality,
-                )
-            )
+            self.firms.append(Firm.from_spec(self, k, spec, p, strategies, positions[k]))
         self.n_firms = n_firms = len(self.firms)
         self.cocreation_rates = [f.cocreation for f in self.firms]
         self.broadcast_rates = [f.broadcast for f in self.firms]
@@ -224,6 +212,7 @@ class ReferenceModel(mesa.Model):
         self.release_position: list[tuple[float, ...]] = [(0.5,) * d]
         self.release_step: list[int] = [0]
         self.release_generation: list[int] = [0]
+        self.release_quality_step: list[float] = [0.0]
         self.release_kind: list[str] = ["legacy"]
         self.latest: list[int] = [-1] * n_firms
         self.active: list[int] = []
@@ -283,6 +272,7 @@ class ReferenceModel(mesa.Model):
         self.release_position.append(tuple(float(x) for x in release.position))
         self.release_step.append(self.steps)
         self.release_generation.append(generation)
+        self.release_quality_step.append(float(release.quality_step))
         self.release_kind.append(release.kind)
         firm.hold(release_id, release, generation)
         self.latest[firm.index] = release_id
@@ -312,14 +302,21 @@ class ReferenceModel(mesa.Model):
                 counts[customer.firm] += 1
         return counts / self.n_customers
 
-    def cocreator_needs(self, firm: Firm) -> np.ndarray | None:
-        """Mean current needs of the firm's co-creators, or None."""
+    def cocreator_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray | None:
+        """Mean needs of the firm's co-creators, or None; ``ahead`` steps on where they
+        are lead users (as the main model)."""
         needs = [c.needs for c in self.customers if c.cocreates == firm.index]
-        return np.mean(needs, axis=0) if needs else None
+        if not needs:
+            return None
+        mean = np.mean(needs, axis=0)
+        rho = self.params["market_dynamism"]
+        if not firm.lead_users or ahead <= 0 or rho <= 0:
+            return mean
+        return mean + (1.0 - (1.0 - rho) ** ahead) * (self.future - mean)
 
-    def estimate_current_needs(self, firm: Firm) -> np.ndarray:
+    def estimate_current_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray:
         """Co-creators' revealed needs, else a noisy guess from its customers' (or all) needs."""
-        revealed = self.cocreator_needs(firm)
+        revealed = self.cocreator_needs(firm, ahead)
         if revealed is not None:
             return revealed
         pool = [c.needs for c in self.customers if c.firm == firm.index]
@@ -328,8 +325,8 @@ class ReferenceModel(mesa.Model):
         return np.mean(pool, axis=0) + noise
 
     def forecast_future_needs(self, firm: Firm) -> np.ndarray:
-        """The firm's forecast of the future need point, with error sd ``forecast_error``."""
-        return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
+        """The firm's forecast of the future need point, with its error sd."""
+        return self.future + self.rng.normal(0.0, firm.forecast_error, self.n_dims)
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -379,3 +376,4 @@ class ReferenceModel(mesa.Model):
             np.array(self.latest, dtype=np.int64),
             self.new_adoptions,
         )
+        self._observed = book_margins(self._observed, self._names, self.firms, self.steps)

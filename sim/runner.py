@@ -74,6 +74,7 @@ def run_scenario(
         source=scenario.source,
         description=scenario.description,
         steps=steps,
+        step_unit=scenario.run.get("step", "step"),
         replicates=replicates,
         base_seed=seed,
         seeds=[spec.seed for spec in specs],
@@ -109,10 +110,11 @@ def write_results(results: RunResults, out: str | Path) -> dict[str, Path]:
     }
     paths["adoption.png"] = plot_adoption(
         results.timeseries,
-        results.firm_names,
+        results.manifest["firms"],
         files.path("adoption.png"),
         title=f"{results.manifest['scenario']}: customer share by firm "
         f"({results.manifest['replicates']} replicates)",
+        step=results.manifest.get("step_unit", "step"),
     )
     paths["manifest.json"] = files.finish(results.manifest)
     return paths

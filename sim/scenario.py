@@ -36,7 +36,7 @@ from .parameters import (
     SECTIONS,
 )
 from .spec import check_value
-from .usage import unused_parameters, unused_strategy_keys
+from .usage import unused_firm_keys, unused_parameters, unused_strategy_keys
 
 __all__ = [
     "Scenario",
@@ -104,7 +104,8 @@ class Scenario:
 
     def unused_keys(self, keys: list[str] | None = None) -> dict[str, str]:
         """Keys written in the scenario (or among ``keys``) that cannot reach the model,
-        with the reason. Firm keys always reach it."""
+        with the reason. A wildcard ``firms.*.KEY`` among ``keys`` is unused only when it
+        reaches no firm."""
         by_name = unused_parameters(self.params, self.firms)
         unused = {
             f"{section}.{key}": by_name[key]
@@ -113,10 +114,24 @@ class Scenario:
             if key in by_name
         }
         unused.update(unused_strategy_keys(self.strategies, self.firms))
-        return unused if keys is None else {k: r for k, r in unused.items() if k in keys}
+        unused.update(unused_firm_keys(self.params, self.firms))
+        if keys is None:
+            return unused
+        found = {}
+        for key in keys:
+            if key in unused:
+                found[key] = unused[key]
+            elif key.startswith("firms.*."):
+                name = key.removeprefix("firms.*.")
+                each = [unused.get(f"firms.{f['name']}.{name}") for f in self.firms]
+                if all(each):
+                    found[key] = f"for every firm: {each[0]}"
+        return found
 
     def written_value(self, key: str) -> Any:
-        """The value written for a dotted ``SECTION.KEY`` or ``strategies.NAME.KEY``."""
+        """The value written for a dotted key (for ``firms.*.KEY``, the first firm's)."""
+        if key.startswith("firms.*."):
+            key = f"firms.{next(iter(self.data['firms']))}.{key.removeprefix('firms.*.')}"
         value: Any = self.data
         for part in key.split("."):
             value = value[part]

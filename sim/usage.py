@@ -15,9 +15,16 @@ from collections.abc import Callable
 from typing import Any
 
 from .parameters import MODEL_PARAMETERS
-from .strategies import STRATEGIES, chooses_among, uses
+from .strategies import INFORMATION, STRATEGIES, chooses_among, uses
 
-__all__ = ["USE_RULES", "UseRule", "unused_parameters", "unused_strategy_keys"]
+__all__ = [
+    "FIRM_USE_RULES",
+    "USE_RULES",
+    "UseRule",
+    "unused_firm_keys",
+    "unused_parameters",
+    "unused_strategy_keys",
+]
 
 #: Why a parameter does not reach the model in a configuration (None: it does).
 #: Called with the resolved model parameters and the checked firms.
@@ -58,7 +65,11 @@ def _with_choosing_firm(params: dict[str, Any], firms: list[dict[str, Any]]) -> 
 
 
 #: How the reasons name what a strategy uses (see sim.strategies.INFORMATION).
-_USES = {"forecast": "a forecast of future needs", "customer_needs": "an estimate of needs"}
+_USES = {
+    "forecast": "a forecast of future needs",
+    "customer_needs": "an estimate of needs",
+    "cocreator_needs": "use of co-creators' needs",
+}
 
 
 def _with_firm_using(information: str) -> UseRule:
@@ -73,6 +84,23 @@ def _with_firm_using(information: str) -> UseRule:
 def _no_firm(information: str) -> str:
     users = ", ".join(sorted(n for n in STRATEGIES if information in uses(n)))
     return f"{_USES[information]} ({users}), and no firm here does"
+
+
+def _releases_at_start(params: dict[str, Any], firm: dict[str, Any]) -> bool:
+    """Whether a firm's first release comes at step 0 (the legacy start's default)."""
+    default = 0 if params["start"] == "legacy" else None
+    return firm.get("first_release", default) == 0
+
+
+def _with_launch(params: dict[str, Any], firms: list[dict[str, Any]]) -> str | None:
+    if any(_releases_at_start(params, f) and "launch_step" not in f for f in firms):
+        return None
+    if any(_releases_at_start(params, f) for f in firms):
+        return _default_for_firms("launch_step")(params, firms)
+    return (
+        "used only by a first release at step 0 (market.start = 'legacy', or "
+        "firms.NAME.first_release = 0), and no firm releases then"
+    )
 
 
 def _with_future(params: dict[str, Any], firms: list[dict[str, Any]]) -> str | None:
@@ -99,10 +127,23 @@ def _default_for_firms(name: str) -> UseRule:
     return rule
 
 
+def _all(*rules: UseRule) -> UseRule:
+    """Reaches the model when every rule says it does (the first reason otherwise)."""
+
+    def rule(params: dict[str, Any], firms: list[dict[str, Any]]) -> str | None:
+        return next((r for r in (f(params, firms) for f in rules) if r is not None), None)
+
+    return rule
+
+
 #: The model parameters that reach the model only with some mechanism, and its rule.
 USE_RULES: dict[str, UseRule] = {
     "future_need": _with_future,
-    "forecast_error": _with_firm_using("forecast"),
+    "forecast_error": _all(_with_firm_using("forecast"), _default_for_firms("forecast_error")),
+    "initial_trust": _default_for_firms("initial_trust"),
+    "capacity": _default_for_firms("capacity"),
+    "release_cost": _default_for_firms("release_cost"),
+    "launch_step": _with_launch,
     "estimate_noise": _with_firm_using("customer_needs"),
     "initial_quality": _with_start("spread"),
     "legacy_quality": _with_start("legacy"),
@@ -147,4 +188,62 @@ def unused_strategy_keys(
             else:
                 continue
             unused[f"strategies.{name}.{key}"] = reason
+    return unused
+
+
+#: Why one firm's key does not reach the model (None: it does), given the resolved
+#: parameters and the firm's checked table.
+FirmRule = Callable[[dict[str, Any], dict[str, Any]], str | None]
+
+
+def _firm_uses(*information: str) -> FirmRule:
+    def rule(params: dict[str, Any], firm: dict[str, Any]) -> str | None:
+        if set(information) & uses(firm["strategy"]):
+            return None
+        what = " or ".join(_USES.get(i, INFORMATION[i]) for i in information)
+        return f"used only by firms whose strategy makes {what}, and {firm['name']} follows " + (
+            f"{firm['strategy']!r}"
+        )
+
+    return rule
+
+
+def _lead_users(params: dict[str, Any], firm: dict[str, Any]) -> str | None:
+    reason = _firm_uses("customer_needs", "cocreator_needs")(params, firm)
+    if reason is not None:
+        return reason
+    if params["market_dynamism"] > 0:
+        return None
+    return (
+        "lead users reveal where needs are going, and needs do not drift here "
+        "(market.market_dynamism = 0), so it would change nothing"
+    )
+
+
+def _firm_launch(params: dict[str, Any], firm: dict[str, Any]) -> str | None:
+    if _releases_at_start(params, firm):
+        return None
+    return (
+        "used only by a first release at step 0 (market.start = 'legacy', or "
+        f"firms.{firm['name']}.first_release = 0); later releases draw their step from capacity"
+    )
+
+
+#: A firm's keys that reach the model only with some mechanism, and its rule.
+FIRM_USE_RULES: dict[str, FirmRule] = {
+    "forecast_error": _firm_uses("forecast"),
+    "lead_users": _lead_users,
+    "launch_step": _firm_launch,
+}
+
+
+def unused_firm_keys(params: dict[str, Any], firms: list[dict[str, Any]]) -> dict[str, str]:
+    """Keys of each firm's table (``firms.NAME.KEY``) that cannot reach the model, with why."""
+    unused = {}
+    for firm in firms:
+        for key, rule in FIRM_USE_RULES.items():
+            if key in firm:
+                reason = rule(params, firm)
+                if reason is not None:
+                    unused[f"firms.{firm['name']}.{key}"] = reason
     return unused

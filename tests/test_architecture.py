@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "sim.kernels",
             "sim.network",
             "sim.market",
+            "sim.economics",
             "sim.workers",
             "sim.files",
             "sim.memory",

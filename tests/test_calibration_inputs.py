@@ -53,7 +53,7 @@ def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     keys = [
         FitKey("diffusion.imitation", Range(0, 1)),
         FitKey("firms.newco.broadcast", Range(0, 1)),
-        FitKey("strategies.differentiated.risk", Range(0, 1)),
+        FitKey("strategies.differentiated.risk_ratio", Range(0, 1)),
     ]
     given = {"differentiated": {"cadence": 30}}
     params, firms, strategies = apply_values(
@@ -63,12 +63,12 @@ def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
         {
             "diffusion.imitation": 0.5,
             "firms.newco.broadcast": 0.07,
-            "strategies.differentiated.risk": 0.2,
+            "strategies.differentiated.risk_ratio": 0.2,
         },
         given,
     )
     assert params["imitation"] == 0.5 and firms[0]["broadcast"] == 0.07
-    assert strategies == {"differentiated": {"cadence": 30, "risk": 0.2}}
+    assert strategies == {"differentiated": {"cadence": 30, "risk_ratio": 0.2}}
     assert scenario.params["imitation"] == 0.38 and "broadcast" not in scenario.firms[0]
     assert given == {"differentiated": {"cadence": 30}}
 

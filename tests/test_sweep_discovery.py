@@ -14,7 +14,8 @@ from sim.errors import InputError
 from sim.sweep.discovery import box_stats, find_box
 from sim.sweep.loader import load_experiment
 from sim.sweep.pipeline import analyse, run_sweep
-from sim.sweep.robust import choices, regret_table
+from sim.sweep.robust import choice_table, criteria
+from sim.sweep.verdicts import Rules
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,9 +49,9 @@ def test_prim_recovers_a_known_box(seed: int, noise: float) -> None:
 
 
 def test_regret_on_a_known_table() -> None:
-    """Three futures, three strategies (shares of the focal firm):
+    """Three worlds, three options (the focal firm's shares):
 
-    future  A    B    C      best   regret A, B, C
+    world   A    B    C      best   regret A, B, C
     0       0.5  0.4  0.1    0.5    0.0, 0.1, 0.4
     1       0.1  0.3  0.2    0.3    0.2, 0.0, 0.1
     2       0.6  0.2  0.6    0.6    0.0, 0.4, 0.0
@@ -59,40 +60,63 @@ def test_regret_on_a_known_table() -> None:
         {"A": [0.5, 0.1, 0.6], "B": [0.4, 0.3, 0.2], "C": [0.1, 0.2, 0.6]},
         index=pd.Index([0, 1, 2], name="future"),
     )
-    table = regret_table(shares).set_index("strategy")
-    np.testing.assert_allclose(table["mean_share"], [0.4, 0.3, 0.3])
+    table = choice_table(shares, Rules(gap=0.01), resamples=200).set_index("option")
+    np.testing.assert_allclose(table["mean"], [0.4, 0.3, 0.3])
+    np.testing.assert_allclose(table["gap"], [0.0, -0.1, -0.1])
     np.testing.assert_allclose(table["mean_regret"], [0.2 / 3, 0.5 / 3, 0.5 / 3])
     np.testing.assert_allclose(table["max_regret"], [0.2, 0.4, 0.4])
     # 90th percentile of three sorted values, linear: v1 + 0.8 (v2 - v1), e.g. B's
     # regrets 0, 0.1, 0.4 give 0.1 + 0.8 x 0.3 = 0.34
     np.testing.assert_allclose(table["p90_regret"], [0.16, 0.34, 0.34])
-    np.testing.assert_allclose(table["best_in"], [2 / 3, 1 / 3, 1 / 3])
-    assert choices(table.reset_index()) == {
-        "mean_share": ["A"],
-        "max_regret": ["A"],
-        "p90_regret": ["A"],
-    }
-    # a future with a missing share is left out for every strategy
-    gap = pd.concat([shares, pd.DataFrame({"A": [0.9], "B": [np.nan], "C": [0.0]}, index=[3])])
-    assert regret_table(gap)["futures"].iloc[0] == 3
+    # best alone (by 0.01 or more): A in world 0, B in world 1; world 2: A and C tie
+    np.testing.assert_allclose(table["p_best"], [1 / 3, 1 / 3, 0.0])
+    np.testing.assert_allclose(table["best_or_tied"], [2 / 3, 1 / 3, 1 / 3])
+    assert table["no_single_best"].iloc[0] == pytest.approx(1 / 3)
+    for column in ("mean_regret", "p90_regret", "max_regret", "mean", "gap", "p_best"):
+        assert (table[f"{column}_low"] <= table[column] + 1e-12).all()
+        assert (table[column] <= table[f"{column}_high"] + 1e-12).all()
 
 
-def test_criteria_can_disagree() -> None:
-    """B is best on average but C never falls far behind: the choices say so, and the
-    report's sentences take their numbers from the table; ties are named as ties."""
-    from sim.sweep.discovery_report import robust_section
+def _worlds(n: int = 300) -> pd.DataFrame:
+    """B: 0.95 in two worlds of three, 0 in the third; C: 0.55 everywhere; D: C's
+    twin. B has the best mean (0.633 against 0.55), C and D the smallest regrets."""
+    b = np.tile([0.95, 0.95, 0.0], n // 3)
+    c = np.full(n, 0.55)
+    return pd.DataFrame({"B": b, "C": c, "D": c.copy()})
 
-    shares = pd.DataFrame({"B": [0.9, 0.0, 0.9], "C": [0.6, 0.5, 0.6]})
-    table = regret_table(shares)
-    picks = choices(table)
-    assert picks["mean_share"] == ["B"] and picks["max_regret"] == ["C"]
-    text = "\n".join(robust_section(table, "focal", {}))
-    assert "- Best mean share: **B** (0.600)." in text
-    assert "- Smallest worst-case regret: **C** (0.300)." in text  # regrets 0.3, 0, 0.3
-    assert "worst case 0.300 against B's 0.500" in text  # B: 0, 0.5, 0
-    tied = regret_table(pd.DataFrame({"B": [1.0, 0.0], "C": [0.0, 1.0]}))
-    text = "\n".join(robust_section(tied, "focal", {}))
-    assert "- Smallest worst-case regret: every strategy, 1.000: it does not tell" in text
+
+def test_criteria_can_disagree_and_ties_are_named() -> None:
+    """The criteria's picks rest on the CIs of their differences: B's mean lead is
+    clear (paired gap -0.083 +- 0.05), C and D tie in every criterion (identical), so no
+    regret criterion picks one of them; the sentences take their numbers from the table."""
+    from sim.sweep.discovery_report import agreement_sentence, criterion_sentence
+
+    values = _worlds()
+    table = choice_table(values, Rules(gap=0.01), resamples=300)
+    picks = {c.name: c for c in criteria(values, table, resamples=300)}
+    assert picks["mean"].picks == "B" and picks["mean"].discriminates
+    assert picks["max_regret"].best in ("C", "D") and set(picks["max_regret"].tied) <= {"C", "D"}
+    assert picks["max_regret"].picks is None and picks["max_regret"].discriminates
+    text = criterion_sentence(picks["mean"], table)
+    assert text == "Best mean: **B** (0.633), ahead of every other option."
+    worst = criterion_sentence(picks["max_regret"], table)
+    assert "(0.400), not told apart from D" in worst and "it picks none of them" in worst
+    assert agreement_sentence(list(picks.values())).startswith("The criteria that pick agree: B")
+
+
+def test_a_criterion_that_cannot_tell_says_so() -> None:
+    """Every option's worst-case regret is 1 (winner takes all, each loses somewhere):
+    the criterion does not discriminate and picks nothing."""
+    from sim.sweep.discovery_report import criterion_sentence
+
+    values = pd.DataFrame({"B": [1.0, 0.0] * 50, "C": [0.0, 1.0] * 50})
+    table = choice_table(values, Rules(gap=0.01), resamples=200)
+    picks = {c.name: c for c in criteria(values, table, resamples=200)}
+    assert not picks["max_regret"].discriminates and picks["max_regret"].picks is None
+    assert criterion_sentence(picks["max_regret"], table).startswith(
+        "Smallest worst-case regret: does not discriminate (B 1.000"
+    )
+    assert not picks["mean"].discriminates  # 0.5 against 0.5
 
 
 DISCOVERY = """
@@ -129,6 +153,7 @@ focal = "differentiated"
 strategies = ["differentiated", "radical", "adaptive"]
 
 [discovery]
+target = "winner"
 """
 
 
@@ -159,20 +184,30 @@ def test_discovery_experiment_end_to_end(tmp_path: Path) -> None:
         "share_radical",
     ):
         assert column in runs
-    shares = runs[[c for c in runs if c.startswith("share_")]]
-    assert (runs["winner"] == shares.idxmax(axis=1).str.removeprefix("share_")).all()
+    shares = runs[[c for c in runs if c.startswith("share_")]].to_numpy()
+    ordered = np.sort(shares, axis=1)
+    leader = runs[[c for c in runs if c.startswith("share_")]].idxmax(axis=1)
+    expected = np.where(
+        ordered[:, -1] - ordered[:, -2] >= 0.01, leader.str.removeprefix("share_"), "none"
+    )
+    assert (runs["winner"] == expected).all()  # no tie is broken by the firms' order
     boxes = pd.read_csv(out / "boxes.csv")
     assert {"strategy", "rule", "coverage", "density", "n_runs"} <= set(boxes)
     assert "strategies.radical.cadence low" in boxes and "market.market_dynamism high" in boxes
+    # discovery reads the runs as the base scenario has them: differentiated's own strategy
+    assert (boxes["runs"] == 12).all()
     regret = pd.read_csv(out / "regret.csv")
-    assert list(regret["strategy"]) == ["differentiated", "radical", "adaptive"]
-    assert (regret["futures"] == 12).all()
+    assert list(regret["option"]) == ["differentiated", "radical", "adaptive"]
+    assert (regret["worlds"] == 12).all()
+    scores = pd.read_csv(out / "feature_scores.csv")
+    assert "noise floor" in set(scores["parameter"])
     report = (out / "report.md").read_text(encoding="utf-8")
     for row in boxes.itertuples():
         assert row.rule in report  # every rule's numbers come from boxes.csv
-    picks = choices(regret)
-    assert "Best mean share: " + " and ".join(f"**{s}**" for s in picks["mean_share"]) in report
-    for name in ("boxes.png", "tradeoff.png", "feature_scores.png", "regret.png"):
+    assert "## A robust choice for differentiated (by final share)" in report
+    verdict = pd.read_csv(out / "lever_verdict.csv").iloc[0]
+    assert f"Verdict: {verdict['verdict']}." in report
+    for name in ("boxes.png", "tradeoff.png", "feature_scores.png", "regret.png", "report.html"):
         assert (out / name).stat().st_size > 10_000
 
 
@@ -231,4 +266,6 @@ def test_shipped_discovery_experiment_is_valid() -> None:
             "base": "differentiated",
         }
         ranges = [f for f in exp.factors if f.is_range]
-        assert len(ranges) == 19
+        assert len(ranges) == 15
+        # never a strategy's own speed (MODEL.md, innovation economics): no strategies.* keys
+        assert not [k for f in ranges for k in f.keys if k.startswith("strategies.")]

@@ -151,7 +151,7 @@ class ClassroomModel(InnovationModel):
 
     Up to three firms, A, B and C (B and C may be ``"off"``); ``seed`` is the model's
     random seed; ``release`` overrides the release parameters (cadence,
-    quality_step_mean, ...) of every firm with a fixed strategy; ``extra`` holds any
+    launch_step, ...) of every firm with a fixed strategy; ``extra`` holds any
     other model keywords (alpha, beta, temperature, ...). ``firm_colours`` gives each
     firm its slot's colour, the same in every panel.
     """

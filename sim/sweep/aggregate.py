@@ -14,15 +14,17 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import bass_curve, bass_recursion
-from ..stats import mean_and_ci, t_half_width
+from ..stats import mean_and_ci
 from .columns import METRICS
-from .experiment import Experiment
+from .experiment import Experiment, ExperimentError
+from .verdicts import judge, settle
 
 __all__ = [
     "aggregate",
     "bass_check",
     "curves",
     "decided",
+    "metric_table",
     "sobol_indices",
     "winners",
 ]
@@ -76,42 +78,67 @@ def _mode(values: pd.Series) -> str:
     return str(values.mode().iloc[0]) if len(values) else ""
 
 
-def winners(runs: pd.DataFrame, experiment: Experiment, level: float = 0.95) -> pd.DataFrame:
-    """Per design point: the firm with the highest mean final share and its margin.
-
-    ``margin`` is the winner's mean share minus the runner-up's; its CI is the t-interval
-    of the paired per-replicate difference. ``clear`` is True when that interval is
-    above zero. ``wins`` is the share of replicates in which the winner came first.
-    """
-    rows = []
-    shares = runs.pivot_table(
-        index=["point", "replicate"], columns="firm", values="final_share", aggfunc="first"
+def metric_table(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """The experiment's metric (final share or profit) per run and firm: index (point,
+    replicate), one column per firm of the base scenario."""
+    column = experiment.metric_column
+    if column not in runs:
+        raise ExperimentError(
+            "experiment.metric",
+            experiment.metric,
+            reason=f"the stored runs have no {column} column (run by an older model?)",
+        )
+    table = runs.pivot_table(
+        index=["point", "replicate"], columns="firm", values=column, aggfunc="first"
     )
-    firms = [f for f in experiment.firm_names if f in shares.columns]
-    shares = shares[firms]
-    for point, frame in shares.groupby(level="point"):
-        means = frame.mean()
-        order = means.sort_values(ascending=False, kind="stable").index.tolist()
-        first = order[0]
-        second = order[1] if len(order) > 1 else None
-        diff = frame[first] - (frame[second] if second else 0.0)
-        n = int(diff.notna().sum())
-        mean = float(diff.mean())
-        half = float(t_half_width(diff.std(), n, level)) if float(diff.std()) > 0 else 0.0
-        top = frame.idxmax(axis=1)
+    return table[[f for f in experiment.firm_names if f in table.columns]]
+
+
+def winners(runs: pd.DataFrame, experiment: Experiment) -> pd.DataFrame:
+    """Per design point: the verdict on which firm wins (see :mod:`.verdicts`).
+
+    With a replicate rule (``until = "winner"``) the numbers are those of the fresh
+    replicates that confirmed the verdict (``reported``: which replicates), or of all
+    replicates at the rule's last look; otherwise of all replicates. Columns: the
+    factors, ``metric``, ``verdict``, winner (highest mean), runner-up, margin and its
+    CI (paired per-run difference, at ``level``), ``clear``, ``tied`` and ``tost_p``
+    (equivalence within the experiment's margin), ``contenders`` (firms winning a
+    quarter of the runs or more), ``wins`` (the winner's share of runs won),
+    ``p_win_FIRM`` with Wilson 95 % bounds, ``p_no_winner``, ``n`` (runs behind the
+    numbers), ``replicates`` (runs made), ``reported``, ``confirmed``, ``looks``.
+    """
+    values = metric_table(runs, experiment)
+    rules = experiment.rules()
+    verdict_rule = experiment.rule is not None and experiment.rule.until == "winner"
+    rows = []
+    for point, frame in values.groupby(level="point"):
+        frame = frame.droplevel("point")
+        if verdict_rule:
+            assert experiment.rule is not None
+            settled = settle(frame, experiment.rule.schedule(), rules)
+            judgement = settled.judgement
+            start, stop = settled.reported
+            confirmed = (
+                "yes"
+                if settled.confirmed
+                else "no (last look)"
+                if settled.settled
+                else "no (runs missing: interrupted or failed)"
+            )
+            looks = "; ".join(settled.looks)
+        else:
+            judgement = judge(frame, rules)
+            start, stop = 0, len(frame)
+            confirmed, looks = "n/a (fixed replicates)", ""
         rows.append(
             {
                 "point": point,
-                "winner": first,
-                "winner_share": float(means[first]),
-                "runner_up": second or "",
-                "runner_up_share": float(means[second]) if second else np.nan,
-                "margin": mean,
-                "margin_ci_low": mean - half,
-                "margin_ci_high": mean + half,
-                "clear": bool(mean - half > 0) if n > 1 else False,
-                "wins": float((top == first).mean()),
-                "n": n,
+                "metric": experiment.metric_label,
+                **judgement.row(),
+                "replicates": len(frame),
+                "reported": f"{start}-{stop - 1}",
+                "confirmed": confirmed,
+                "looks": looks,
             }
         )
     design = experiment.table.copy()
@@ -120,11 +147,12 @@ def winners(runs: pd.DataFrame, experiment: Experiment, level: float = 0.95) -> 
 
 
 def decided(runs: pd.DataFrame, experiment: Experiment, points: list[int]) -> set[int]:
-    """Which of ``points`` the experiment's replicate rule calls decided, from ``runs``.
+    """Which of ``points`` the experiment's replicate rule has settled, from ``runs``.
 
-    ``until = "winner"``: the winner's margin CI (at the rule's level) is above 0;
-    ``until = "ci"``: every firm's ``metric`` CI (at that level) is at most ``width``
-    wide. A point with fewer than two replicates is never decided.
+    ``until = "winner"``: a verdict confirmed by fresh replicates, or the rule's last
+    look reached (:func:`.verdicts.settle`); ``until = "ci"``: every firm's ``metric``
+    CI (at the rule's level) is at most ``width`` wide. A point with fewer than two
+    replicates is never decided.
     """
     rule = experiment.rule
     assert rule is not None
@@ -132,8 +160,13 @@ def decided(runs: pd.DataFrame, experiment: Experiment, points: list[int]) -> se
     if runs.empty:
         return set()
     if rule.until == "winner":
-        table = winners(runs, experiment, level=rule.level)
-        return {int(p) for p in table.loc[table["clear"].astype(bool), "point"]}
+        values = metric_table(runs, experiment)
+        rules, schedule = experiment.rules(), rule.schedule()
+        return {
+            int(point)
+            for point, frame in values.groupby(level="point")
+            if settle(frame.droplevel("point"), schedule, rules).settled
+        }
     band = mean_and_ci(runs, rule.metric, by=["point", "firm"], level=rule.level)
     narrow = ((band["high"] - band["low"]) <= rule.width) & (band["count"] >= 2)
     by_point = narrow.groupby(level="point").all()

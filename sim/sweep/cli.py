@@ -35,7 +35,7 @@ def sweep_command(args: argparse.Namespace) -> int:
     if scheduler is None:
         workers = local_workers(experiment, workers)
     out = writable_directory(args.out if getattr(args, "out", None) else default_out(experiment))
-    RunStore(out, experiment).check(manifest_for(experiment))  # another experiment's folder?
+    RunStore(out, experiment).check(manifest_for(experiment, out))  # another experiment's folder?
     print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
     print(f"results in {out}/", file=sys.stderr)
     try:
@@ -78,12 +78,15 @@ def sweep_command(args: argparse.Namespace) -> int:
         and experiment.report.get("analysis") != "bass"
         and experiment.design == "grid"
         and len(experiment.firm_names) > 1
+        and not experiment.levers
     ):
         print(winners_text(result["winners"], experiment))
+    elif result.get("headline"):
+        print(result["headline"])
     if result["report"] is None:
         print("no finished runs, so no report", file=sys.stderr)
     else:
-        print(f"\nreport: {result['report']}")
+        print(f"\nreport: {result['report']}\nbrief:  {result['brief']} (open it in a browser)")
     return 1 if outcome.failures else 0
 
 

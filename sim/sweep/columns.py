@@ -5,11 +5,23 @@ from __future__ import annotations
 
 from ..observables import RUN_METRICS
 
-__all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "metric_label"]
+__all__ = [
+    "METRICS",
+    "OBJECTIVES",
+    "OBJECTIVE_LABELS",
+    "RESERVED",
+    "RESERVED_PREFIXES",
+    "metric_label",
+]
 
 #: Per-run, per-firm metrics that are aggregated, with how figures and reports name them
 #: (the project's one table of output columns, :mod:`sim.observables`).
 METRICS: dict[str, str] = RUN_METRICS
+
+#: What winning can be judged on (an experiment's ``metric``): the run-summary column.
+OBJECTIVES: dict[str, str] = {"share": "final_share", "profit": "profit"}
+#: How tables and sentences name each.
+OBJECTIVE_LABELS: dict[str, str] = {"share": "final share", "profit": "profit"}
 
 #: Columns of the results that a factor may not be named after.
 RESERVED = frozenset(
@@ -40,6 +52,17 @@ RESERVED = frozenset(
         "margin",
         "clear",
         "wins",
+        "verdict",
+        "level",
+        "tied",
+        "tost_p",
+        "contenders",
+        "confirmed",
+        "replicates",
+        "reported",
+        "looks",
+        "future",
+        "option",
         "graph",
         "p",
         "q",
@@ -55,6 +78,8 @@ RESERVED_PREFIXES = (
     "winner_",
     "runner_up_",
     "margin_",
+    "p_win_",
+    "p_no_winner",
 )
 
 

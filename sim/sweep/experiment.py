@@ -19,11 +19,13 @@ import pandas as pd
 from ..errors import InputError
 from ..keys import parse_key
 from ..outputs import RunSpec
-from ..paths import ROOT
+from ..paths import RESULTS, ROOT
 from ..provenance import derive_seed, digest
 from ..scenario import Scenario
 from ..spec import Range
+from .columns import OBJECTIVE_LABELS, OBJECTIVES
 from .text import fmt
+from .verdicts import NO_WINNER_GAP, Rules
 
 __all__ = [
     "DESIGNS",
@@ -45,9 +47,16 @@ class ExperimentError(InputError):
     """An experiment (file or option) is not valid: names file, key, value and what is allowed."""
 
 
+#: What a factor is to the question: ``factor`` (varied in the design), ``lever`` (what
+#: the focal firm chooses: crossed with every future) or ``uncertainty`` (what it faces:
+#: sampled in a random design, categorical ones included).
+ROLES = ("factor", "lever", "uncertainty")
+
+
 @dataclass(frozen=True)
 class Factor:
-    """One thing that varies: explicit levels or a numeric range, on one or more scenario keys."""
+    """One thing that varies: explicit levels or a numeric range, on one or more scenario
+    keys, with its role (see :data:`ROLES`)."""
 
     name: str
     keys: tuple[str, ...]
@@ -57,11 +66,23 @@ class Factor:
     scale: str = "linear"
     label: str = ""
     labels: tuple[str, ...] | None = None
+    role: str = "factor"
 
     @property
     def is_range(self) -> bool:
         """True for a range ``{low, high}``, False for explicit ``values``."""
         return self.values is None
+
+    @property
+    def sampled(self) -> bool:
+        """Whether a random design samples it: a range, or an uncertainty's explicit
+        levels (one drawn per future); other explicit levels are crossed."""
+        return self.is_range or self.role == "uncertainty"
+
+    @property
+    def categorical(self) -> bool:
+        """A sampled factor with explicit levels (a network type, a start condition)."""
+        return self.sampled and not self.is_range
 
     @property
     def low(self) -> float | None:
@@ -109,14 +130,20 @@ class Factor:
         return self.span.cast(x)
 
     def bounds(self) -> list[float]:
-        """Sampling bounds (in log10 space for ``scale = "log"``)."""
+        """Sampling bounds (in log10 space for ``scale = "log"``; [0, levels] for a
+        categorical factor, whose sample's integer part picks the level)."""
+        if self.values is not None:
+            return [0.0, float(len(self.values))]
         assert self.low is not None and self.high is not None
         if self.scale == "log":
             return [math.log10(self.low), math.log10(self.high)]
         return [self.low, self.high]
 
-    def from_unit(self, x: float) -> float | int:
+    def from_unit(self, x: float) -> Any:
         """Inverse of :meth:`bounds`' transform."""
+        if self.values is not None:
+            index = min(max(int(x), 0), len(self.values) - 1)
+            return self.level_value(self.values[index])
         return self.cast(10.0**x if self.scale == "log" else x)
 
     @property
@@ -153,13 +180,14 @@ UNTIL = ("winner", "ci")
 class ReplicateRule:
     """Replicates until the answer is clear, per design point.
 
-    Every point starts with ``min`` replicates; a point still undecided gets more, the
-    count doubling (``min``, ``2 min``, ... up to ``max``), until it is decided or has
-    ``max``. Decided means, with ``until = "winner"``, that the winner's margin over the
-    runner-up has a confidence interval above 0, and with ``until = "ci"`` that every
-    firm's ``metric`` has a confidence interval at most ``width`` wide. Deciding after
-    each round is a look at the data; so that looking several times does not make a
-    tie look like a win, each look uses the level 1 - 0.05 / looks (Bonferroni).
+    Every point starts with ``min`` replicates; a point still open gets more, the count
+    doubling (``min``, ``2 min``, ... up to ``max``), until it is settled or has ``max``.
+    With ``until = "winner"`` a point settles when a verdict (clear, tie or coin flip,
+    :mod:`.verdicts`) reached on its replicates so far holds on the next batch of fresh
+    replicates alone; with ``until = "ci"`` when every firm's ``metric`` has a
+    confidence interval at most ``width`` wide. Deciding after each round is a look at
+    the data; so that looking several times does not make a tie look like a win, each
+    look uses the level 1 - 0.05 / looks (Bonferroni).
     """
 
     min: int
@@ -183,7 +211,7 @@ class ReplicateRule:
     def describe(self) -> str:
         """How many replicates and until what, in words."""
         what = (
-            "the winner is clear"
+            "a verdict holds on fresh replicates"
             if self.until == "winner"
             else f"every firm's {self.metric} CI is at most {self.width:g} wide"
         )
@@ -230,6 +258,10 @@ class Experiment:
     notes: list[str] = field(default_factory=list)
     discovery: dict[str, Any] | None = None
     robust: dict[str, Any] | None = None
+    metric: str = "share"  # what winning is judged on: a key of columns.OBJECTIVES
+    equivalence: float | None = None  # a tie's margin; None: 0.02 share (x steps for profit)
+    focal: str = ""  # the firm whose levers vary ([levers] or [robust]); "" without
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)  # [base], [set]
 
     @property
     def n_points(self) -> int:
@@ -274,8 +306,80 @@ class Experiment:
 
     @property
     def crossed(self) -> bool:
-        """Whether factors with explicit values are crossed with a random design."""
-        return self.design != "grid" and any(not f.is_range for f in self.factors)
+        """Whether futures are run at several variants (explicit factors crossed with a
+        random design, or levers): then a future's variants share their seeds."""
+        if any(f.role == "lever" for f in self.factors):
+            return True
+        return self.design != "grid" and any(not f.sampled for f in self.factors)
+
+    @property
+    def levers(self) -> list[Factor]:
+        """What the focal firm chooses (crossed with every future)."""
+        return [f for f in self.factors if f.role == "lever"]
+
+    @property
+    def uncertainties(self) -> list[Factor]:
+        """Every factor that is not a lever: what the focal firm faces."""
+        return [f for f in self.factors if f.role != "lever"]
+
+    @property
+    def target(self) -> str:
+        """What discovery and the decision tree explain: ``choice`` (the focal firm's best
+        option in each future; the default with levers) or ``winner`` (who wins a run)."""
+        default = "choice" if self.levers else "winner"
+        return (self.discovery or {}).get("target", default)
+
+    def base_options(self) -> dict[str, Any]:
+        """Each lever's level that the base scenario itself takes (lever name -> level),
+        for the levers that have one among their levels."""
+        found = {}
+        for lever in self.levers:
+            own = [self.base_value(key) for key in lever.keys]
+            for value in lever.values or ():
+                if own == (value if isinstance(value, list) else [value] * len(own)):
+                    found[lever.name] = lever.level_value(value)
+        return found
+
+    def base_value(self, key: str) -> Any:
+        """The base scenario's value of a firm key ``firms.NAME.KEY`` (the firm's own,
+        else the market-wide default)."""
+        _, name, key_name = key.split(".")
+        firm = next(f for f in self.base.firms if f["name"] == name)
+        if key_name in firm:
+            return firm[key_name]
+        return self.base.params.get(key_name)
+
+    @property
+    def metric_column(self) -> str:
+        """The run-summary column winning is judged on (final_share or profit)."""
+        return OBJECTIVES[self.metric]
+
+    @property
+    def metric_label(self) -> str:
+        """How tables and sentences name the metric."""
+        return OBJECTIVE_LABELS[self.metric]
+
+    @property
+    def metric_scale(self) -> float:
+        """One share point held for the whole run, in the metric's units (profit counts
+        a whole market's margin per step, so a share lead is worth ``steps`` times it)."""
+        return float(self.steps) if self.metric == "profit" else 1.0
+
+    def rules(self, level: float | None = None) -> Rules:
+        """How verdicts are reached: the decision level, a tie's margin (default 0.02
+        share) and a run's winning gap (0.01 share), in the metric's units."""
+        return Rules(
+            level=self.decision_level if level is None else level,
+            equivalence=(
+                self.equivalence if self.equivalence is not None else 0.02 * self.metric_scale
+            ),
+            gap=NO_WINNER_GAP * self.metric_scale,
+        )
+
+    @property
+    def step_unit(self) -> str:
+        """What one step stands for (the base scenario's ``run.step``)."""
+        return str(self.base.run.get("step", "step"))
 
     @property
     def seed_rule(self) -> str:
@@ -326,9 +430,12 @@ class Experiment:
             levels = " x ".join(f"{f.name} {len(f.grid_levels())}" for f in self.factors)
             how = f"grid of {self.n_points} points ({levels or 'no factors'})"
         elif self.design == "lhs":
-            ranges = [f for f in self.factors if f.is_range]
-            how = f"Latin hypercube of {self.samples} futures over {len(ranges)} factors"
-            if self.crossed:
+            sampled = [f for f in self.factors if f.sampled]
+            what = "uncertainties" if self.levers else "factors"
+            how = f"Latin hypercube of {self.samples} futures over {len(sampled)} {what}"
+            if self.levers:
+                how += f", each met by {self.n_points // self.samples} options of {self.focal}"
+            elif self.crossed:
                 how += f", each run at {self.n_points // self.samples} variants"
         else:
             how = (
@@ -362,13 +469,22 @@ class Experiment:
         """The SALib problem of a Sobol or LHS design (bounds in sampling space)."""
         return sampling_problem(self.factors)
 
-    def command(self) -> str:
-        """The command that reproduces this sweep."""
+    def command(self, out: str | Path | None = None) -> str:
+        """The command that reproduces this sweep (into ``out`` when it is not the
+        default folder)."""
         try:
             path = Path(self.source).resolve().relative_to(ROOT)
         except ValueError:
             path = Path(self.source)
-        return f"python run.py sweep {path}{' --quick' if self.quick else ''}"
+        text = f"python run.py sweep {path}{' --quick' if self.quick else ''}"
+        if out is not None and Path(out).resolve() != self.default_out.resolve():
+            text += f" --out {out}"
+        return text
+
+    @property
+    def default_out(self) -> Path:
+        """results/NAME, or results/NAME_quick for the quick size."""
+        return RESULTS / f"{self.name}{'_quick' if self.quick else ''}"
 
     def levels(self, name: str) -> list[Any]:
         """The levels of a factor in design order."""
@@ -401,24 +517,36 @@ def design_table(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """The design and each point's future.
 
-    A grid is every combination of the factors' levels. A Latin hypercube or a
-    Saltelli (Sobol) design samples the range factors (SALib, seeded by ``seed``); in a
-    Latin hypercube, factors with explicit values are crossed with the sample, so each
-    sampled *future* is run at every combination of them (e.g. every strategy of a
-    focal firm). The second result gives each point's future: the sample it comes
-    from (its own index when nothing is crossed).
+    A grid is every combination of the factors' levels; levers vary fastest, so each
+    combination of the other factors (a *future*) is run at every combination of the
+    levers. A Latin hypercube or a Saltelli (Sobol) design samples the range factors and
+    the uncertainties' explicit levels (SALib, seeded by ``seed``); in a Latin hypercube,
+    other factors with explicit values (levers among them) are crossed with the sample,
+    so each sampled future is run at every combination of them. The second result gives
+    each point's future: the sample (or grid combination) it comes from, its own index
+    when nothing is crossed.
     """
     if not factors:
         return pd.DataFrame(index=range(1)), np.zeros(1, dtype=np.int64)
     names = [f.name for f in factors]
     if design == "grid":
-        rows = [list(combo) for combo in itertools.product(*[f.grid_levels() for f in factors])]
-        return pd.DataFrame(rows, columns=names), np.arange(len(rows), dtype=np.int64)
+        fixed = [f for f in factors if f.role != "lever"]
+        levers = [f for f in factors if f.role == "lever"]
+        outer = list(itertools.product(*[f.grid_levels() for f in fixed]))
+        inner = list(itertools.product(*[f.grid_levels() for f in levers]))
+        rows, futures = [], []
+        for future, combo in enumerate(outer):
+            for choice in inner:
+                values = dict(zip([f.name for f in fixed], combo, strict=True))
+                values.update(zip([f.name for f in levers], choice, strict=True))
+                rows.append(values)
+                futures.append(future)
+        return pd.DataFrame(rows, columns=names), np.asarray(futures, dtype=np.int64)
     from SALib.sample import latin
     from SALib.sample import sobol as sobol_sample
 
-    ranges = [f for f in factors if f.is_range]
-    crossed = [f for f in factors if not f.is_range]
+    ranges = [f for f in factors if f.sampled]
+    crossed = [f for f in factors if not f.sampled]
     problem = sampling_problem(ranges)
     if design == "lhs":
         unit = latin.sample(problem, samples, seed=seed % 2**32)

@@ -1,9 +1,10 @@
 """Factor tables of an experiment file to :class:`~.experiment.Factor` objects.
 
 A factor is explicit ``values`` or a range (``low``, ``high``) on one or more scenario
-keys (``firms.*.KEY`` for every firm; ``firms.{other}.KEY`` names another factor's
-level). Each key must exist and each level (or each end of a range) must be an allowed
-value of its key; combinations are checked per design point by the loader.
+keys (``firms.*.KEY`` for every firm, judged as one key; ``firms.{other}.KEY`` names
+another factor's level). Each key must exist and each level (or each end of a range)
+must be an allowed value of its key; combinations are checked per design point by the
+loader.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from ..spec import Range, check_type
 from .columns import RESERVED, RESERVED_PREFIXES
 from .experiment import ExperimentError, Factor, is_integer_key
 
-__all__ = ["FACTOR_KEYS", "expand_key", "parse_factors", "typed"]
+__all__ = ["FACTOR_KEYS", "parse_factors", "typed"]
 
 FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
 
@@ -35,14 +36,6 @@ def unknown(key: str, allowed: tuple[str, ...] | list[str]) -> ExperimentError:
     return ExperimentError(key, reason=f"unknown key; allowed: {', '.join(allowed)}")
 
 
-def expand_key(key: str, base: Scenario) -> list[str]:
-    """``firms.*.KEY`` means the key of every firm of the base scenario."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms" and parts[1] == "*":
-        return [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
-    return [key]
-
-
 def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Factor specs by name; unquoted dotted keys in TOML nest tables, undone here."""
     out: dict[str, Any] = {}
@@ -55,16 +48,30 @@ def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def parse_factors(table: Any, base: Scenario, design: str) -> list[Factor]:
-    """Every factor of a ``[factors]`` table, checked against the base scenario."""
-    factors = [_factor(name, spec, base, design) for name, spec in _flatten_factors(table).items()]
+def parse_factors(
+    table: Any,
+    base: Scenario,
+    design: str,
+    *,
+    role: str = "factor",
+    prefix: str = "factors",
+    name_prefix: str = "",
+) -> list[Factor]:
+    """Every factor of a ``[factors]`` table (or ``[levers]``, ``[uncertainties]``: the
+    factors' ``role``, the table named ``prefix`` in errors), checked against the base
+    scenario; ``name_prefix`` is put before each entry's name to make the factor's."""
+    flat = _flatten_factors(table)
+    factors = [
+        _factor(name, spec, base, design, role, f"{prefix}.{name}", name_prefix)
+        for name, spec in flat.items()
+    ]
     names = {f.name for f in factors}
     for factor in factors:
         for key in factor.keys:
             for ref in re.findall(r"{([^{}]*)}", key):
                 if ref not in names or ref == factor.name:
                     raise ExperimentError(
-                        f"factors.{factor.name}.key",
+                        f"{prefix}.{factor.name.removeprefix(name_prefix)}.key",
                         key,
                         "braces naming another factor, one of "
                         + (", ".join(sorted(names - {factor.name})) or "none"),
@@ -72,8 +79,17 @@ def parse_factors(table: Any, base: Scenario, design: str) -> list[Factor]:
     return factors
 
 
-def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
-    where = f"factors.{name}"
+def _factor(
+    name: str,
+    spec: Any,
+    base: Scenario,
+    design: str,
+    role: str = "factor",
+    where: str = "",
+    name_prefix: str = "",
+) -> Factor:
+    where = where or f"factors.{name}"
+    name = name_prefix + name
     if name in RESERVED or name.startswith(RESERVED_PREFIXES):
         raise ExperimentError(
             where,
@@ -92,9 +108,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     raw_keys = spec.get("keys", [spec.get("key", name)])
     if not isinstance(raw_keys, list):
         raise ExperimentError(f"{where}.keys", raw_keys, "a list of dotted keys")
-    keys: list[str] = []
-    for key in raw_keys:
-        keys.extend(expand_key(typed(f"{where}.key", key, str), base))
+    keys = [typed(f"{where}.key", key, str) for key in raw_keys]
     for key in keys:
         if "{" not in key:  # a key naming another factor's level is checked per point
             _check_key(key, where, base)
@@ -103,7 +117,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     if ("values" in spec) == ("low" in spec or "high" in spec):
         raise ExperimentError(where, reason="expected either values = [...] or low and high")
     if "values" in spec:
-        return _values_factor(name, spec, tuple(keys), label, design)
+        return _values_factor(name, spec, tuple(keys), label, design, role, where)
     for key in ("low", "high"):
         if key not in spec:
             raise ExperimentError(f"{where}.{key}", reason="missing; a range needs low and high")
@@ -125,13 +139,20 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     for key in keys:  # both ends of the range must be allowed values of every key
         for end, bound in zip(("low", "high"), bounds.ends(), strict=True):
             _check_level(key, bound, f"{where}.{end}")
-    return Factor(name, tuple(keys), span=bounds, levels=levels, scale=scale, label=label)
+    return Factor(
+        name, tuple(keys), span=bounds, levels=levels, scale=scale, label=label, role=role
+    )
 
 
 def _values_factor(
-    name: str, spec: dict[str, Any], keys: tuple[str, ...], label: str, design: str
+    name: str,
+    spec: dict[str, Any],
+    keys: tuple[str, ...],
+    label: str,
+    design: str,
+    role: str,
+    where: str,
 ) -> Factor:
-    where = f"factors.{name}"
     values = typed(f"{where}.values", spec["values"], list)
     if not values:
         raise ExperimentError(f"{where}.values", values, "a non-empty list")
@@ -163,7 +184,12 @@ def _values_factor(
         for key, part in zip(keys, parts, strict=True):
             _check_level(key, part, f"{where}.values")
     return Factor(
-        name, keys, values=tuple(values), label=label, labels=tuple(labels) if labels else None
+        name,
+        keys,
+        values=tuple(values),
+        label=label,
+        labels=tuple(labels) if labels else None,
+        role=role,
     )
 
 

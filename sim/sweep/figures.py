@@ -1,4 +1,4 @@
-"""Sweep figures (matplotlib, PNG), readable printed: a firm keeps its colour everywhere.
+"""Sweep figures (matplotlib, PNG), readable printed: a firm keeps its strategy's colour.
 
 - :func:`plot_curves`: adoption curves (mean, 95 % CI band) per factor level;
 - :func:`plot_strategy_map`: which strategy wins over two factors, with its margin;
@@ -22,7 +22,7 @@ from matplotlib.patches import Patch, Rectangle
 
 from ..analysis import bass_curve, bass_recursion
 from ..files import save_figure
-from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour
+from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour, firm_colours
 from .columns import metric_label
 from .experiment import Experiment
 from .text import fmt
@@ -67,6 +67,7 @@ def plot_curves(
     mask, note = experiment.others_fixed(shown)
     table = experiment.table
     firms = experiment.firm_names
+    colours = firm_colours(experiment.base.firms)
     any_legacy = False
     with plt.rc_context(RC_PARAMS | {"axes.titlesize": 12, "font.size": 11}):
         fig, axes = plt.subplots(
@@ -93,16 +94,16 @@ def plot_curves(
                     ax.set_visible(False)
                     continue
                 point = int(points[0])
-                for i, firm in enumerate(firms):
+                for firm in firms:
                     band = bands[(bands["point"] == point) & (bands["observable"] == prefix + firm)]
                     if band.empty:
                         continue
-                    ax.plot(band["step"], band["mean"], color=firm_colour(i), label=firm)
+                    ax.plot(band["step"], band["mean"], color=colours[firm], label=firm)
                     ax.fill_between(
                         band["step"],
                         band["low"].clip(0, 1),
                         band["high"].clip(0, 1),
-                        color=firm_colour(i),
+                        color=colours[firm],
                         alpha=0.25,
                         linewidth=0,
                     )
@@ -119,10 +120,10 @@ def plot_curves(
                 ax.set_ylim(0, 1)
                 ax.set_title("\n".join(title), fontsize=11)
                 if r == len(rows) - 1:
-                    ax.set_xlabel("step")
+                    ax.set_xlabel(experiment.step_unit)
                 if c == 0:
                     ax.set_ylabel(ylabel)
-        handles = [plt.Line2D([], [], color=firm_colour(i), label=f) for i, f in enumerate(firms)]
+        handles = [plt.Line2D([], [], color=colours[f], label=f) for f in firms]
         if any_legacy:
             handles.append(
                 plt.Line2D([], [], color=LEGACY_COLOUR, linestyle="--", label="legacy product")
@@ -138,10 +139,12 @@ def plot_curves(
 
 
 def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str | Path) -> Path:
-    """Which firm (strategy) has the highest mean final share in each cell of two factors.
+    """The verdict in each cell of two factors.
 
-    Cells show the winner's colour and name and its margin over the runner-up (mean
-    share difference); a hatched, pale cell means the margin's 95 % CI includes 0.
+    A clear win fills the cell with the winner's colour; a coin flip splits it between
+    the firms that each win a quarter of the runs or more (their share of runs won
+    written); a tie is grey; an undecided cell is white and hatched. Every cell names
+    the leader and its margin over the runner-up (mean difference).
     """
     path = Path(path)
     x_name, y_name = experiment.report["map"]
@@ -149,35 +152,68 @@ def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str |
     mask, note = experiment.others_fixed([x_name, y_name])
     frame = winners[mask[winners["point"].to_numpy()]]
     firms = experiment.firm_names
+    colours = firm_colours(experiment.base.firms)
     with plt.rc_context(RC_PARAMS | {"axes.grid": False}):
-        fig, ax = plt.subplots(figsize=(1.9 + 1.65 * len(xs), 1.6 + 1.15 * len(ys)))
+        fig, ax = plt.subplots(figsize=(2.2 + 2.0 * len(xs), 1.6 + 1.35 * len(ys)))
         for row in frame.to_dict("records"):
             x, y = xs.index(row[x_name]), ys.index(row[y_name])
-            clear = bool(row["clear"])
-            ax.add_patch(
-                Rectangle(
-                    (x - 0.5, y - 0.5),
-                    1,
-                    1,
-                    facecolor=firm_colour(firms.index(row["winner"])),
-                    alpha=0.95 if clear else 0.35,
-                    hatch=None if clear else "//",
-                    edgecolor="white",
-                    linewidth=2,
+            verdict = row["verdict"]
+            if verdict == "coin flip":
+                contenders = [c for c in str(row["contenders"]).split(", ") if c in colours]
+                width = 1 / max(len(contenders), 1)
+                for k, firm in enumerate(contenders):
+                    ax.add_patch(
+                        Rectangle(
+                            (x - 0.5 + k * width, y - 0.5),
+                            width,
+                            1,
+                            facecolor=colours[firm],
+                            alpha=0.45,
+                            edgecolor="white",
+                            linewidth=0,
+                        )
+                    )
+                text = "coin flip\n" + "\n".join(
+                    f"{c} {100 * row[f'p_win_{c}']:.0f}%" for c in contenders
                 )
+            else:
+                face = {
+                    "clear": colours.get(row["winner"], "#999999"),
+                    "tie": "#AAAAAA",
+                    "undecided": "white",
+                }[verdict]
+                ax.add_patch(
+                    Rectangle(
+                        (x - 0.5, y - 0.5),
+                        1,
+                        1,
+                        facecolor=face,
+                        alpha=0.95 if verdict == "clear" else 0.6,
+                        hatch="//" if verdict == "undecided" else None,
+                        edgecolor="#BBBBBB" if verdict == "undecided" else "white",
+                        linewidth=0 if verdict != "undecided" else 1,
+                    )
+                )
+                text = {
+                    "clear": f"{row['winner']}\n{row['margin']:+.2f}",
+                    "tie": "tie\n" + " = ".join(str(row["tied"]).split(", ")),
+                    "undecided": f"undecided\n{row['winner']} {row['margin']:+.2f}",
+                }[verdict]
+            ax.add_patch(
+                Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="white", linewidth=3)
             )
             ax.text(
                 x,
                 y,
-                f"{row['winner']}\n+{row['margin']:.2f}",
+                text,
                 ha="center",
                 va="center",
-                fontsize=11,
+                fontsize=10,
                 color="black",
                 bbox={
                     "boxstyle": "round,pad=0.2",
                     "facecolor": "white",
-                    "alpha": 0.8,
+                    "alpha": 0.85,
                     "linewidth": 0,
                 },
             )
@@ -187,17 +223,19 @@ def plot_strategy_map(winners: pd.DataFrame, experiment: Experiment, path: str |
         ax.set_yticks(range(len(ys)), [fmt(v) for v in ys])
         ax.set_xlabel(experiment.factor(x_name).title)
         ax.set_ylabel(experiment.factor(y_name).title)
-        ax.set_title(f"{experiment.name}: which strategy wins (highest mean final share)")
-        handles = [Patch(facecolor=firm_colour(i), label=f) for i, f in enumerate(firms)]
-        handles.append(
-            Patch(facecolor="white", edgecolor="#777777", hatch="//", label="margin CI includes 0")
-        )
+        ax.set_title(f"{experiment.name}: the verdict by condition ({experiment.metric_label})")
+        handles = [Patch(facecolor=colours[f], label=f"{f} wins clearly") for f in firms]
+        handles += [
+            Patch(facecolor="#DDDDDD", label="coin flip (split: who wins ≥ 25 %)"),
+            Patch(facecolor="#AAAAAA", label="tie"),
+            Patch(facecolor="white", edgecolor="#777777", hatch="//", label="undecided"),
+        ]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
         _finish(
             fig,
             path,
-            f"+x: winner's mean share minus runner-up's; {experiment.replicates_text}"
-            + (f"; {note}" if note else ""),
+            f"±x: leader's mean {experiment.metric_label} minus the runner-up's; "
+            f"{experiment.replicates_text}" + (f"; {note}" if note else ""),
         )
     return path
 
@@ -226,6 +264,7 @@ def plot_metric(
     numeric = all(isinstance(x, int | float | np.number) for x in xs)
     x = np.asarray(xs, dtype=float) if numeric else np.arange(len(xs))
     clip = (0.0, 1.0) if metric in ("final_share", "final_trust") else (None, None)
+    colours = firm_colours(experiment.base.firms)
     with plt.rc_context(RC_PARAMS | {"axes.titlesize": 12}):
         fig, axes = plt.subplots(
             1, len(panels), figsize=(0.8 + 3.8 * len(panels), 4.6), sharey=True, squeeze=False
@@ -234,7 +273,7 @@ def plot_metric(
             ax = axes[0, c]
             part = data if level is None else data[data[other] == level]
             if by_firm:
-                series = [(f, part[part["firm"] == f], firm_colour(i)) for i, f in enumerate(firms)]
+                series = [(f, part[part["firm"] == f], colours[f]) for f in firms]
             else:
                 series = [
                     (f"{fmt(v)}", part[part[other] == v], firm_colour(j))
@@ -308,7 +347,7 @@ def plot_sobol(indices: pd.DataFrame, experiment: Experiment, path: str | Path) 
                 ax.set_title(
                     f"{metric_label(metric)}\n{firm}",
                     fontsize=11,
-                    color=firm_colour(experiment.firm_names.index(firm)),
+                    color=firm_colours(experiment.base.firms)[firm],
                 )
                 if c == 0:
                     ax.set_ylabel("Sobol index")

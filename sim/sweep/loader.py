@@ -1,12 +1,13 @@
 """Experiment files (TOML) to a validated :class:`~.experiment.Experiment`, before any run.
 
 An experiment file has the tables ``[experiment]`` (name, question, base scenario,
-design, samples, replicates, steps, seed, kept observables), ``[base]`` (scenario
-tables merged over the base file), ``[set]`` (dotted overrides for every run),
-``[factors]`` (what varies), ``[quick]`` (smaller sizes for ``--quick``),
-``[report]`` (which figures), ``[robust]`` (a focal firm that takes each strategy in
-turn in every sampled future) and ``[discovery]`` (where each strategy wins, by PRIM);
-docs/sweeps.md describes every key.
+design, samples, replicates, steps, seed, kept observables, the metric winning is
+judged on), ``[base]`` (scenario tables merged over the base file), ``[set]`` (dotted
+overrides for every run), ``[factors]`` (what varies), ``[levers]`` (what a focal firm
+chooses) and ``[uncertainties]`` (what it faces), ``[quick]`` (smaller sizes for
+``--quick``), ``[report]`` (which figures), ``[robust]`` (a focal firm that takes each
+strategy in turn in every sampled future: a strategy lever) and ``[discovery]`` (where
+each strategy wins, by PRIM); docs/sweeps.md describes every key.
 
 Each design point is validated once, as the scenario it makes. Every key the
 experiment writes (in ``[base]``, ``[set]`` or a factor) must reach the model at some
@@ -18,6 +19,7 @@ value and what is allowed.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import math
 from pathlib import Path
@@ -26,9 +28,10 @@ from typing import Any
 from ..errors import InputError
 from ..limits import check_sweep_size, run_setting
 from ..observables import observable_names
+from ..parameters import FIRM_PARAMETERS, RUN_PARAMETERS
 from ..paths import ROOT
 from ..scenario import Scenario, from_dict, load_scenario, read_toml
-from .columns import METRICS
+from .columns import METRICS, OBJECTIVES
 from .experiment import (
     DESIGNS,
     UNTIL,
@@ -40,12 +43,26 @@ from .experiment import (
     design_table,
     plain,
 )
-from .factors import expand_key, parse_factors, typed, unknown
+from .factors import parse_factors, typed, unknown
+from .text import fmt
 
 __all__ = ["build_experiment", "load_experiment"]
 
 ANALYSES = ("standard", "bass")
-TABLES = ("experiment", "base", "set", "factors", "quick", "report", "robust", "discovery")
+TABLES = (
+    "experiment",
+    "base",
+    "set",
+    "factors",
+    "levers",
+    "uncertainties",
+    "quick",
+    "report",
+    "robust",
+    "discovery",
+)
+#: Tables of factors (one factor per entry), with the role their factors play.
+FACTOR_TABLES = {"factors": "factor", "levers": "lever", "uncertainties": "uncertainty"}
 EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "question": str,
@@ -58,8 +75,20 @@ EXPERIMENT_KEYS: dict[str, type | tuple[type, ...]] = {
     "seed": int,
     "keep": list,
     "bootstrap": int,
+    "metric": str,
+    "equivalence": (int, float),
 }
-QUICK_KEYS = ("replicates", "steps", "samples", "keep", "set", "factors", "bootstrap")
+QUICK_KEYS = (
+    "replicates",
+    "steps",
+    "samples",
+    "keep",
+    "set",
+    "factors",
+    "levers",
+    "uncertainties",
+    "bootstrap",
+)
 REPORT_KEYS = ("curves", "map", "metric", "metric_factor", "metrics", "analysis")
 RULE_KEYS = ("min", "max", "until", "metric", "width")
 ROBUST_KEYS = ("focal", "strategies")
@@ -69,6 +98,9 @@ DISCOVERY_KEYS: dict[str, tuple[float, float, float]] = {
     "mass_min": (0.05, 0.0, 1.0),  # PRIM stops peeling below this share of all runs
     "significance": (0.05, 0.0, 1.0),  # a restriction's quasi-p value must be below it
 }
+#: What discovery explains: who wins a run, or which lever option is best for the focal
+#: firm in a future.
+TARGETS = ("winner", "choice")
 #: Name of the factor that [robust] adds: the focal firm's strategy.
 FOCAL_FACTOR = "focal_strategy"
 
@@ -119,12 +151,25 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
             settings[key] = run_setting(key, settings[key], f"experiment.{key}")
     if settings.get("bootstrap", 10) < 10:
         raise ExperimentError("experiment.bootstrap", settings["bootstrap"], "an integer >= 10")
-    base, written = _base_scenario(data, settings.get("base"), Path(source))
+    base, written, overrides = _base_scenario(data, settings.get("base"), Path(source))
     factors = parse_factors(data.get("factors", {}), base, design)
+    levers, focal = _levers(data.get("levers"), base, design)
+    uncertainties = parse_factors(
+        data.get("uncertainties", {}), base, design, role="uncertainty", prefix="uncertainties"
+    )
     discovery = _discovery(data.get("discovery"), design)
     robust = _robust(data.get("robust"), base, design, factors)
     if robust:
-        factors.append(robust.pop("factor"))
+        if levers:
+            raise ExperimentError(
+                "robust",
+                reason="[robust] is a strategy lever of its focal firm; with [levers], "
+                "write strategy = [...] there instead",
+            )
+        levers, focal = [robust.pop("factor")], robust["focal"]
+    factors = [*factors, *uncertainties, *levers]
+    _refuse_shared_keys(factors, base)
+    metric, equivalence = _metric(settings)
     samples = settings.get("samples", 0)
     if design == "lhs" and samples < 2:
         raise ExperimentError("experiment.samples", samples, "an integer >= 2 (LHS points)")
@@ -132,11 +177,18 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         raise ExperimentError(
             "experiment.samples", samples, "a power of 2 >= 2 (Sobol base sample N)"
         )
-    if design != "grid" and not factors:
-        raise ExperimentError("[factors]", reason=f"a {design} design needs a range factor")
+    if design == "sobol" and levers:
+        raise ExperimentError(
+            "levers", reason="a sobol design samples ranges only; use design = 'lhs' or 'grid'"
+        )
+    if design != "grid" and not any(f.sampled for f in factors):
+        raise ExperimentError(
+            "[uncertainties]" if levers else "[factors]",
+            reason=f"a {design} design needs a range factor or an uncertainty to sample",
+        )
     keep = tuple(settings.get("keep", ["share_*"]))
     _check_keep(keep, base)
-    if rule and rule.until == "winner" and len(base.firms) < 2:
+    if rule and rule.until == "winner" and len(base.firms) < 2 and not levers:
         raise ExperimentError(
             "experiment.replicates.until", "winner", "a scenario with two firms or more"
         )
@@ -165,7 +217,12 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         raw=raw,
         discovery=discovery,
         robust=robust,
+        metric=metric,
+        equivalence=equivalence,
+        focal=focal,
+        overrides=overrides,
     )
+    _discovery_target(experiment)
     experiment.table, experiment.futures = design_table(factors, design, samples, experiment.seed)
     _resolve_points(experiment, written)
     return experiment
@@ -252,6 +309,7 @@ def _robust(
         (f"firms.{focal}.strategy",),
         values=tuple(options),
         label=f"strategy of {focal}",
+        role="lever",
     )
     base_strategy = next(f["strategy"] for f in base.firms if f["name"] == focal)
     if base_strategy not in options:
@@ -275,16 +333,159 @@ def _discovery(table: Any, design: str) -> dict[str, Any] | None:
             reason="scenario discovery needs a random design (experiment.design = 'lhs'), "
             f"not {design!r}: PRIM looks for boxes in sampled futures",
         )
-    settings = {}
+    settings: dict[str, Any] = {}
     for key, value in table.items():
+        if key == "target":
+            settings[key] = typed("discovery.target", value, str)
+            if value not in TARGETS:
+                raise ExperimentError("discovery.target", value, "one of " + ", ".join(TARGETS))
+            continue
         if key not in DISCOVERY_KEYS:
-            raise unknown(f"discovery.{key}", list(DISCOVERY_KEYS))
+            raise unknown(f"discovery.{key}", [*DISCOVERY_KEYS, "target"])
         _, low, high = DISCOVERY_KEYS[key]
         value = typed(f"discovery.{key}", value, (int, float))
         if not low < value < high:
             raise ExperimentError(f"discovery.{key}", value, f"a number > {low:g} and < {high:g}")
         settings[key] = value
-    return {key: settings.get(key, default) for key, (default, _, _) in DISCOVERY_KEYS.items()}
+    chosen = {key: settings.get(key, default) for key, (default, _, _) in DISCOVERY_KEYS.items()}
+    if "target" in settings:
+        chosen["target"] = settings["target"]
+    return chosen
+
+
+def _discovery_target(experiment: Experiment) -> None:
+    """What discovery explains: ``choice`` (the best lever option for the focal firm in
+    each future; the default with levers) or ``winner`` (who wins each run; without
+    levers, or among the runs where every lever takes the base scenario's value)."""
+    discovery = experiment.discovery
+    if discovery is None:
+        return
+    levers = experiment.levers
+    target = experiment.target
+    if target == "choice" and not levers:
+        raise ExperimentError(
+            "discovery.target", "choice", "'winner' without [levers]: nothing is chosen"
+        )
+    if target == "winner" and levers:
+        found = experiment.base_options()
+        for lever in levers:
+            if lever.name not in found:
+                raise ExperimentError(
+                    "discovery.target",
+                    "winner",
+                    "levers whose levels include the base scenario's own value, so that "
+                    f"the runs as the base scenario has them can be read; {lever.title} is "
+                    f"{experiment.base_value(lever.keys[0])!r} there, not among "
+                    + ", ".join(fmt(lever.level_value(v)) for v in lever.values or ()),
+                )
+    discovery["target"] = target
+
+
+def _levers(table: Any, base: Scenario, design: str) -> tuple[list[Factor], str]:
+    """``[levers]``: ``focal = "NAME"`` and what that firm chooses, one factor each.
+
+    A lever is a factor on the focal firm's keys: ``strategy = ["incremental", ...]``
+    (a firm key's name is short for ``firms.FOCAL.KEY``), or a table with ``key`` (a
+    firm key or ``firms.FOCAL.KEY``) and ``values`` or a range whose grid levels are
+    its options. Every combination of the levers meets every future.
+    """
+    if table is None:
+        return [], ""
+    table = dict(typed("levers", table, dict))
+    names = [f["name"] for f in base.firms]
+    focal = typed("levers.focal", table.pop("focal", ""), str)
+    if focal not in names:
+        raise ExperimentError(
+            "levers.focal", focal, "the firm whose levers these are, one of " + ", ".join(names)
+        )
+    if design == "sobol":
+        raise ExperimentError(
+            "levers", reason="a sobol design samples ranges only; use design = 'lhs' or 'grid'"
+        )
+    if not table:
+        raise ExperimentError("levers", reason=f"no lever: name what {focal} chooses")
+    specs: dict[str, Any] = {}
+    for name, spec in table.items():
+        spec = {"values": spec} if isinstance(spec, list) else spec
+        if not isinstance(spec, dict):
+            raise ExperimentError(f"levers.{name}", spec, "a list of options or a table")
+        spec = dict(spec)
+        spec.setdefault("label", name)
+        keys = spec.pop("keys", None) or [spec.pop("key", name)]
+        if not isinstance(keys, list):
+            raise ExperimentError(f"levers.{name}.keys", keys, "a list of keys")
+        full = []
+        for key in keys:
+            key = typed(f"levers.{name}.key", key, str)
+            if "." not in key:
+                if key not in FIRM_PARAMETERS:
+                    raise ExperimentError(
+                        f"levers.{name}.key",
+                        key,
+                        "a key of the focal firm, one of " + ", ".join(FIRM_PARAMETERS),
+                    )
+                key = f"firms.{focal}.{key}"
+            if not key.startswith(f"firms.{focal}."):
+                raise ExperimentError(
+                    f"levers.{name}.key",
+                    key,
+                    f"a key of the focal firm {focal} (firms.{focal}.KEY, or the firm key "
+                    "alone): a lever is what it chooses; what it faces goes in [uncertainties]",
+                )
+            full.append(key)
+        specs[name] = {**spec, "keys": full}
+    levers = parse_factors(specs, base, "grid", role="lever", prefix="levers", name_prefix="focal_")
+    return [_as_options(lever) for lever in levers], focal
+
+
+def _as_options(lever: Factor) -> Factor:
+    """A lever given as a range becomes its grid levels: a lever is a set of options."""
+    if lever.values is not None:
+        return lever
+    return dataclasses.replace(lever, values=tuple(lever.grid_levels()), low=None, high=None)
+
+
+def _refuse_shared_keys(factors: list[Factor], base: Scenario) -> None:
+    """Two factors may not set the same key (``firms.*.KEY`` sets every firm's): the
+    second would silently win."""
+    owner: dict[str, str] = {}
+    for factor in factors:
+        for key in factor.keys:
+            if "{" in key:
+                continue
+            parts = key.split(".")
+            each = (
+                [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
+                if parts[:2] == ["firms", "*"]
+                else [key]
+            )
+            for one in each:
+                if one in owner and owner[one] != factor.name:
+                    raise ExperimentError(
+                        one,
+                        reason=f"set by both {owner[one]} and {factor.name}: one would "
+                        "override the other; name each firm's key (firms.NAME.KEY) in one "
+                        "place only",
+                    )
+                owner[one] = factor.name
+
+
+def _metric(settings: dict[str, Any]) -> tuple[str, float | None]:
+    """``metric = "share" | "profit"`` (what winning is judged on) and ``equivalence``
+    (a tie's margin in its units)."""
+    metric = settings.get("metric", "share")
+    if metric not in OBJECTIVES:
+        raise ExperimentError("experiment.metric", metric, "one of " + ", ".join(OBJECTIVES))
+    if OBJECTIVES[metric] not in METRICS:
+        raise ExperimentError(
+            "experiment.metric",
+            metric,
+            reason=f"the model does not report {OBJECTIVES[metric]} yet; allowed: share",
+        )
+    equivalence = settings.get("equivalence")
+    if equivalence is not None and not equivalence > 0:
+        raise ExperimentError("experiment.equivalence", equivalence, "a number > 0")
+    return metric, equivalence
 
 
 def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
@@ -296,20 +497,20 @@ def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
             raise unknown(f"quick.{key}", QUICK_KEYS)
         if key == "set":
             data.setdefault("set", {}).update(typed("quick.set", value, dict))
-        elif key == "factors":
-            factors = data.setdefault("factors", {})
-            for name, spec in typed("quick.factors", value, dict).items():
-                if name not in factors:
+        elif key in FACTOR_TABLES:
+            factors = data.setdefault(key, {})
+            for name, spec in typed(f"quick.{key}", value, dict).items():
+                if name not in factors or name == "focal":
                     raise ExperimentError(
-                        f"quick.factors.{name}",
-                        reason=f"no factor {name!r} in [factors]; factors: "
-                        + (", ".join(factors) or "none"),
+                        f"quick.{key}.{name}",
+                        reason=f"no entry {name!r} in [{key}]; entries: "
+                        + (", ".join(n for n in factors if n != "focal") or "none"),
                     )
                 old = factors[name]
                 if isinstance(spec, list) or not isinstance(old, dict):
                     factors[name] = spec
                     continue
-                spec = typed(f"quick.factors.{name}", spec, dict)
+                spec = typed(f"quick.{key}.{name}", spec, dict)
                 if "values" in spec:
                     old = {k: v for k, v in old.items() if k not in ("low", "high", "levels")}
                 if "low" in spec or "high" in spec:
@@ -322,9 +523,10 @@ def _apply_quick(data: dict[str, Any]) -> dict[str, Any]:
 
 def _base_scenario(
     data: dict[str, Any], base: str | None, path: Path
-) -> tuple[Scenario, dict[str, str]]:
+) -> tuple[Scenario, dict[str, str], dict[str, dict[str, Any]]]:
     """The base scenario (the file named by ``experiment.base``, then ``[base]``, then
-    ``[set]``) and the keys the experiment itself writes there, with where."""
+    ``[set]``), the keys the experiment itself writes there with where, and the values
+    written (``{"[base]": {key: value}, "[set]": {...}}``, for the report)."""
     tables: dict[str, Any] = {}
     if base is not None:
         candidates = [path.parent / base, ROOT / base, Path(base)]
@@ -335,22 +537,51 @@ def _base_scenario(
             )
         tables = load_scenario(found).to_dict()  # its errors name the scenario file
     written: dict[str, str] = {}
+    values: dict[str, dict[str, Any]] = {"[base]": {}, "[set]": {}}
     for section, table in copy.deepcopy(data.get("base", {})).items():
         if section == "firms" or not isinstance(table, dict):
             tables[section] = table
+            values["[base]"].update(_flat(section, table))
             continue
+        if section == "run":
+            for key in table:
+                if key in RUN_PARAMETERS and key != "step":
+                    raise ExperimentError(
+                        f"base.run.{key}",
+                        table[key],
+                        reason=f"a sweep's runs take experiment.{key}; set it there",
+                    )
         tables[section] = {**tables.get(section, {}), **table}
         written.update({f"{section}.{key}": "[base]" for key in table})
+        values["[base]"].update(_flat(section, table))
     scenario = from_dict(tables, strict=False)
     scenario.source = str(path)
     overrides = data.get("set", {})
     for key, value in overrides.items():
         if isinstance(value, dict):
             raise ExperimentError(f"set.{key}", value, 'a value; quote dotted keys: "market.x" = 1')
-        written.update(dict.fromkeys(expand_key(key, scenario), "[set]"))
+        written[key] = "[set]"  # a wildcard firms.*.KEY is judged as one key
+        if key.split(".")[0] == "run" and key != "run.step":
+            raise ExperimentError(
+                f"set.{key}",
+                value,
+                reason="a sweep's runs take experiment settings; set "
+                f"experiment.{key.split('.')[-1]} instead",
+            )
+        values["[set]"][key] = value
     if overrides:
         scenario = scenario.with_overrides(dict(overrides), "[set]", strict=False)
-    return scenario, written
+    return scenario, written, values
+
+
+def _flat(prefix: str, table: Any) -> dict[str, Any]:
+    """A nested table as dotted keys: {"market": {"n": 1}} -> {"market.n": 1}."""
+    if not isinstance(table, dict):
+        return {prefix: table}
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        out.update(_flat(f"{prefix}.{key}", value))
+    return out
 
 
 def _check_keep(keep: tuple[str, ...], base: Scenario) -> None:
@@ -413,8 +644,7 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
             level = f.overrides(values[f.name], values if f.templated else None)
             _refuse_overlap(f, level, varied, written)
             overrides.update(level)
-            for key in level:
-                origins.update(dict.fromkeys(expand_key(key, experiment.base), f"factor {f.name}"))
+            origins.update(dict.fromkeys(level, f"factor {f.name}"))
         described = ", ".join(f"{k}={v}" for k, v in values.items())
         scenario = experiment.base.with_overrides(
             overrides, f"design point {i} ({described})", strict=False

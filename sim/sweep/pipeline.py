@@ -8,16 +8,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..files import OutputSet
-from ..paths import RESULTS
 from ..provenance import manifest, package_versions
-from . import aggregate, discovery, discovery_figures, figures, robust
+from . import aggregate, discovery, discovery_figures, effects, figures, robust
+from .brief import write_brief
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
 from .experiment import Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
 from .store import RunStore
+from .tornado import tornado_table
+from .tree import decision_tree
+from .verdicts import NO_WINNER, judge
 
 __all__ = [
     "OUTPUTS_MARKER",
@@ -33,18 +39,17 @@ __all__ = [
     "winners_text",
 ]
 
-
 #: Written last by the analysis: its tables, figures and report are complete.
 OUTPUTS_MARKER = "outputs.json"
 
 
 def default_out(experiment: Experiment) -> Path:
     """results/NAME, or results/NAME_quick for the quick size."""
-    return RESULTS / f"{experiment.name}{'_quick' if experiment.quick else ''}"
+    return experiment.default_out
 
 
-def manifest_for(experiment: Experiment) -> dict[str, Any]:
-    """Everything needed to know what was run and to run it again."""
+def manifest_for(experiment: Experiment, out: str | Path | None = None) -> dict[str, Any]:
+    """Everything needed to know what was run and to run it again (into ``out``)."""
     table = experiment.table.copy()
     table.insert(0, "point", range(len(table)))
     return manifest(
@@ -58,6 +63,10 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         samples=experiment.samples,
         replicates=experiment.replicates,
         steps=experiment.steps,
+        step_unit=experiment.step_unit,
+        metric=experiment.metric,
+        verdict_rules=vars(experiment.rules()),
+        focal=experiment.focal,
         seed=experiment.seed,
         seed_rule=experiment.seed_rule + " (sim.provenance.derive_seed)",
         keep=list(experiment.keep),
@@ -70,6 +79,7 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
                 "high": f.high,
                 "levels": f.levels,
                 "scale": f.scale,
+                "role": f.role,
             }
             for f in experiment.factors
         ],
@@ -78,7 +88,8 @@ def manifest_for(experiment: Experiment) -> dict[str, Any]:
         notes=experiment.notes,
         base_scenario=experiment.base.to_dict(),
         experiment_file=experiment.raw,
-        command=experiment.command(),
+        overrides=experiment.overrides,
+        command=experiment.command(out),
     )
 
 
@@ -104,7 +115,7 @@ def run_sweep(
     finished so far are written before this returns.
     """
     store = RunStore(out, experiment)
-    done = store.prepare(manifest_for(experiment))
+    done = store.prepare(manifest_for(experiment, out))
     prefix = f"{experiment.name}-{experiment.fingerprint()}"
     with make_runner(workers, scheduler, prefix) as runner:
 
@@ -202,7 +213,8 @@ def used_runs(experiment: Experiment, store: RunStore) -> tuple[Any, Any, int]:
 def analyse(
     experiment: Experiment, out: str | Path, outcome: SweepOutcome | None = None
 ) -> dict[str, Any]:
-    """Aggregate the runs the design asks for, draw the figures and write ``report.md``.
+    """Aggregate the runs the design asks for, write the tables, draw the figures, and
+    write ``report.md`` and the one-page brief ``report.html`` (read from the tables).
 
     Every file is written whole; ``outputs.json``, the marker that they belong together,
     is removed first and written last (a folder without it holds an unfinished
@@ -220,8 +232,12 @@ def analyse(
     summary = aggregate.aggregate(runs, experiment)
     files.parquet("summary.parquet", summary)
     files.csv("summary.csv", summary)
-    winners = aggregate.winners(runs, experiment, level=experiment.decision_level)
+    winners = aggregate.winners(runs, experiment)
     files.csv("winners.csv", winners)
+    table = discovery.runs_table(runs, experiment)
+    files.parquet("runs.parquet", table)
+    files.csv("runs.csv", table)
+    files.csv("tornado.csv", tornado_table(table, experiment))
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]
     bands = aggregate.curves(timeseries, share_columns) if share_columns else None
     paths: dict[str, Path] = {}
@@ -249,9 +265,25 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
-    sections = _discover(runs, experiment, files, paths) if experiment.discovery else []
-    if experiment.robust:
-        sections += _robust(runs, experiment, files, paths)
+    moves = effects.effects(summary, experiment)
+    sections: list[str] = []
+    if not moves.empty:
+        files.csv("effects.csv", moves)
+        sections += effects.effects_section(moves, experiment)
+    explained = _outcomes(table, experiment)
+    if experiment.discovery and explained is not None:
+        sections += _discover(explained, experiment, files, paths)
+    if explained is not None:
+        frame, column, _ = explained
+        tree = decision_tree(
+            discovery.sampled_frame(frame, experiment),
+            frame[column].to_numpy(),
+            discovery.parameter_labels(experiment),
+            experiment.seed,
+        )
+        files.csv("tree.csv", tree)
+    if experiment.levers:
+        sections += _choices(runs, experiment, files, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -266,7 +298,8 @@ def analyse(
         outcome=outcome,
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
     )
-    files.add(path, *paths.values())
+    brief, headline = write_brief(experiment, out)
+    files.add(path, brief, *paths.values())
     files.finish(
         {
             "experiment": experiment.name,
@@ -277,6 +310,8 @@ def analyse(
     )
     return {
         "report": path,
+        "brief": brief,
+        "headline": headline,
         "winners": winners,
         "summary": summary,
         "figures": paths,
@@ -285,52 +320,75 @@ def analyse(
     }
 
 
-def _base_variant(table: Any, experiment: Experiment) -> Any:
-    """The runs where every firm follows the base scenario's strategy (with [robust],
-    the focal firm takes others too: those runs answer the robust question instead)."""
-    if not experiment.robust:
-        return table
-    key = experiment.factor("focal_strategy").keys[0]
-    return table[table[key] == experiment.robust["base"]]
+def _outcomes(table: pd.DataFrame, experiment: Experiment) -> tuple[pd.DataFrame, str, str] | None:
+    """What discovery and the decision tree explain, from the runs table: (rows, the
+    outcome column, the target). ``winner``: who wins each run (with levers, the runs
+    where every lever takes the base scenario's value); ``choice``: the focal firm's best
+    option in each world. None when nothing is sampled."""
+    if not any(f.sampled for f in experiment.factors) or experiment.design == "grid":
+        return None
+    target = experiment.target
+    if target == "choice":
+        return discovery.worlds_table(table, experiment), "best", target
+    if experiment.levers:
+        base = experiment.base_options()
+        mask = np.ones(len(table), dtype=bool)
+        for name, level in base.items():
+            column = discovery.parameter_columns(experiment)[name]
+            mask &= (table[column] == level).to_numpy()
+        table = table[mask]
+    return table, "winner_strategy", target
 
 
 def _discover(
-    runs: Any, experiment: Experiment, files: OutputSet, paths: dict[str, Path]
+    explained: tuple[pd.DataFrame, str, str],
+    experiment: Experiment,
+    files: OutputSet,
+    paths: dict[str, Path],
 ) -> list[str]:
-    """runs.csv/.parquet, boxes.csv, trajectory.csv, feature_scores.csv, their figures,
-    and the report's section."""
+    """boxes.csv, trajectory.csv, feature_scores.csv, their figures, and the report's
+    section."""
     out = files.directory
-    table = discovery.runs_table(runs, experiment)
-    files.parquet("runs.parquet", table)
-    files.csv("runs.csv", table)
-    base = _base_variant(table, experiment)
-    boxes, trajectory, scores = discovery.discover(base, experiment)
+    frame, column, target = explained
+    boxes, trajectory, scores = discovery.discover(frame, experiment, column)
     files.csv("boxes.csv", boxes)
     files.csv("trajectory.csv", trajectory)
     files.csv("feature_scores.csv", scores)
-    paths["tradeoff"] = discovery_figures.plot_tradeoff(
-        trajectory, experiment, out / "tradeoff.png"
-    )
-    paths["boxes"] = discovery_figures.plot_boxes(
-        base, boxes, scores, experiment, out / "boxes.png"
-    )
+    if not trajectory.empty:
+        paths["tradeoff"] = discovery_figures.plot_tradeoff(
+            trajectory, boxes, experiment, out / "tradeoff.png"
+        )
+    if not boxes.empty:
+        paths["boxes"] = discovery_figures.plot_boxes(
+            frame, boxes, scores, experiment, out / "boxes.png", outcome=column
+        )
     paths["features"] = discovery_figures.plot_feature_scores(
         scores, experiment, out / "feature_scores.png"
     )
-    return discovery_section(boxes, scores, len(base), paths)
+    no_winner = int((frame[column].astype(str) == NO_WINNER).sum())
+    return discovery_section(boxes, scores, len(frame), no_winner, paths, target)
 
 
-def _robust(
+def _choices(
     runs: Any, experiment: Experiment, files: OutputSet, paths: dict[str, Path]
 ) -> list[str]:
-    """regret.csv, its figure and the report's section."""
-    assert experiment.robust is not None
-    focal = experiment.robust["focal"]
-    shares = robust.focal_shares(runs, focal, "focal_strategy", experiment.futures)
-    shares = shares[[s for s in experiment.robust["strategies"] if s in shares.columns]]
-    table = robust.regret_table(shares)
+    """regret.csv (every option against the futures), lever_verdict.csv (the verdict
+    among the options), the regret figure and the report's section."""
+    values = robust.focal_values(runs, experiment)
+    rules = experiment.rules(level=0.95)
+    table = robust.choice_table(values, rules, experiment.bootstrap, experiment.seed)
     files.csv("regret.csv", table)
-    paths["regret"] = discovery_figures.plot_regret(
-        shares, table, focal, experiment, files.directory / "regret.png"
+    verdicts = [{"scope": "all options", **judge(values, rules).row()}]
+    if len(experiment.levers) > 1:
+        for lever in experiment.levers:
+            levels = robust.lever_values(runs, experiment, lever.name)
+            verdicts.append({"scope": lever.title, **judge(levels, rules).row()})
+    verdicts = [{"metric": experiment.metric_label, **v} for v in verdicts]
+    files.csv("lever_verdict.csv", pd.DataFrame(verdicts))
+    picks = robust.criteria(
+        values, table, experiment.bootstrap, experiment.seed, margin=rules.equivalence
     )
-    return robust_section(table, focal, paths)
+    paths["regret"] = discovery_figures.plot_regret(
+        values, table, experiment, files.directory / "regret.png"
+    )
+    return robust_section(table, verdicts, picks, experiment, paths)
