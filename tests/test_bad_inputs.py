@@ -143,7 +143,11 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
         {"scn": "[run]\nsteps = 10000000\n"},
         "run.steps = 10000000: expected an integer >= 1 and <= 1_000_000",
     ),
-    "run: unknown run key": ("run {scn}", {"scn": "[run]\nstep = 5\n"}, "run.step: unknown key"),
+    "run: unknown run key": (
+        "run {scn}",
+        {"scn": "[run]\nsteps_ = 5\n"},
+        "run.steps_: unknown key",
+    ),
     # ---- run: the command line
     "run: --set without =": ("run {scn} --set customers.loss_aversion_mean", {}, "--set = "),
     "run: --set unknown key": (
@@ -377,7 +381,7 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
     "factor: two on one key": (
         "sweep {exp}",
         {"exp": add('[factors.again]\nkey = "customers.loss_aversion_mean"\nvalues = [2.0, 4.0]')},
-        "factors.again.key = 'customers.loss_aversion_mean': already varied by factor lam",
+        "customers.loss_aversion_mean: set by both lam and again: one would override the other",
     ),
     "factor: two on one firm key, one by wildcard": (
         "sweep {exp}",
@@ -387,7 +391,7 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
                 '[factors.c2]\nkey = "firms.radical.cocreation"\nvalues = [0.3, 0.4]'
             )
         },
-        "factors.c2.key = 'firms.radical.cocreation': already varied by factor c1",
+        "firms.radical.cocreation: set by both c1 and c2: one would override the other",
     ),
     "factor: unknown key": (
         "sweep {exp}",
@@ -492,7 +496,7 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
     "quick: unknown factor": (
         "sweep {exp}",
         {"exp": add("[quick.factors]\nrho = [0.0]")},
-        "quick.factors.rho: no factor 'rho' in [factors]",
+        "quick.factors.rho: no entry 'rho' in [factors]; entries: lam",
     ),
     "quick: steps 0": (
         "sweep {exp} --quick",
