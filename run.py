@@ -16,6 +16,7 @@ python run.py backtest [...]        fit every shipped series' first half, foreca
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -26,30 +27,27 @@ def _error(message: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.files import writable_directory
     from sim.keys import parse_assignment
+    from sim.limits import run_setting
+    from sim.memory import check_memory
     from sim.paths import RESULTS
     from sim.runner import run_scenario, write_results
     from sim.scenario import load_scenario
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
-    for flag, value in (
-        ("--steps", args.steps),
-        ("--replicates", args.replicates),
-        ("--seed", args.seed),
-    ):
-        if value is not None and value < (0 if flag == "--seed" else 1):
-            return _error(
-                f"{flag} = {value}: expected an integer >= {0 if flag == '--seed' else 1}"
-            )
-    results = run_scenario(
-        scenario,
-        steps=args.steps,
-        replicates=args.replicates,
-        seed=args.seed,
-        progress=not args.quiet,
-    )
-    out = Path(args.out) if args.out else RESULTS / scenario.name
+    settings = {
+        key: run_setting(key, value, f"--{key}") if value is not None else scenario.run[key]
+        for key, value in (
+            ("steps", args.steps),
+            ("replicates", args.replicates),
+            ("seed", args.seed),
+        )
+    }
+    check_memory(scenario.params, scenario.firms, settings["steps"], source=args.scenario)
+    out = writable_directory(args.out if args.out else RESULTS / scenario.name)
+    results = run_scenario(scenario, **settings, progress=not args.quiet)
     paths = write_results(results, out)
     print(_summary_table(results))
     print(f"\nresults in {out}/ ({', '.join(paths)})")
@@ -208,7 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "experiment", help="experiment file (TOML), e.g. experiments/strategy_map.toml"
     )
-    sweep.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    sweep.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: all cores, as many as fit in the free memory)",
+    )
     sweep.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )
@@ -312,7 +314,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--generations", type=int, default=30, help="at most this many generations (default 30)"
     )
-    calibrate.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    calibrate.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: all cores, as many as fit in the free memory)",
+    )
     calibrate.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )
@@ -354,6 +360,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+    except KeyboardInterrupt:  # Ctrl-C at any moment, start-up included
+        print("\ninterrupted", file=sys.stderr)
+        code = 130
+    if code == 130:  # a second Ctrl-C does not cut the orderly exit short
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
+
+
+def _run(argv: list[str] | None) -> int:
     from sim.errors import InputError
 
     args = build_parser().parse_args(argv)
@@ -363,9 +380,11 @@ def main(argv: list[str] | None = None) -> int:
         return func(args)
     except InputError as err:
         return _error(str(err))
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    except MemoryError:
+        return _error(
+            "out of memory: the run needed more than this machine could give it; "
+            "expected fewer customers (market.n_customers), a sparser network or fewer --workers"
+        )
     except BrokenPipeError:  # output piped into head and the like
         sys.stderr.close()
         return 0

@@ -88,7 +88,7 @@ def main() -> int:
                 f"{results['dask']['runs_per_minute']:.0f} runs/min",
                 flush=True,
             )
-        identical = RunStore(local).summary().equals(RunStore(dask).summary())
+        identical = RunStore(local, exp).summary().equals(RunStore(dask, exp).summary())
         boxes = pd.read_csv(local / "boxes.csv").equals(pd.read_csv(dask / "boxes.csv"))
     payload = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from .files import save_figure
 from .stats import mean_and_ci
 from .style import LEGACY_COLOUR, RC_PARAMS, firm_colours
 
@@ -53,6 +54,6 @@ def plot_adoption(
             color="#444444",
         )
         fig.tight_layout()
-        fig.savefig(path)
+        save_figure(fig, path)
         plt.close(fig)
     return path

@@ -2,7 +2,7 @@
 
 Every stored result (a scenario's replicates, a sweep, a calibration) records its seed
 rule, its parameters, the package versions and the command, through :func:`manifest`
-and :func:`write_json`.
+and :func:`write_json` (from :mod:`sim.files`, which writes every file whole or not at all).
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 import platform
 import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .files import write_atomic, write_json  # where results are written whole
 
 __all__ = [
     "derive_seed",
@@ -84,21 +84,3 @@ def manifest(**fields: Any) -> dict[str, Any]:
         "command": fields.get("command") or " ".join(sys.argv),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a flushed temporary file and os.replace: the file
-    is either whole or absent, never half-written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def write_json(path: str | Path, payload: dict[str, Any]) -> Path:
-    """Write a manifest (or any JSON record) atomically; returns the path."""
-    write_atomic(path, (json.dumps(payload, indent=2, default=str) + "\n").encode())
-    return Path(path)

@@ -12,9 +12,10 @@ from typing import Any
 
 import pandas as pd
 
+from .files import OutputSet
 from .outputs import RunSpec, execute
 from .progress import progress_bar
-from .provenance import derive_seed, manifest, write_json
+from .provenance import derive_seed, manifest
 from .scenario import Scenario
 
 __all__ = ["RunResults", "run_scenario", "write_results"]
@@ -93,33 +94,27 @@ def run_scenario(
 
 
 def write_results(results: RunResults, out: str | Path) -> dict[str, Path]:
-    """Write timeseries (Parquet and CSV), summary, releases, manifest and figure to ``out``."""
+    """Write timeseries (Parquet and CSV), summary, releases, figure and manifest to
+    ``out``, each whole; the manifest, removed first, is written last and lists the
+    files (a folder without it holds unfinished results)."""
     from .plots import plot_adoption
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    files = OutputSet(out, "manifest.json")
     paths = {
-        name: out / name
-        for name in (
-            "timeseries.parquet",
-            "timeseries.csv",
-            "summary.csv",
-            "releases.csv",
-            "manifest.json",
-            "adoption.png",
-        )
+        "timeseries.parquet": files.parquet("timeseries.parquet", results.timeseries),
+        "timeseries.csv": files.csv("timeseries.csv", results.timeseries),
+        "summary.csv": files.csv("summary.csv", results.summary),
+        "releases.csv": files.csv("releases.csv", results.releases),
     }
-    results.timeseries.to_parquet(paths["timeseries.parquet"], index=False)
-    results.timeseries.to_csv(paths["timeseries.csv"], index=False)
-    results.summary.to_csv(paths["summary.csv"], index=False)
-    results.releases.to_csv(paths["releases.csv"], index=False)
-    write_json(paths["manifest.json"], results.manifest)
-    plot_adoption(
+    paths["adoption.png"] = plot_adoption(
         results.timeseries,
         results.manifest["firms"],
-        paths["adoption.png"],
+        files.path("adoption.png"),
         title=f"{results.manifest['scenario']}: customer share by firm "
         f"({results.manifest['replicates']} replicates)",
         step=results.manifest.get("step_unit", "step"),
     )
+    paths["manifest.json"] = files.finish(results.manifest)
     return paths

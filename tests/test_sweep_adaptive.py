@@ -57,7 +57,7 @@ def test_rounds_stop_as_specified(tmp_path: Path) -> None:
     assert exp.rule is not None and exp.rule.schedule() == [3, 6, 12, 24]
     assert exp.decision_level == pytest.approx(1 - 0.05 / 4)
     outcome = run_sweep(exp, tmp_path / "out", workers=1, progress=False)
-    runs = RunStore(tmp_path / "out").summary()
+    runs = RunStore(tmp_path / "out", exp).summary()
     counts = runs.groupby("point")["replicate"].nunique()
     assert outcome.finished == len(runs) // 3 == int(counts.sum())
     assert set(counts) <= {3, 6, 12, 24} and len(set(counts)) > 1  # they stopped apart
@@ -74,8 +74,8 @@ def test_one_and_two_workers_give_identical_rounds(tmp_path: Path) -> None:
     run_sweep(exp, tmp_path / "w1", workers=1, progress=False)
     run_sweep(exp, tmp_path / "w2", workers=2, progress=False)
     for a, b in zip(
-        (RunStore(tmp_path / "w1").summary(), RunStore(tmp_path / "w1").timeseries()),
-        (RunStore(tmp_path / "w2").summary(), RunStore(tmp_path / "w2").timeseries()),
+        (RunStore(tmp_path / "w1", exp).summary(), RunStore(tmp_path / "w1", exp).timeseries()),
+        (RunStore(tmp_path / "w2", exp).summary(), RunStore(tmp_path / "w2", exp).timeseries()),
         strict=True,
     ):
         pd.testing.assert_frame_equal(a, b)
@@ -92,7 +92,7 @@ def test_dask_gives_identical_rounds(tmp_path: Path) -> None:
     ) as cluster:
         run_sweep(exp, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False)
     pd.testing.assert_frame_equal(
-        RunStore(tmp_path / "local").summary(), RunStore(tmp_path / "dask").summary()
+        RunStore(tmp_path / "local", exp).summary(), RunStore(tmp_path / "dask", exp).summary()
     )
 
 
@@ -121,13 +121,14 @@ def test_interrupted_rounds_resume_to_the_same_result(tmp_path: Path) -> None:
     process.send_signal(signal.SIGINT)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err.decode()
-    saved = len(RunStore(out).done())
+    exp = load_experiment(path)
+    saved = len(RunStore(out, exp).done())
     resumed = subprocess.run(command, capture_output=True, env=env, timeout=600)
     assert resumed.returncode == 0, resumed.stderr.decode()
     straight = tmp_path / "straight"
-    total = run_sweep(load_experiment(path), straight, workers=2, progress=False)
+    total = run_sweep(exp, straight, workers=2, progress=False)
     assert 0 < saved < total.finished, "the sweep was not interrupted part-way"
-    a, b = RunStore(out).summary(), RunStore(straight).summary()
+    a, b = RunStore(out, exp).summary(), RunStore(straight, exp).summary()
     assert not a.duplicated(["point", "replicate", "firm"]).any()
     pd.testing.assert_frame_equal(a, b)
 
@@ -172,7 +173,7 @@ def test_ci_width_rule_decides_on_the_metric(tmp_path: Path) -> None:
     path.write_text(text)
     exp = load_experiment(path)
     run_sweep(exp, tmp_path / "out", workers=1, progress=False)
-    runs = RunStore(tmp_path / "out").summary()
+    runs = RunStore(tmp_path / "out", exp).summary()
     for point, count in runs.groupby("point")["replicate"].nunique().items():
         if count < 12:
             part = runs[runs["point"] == point]

@@ -16,6 +16,7 @@ import pytest
 from sim.configuration import check_firms, check_model_parameters, default_firms
 from sim.outputs import RunSpec
 from sim.sweep.executor import run_dask, run_local
+from sim.sweep.experiment import Experiment
 from sim.sweep.loader import load_experiment
 from sim.sweep.pipeline import run_sweep
 from sim.sweep.store import RunStore
@@ -53,8 +54,8 @@ def tiny(tmp_path: Path, replicates: int = 2, steps: int = 30, n: int = 300) -> 
     return path
 
 
-def frames(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    store = RunStore(out)
+def frames(out: Path, exp: Experiment) -> tuple[pd.DataFrame, pd.DataFrame]:
+    store = RunStore(out, exp)
     return store.summary(), store.timeseries()
 
 
@@ -63,15 +64,15 @@ def test_one_and_two_workers_give_identical_results(tmp_path: Path) -> None:
     one = run_sweep(exp, tmp_path / "w1", workers=1, progress=False)
     two = run_sweep(exp, tmp_path / "w2", workers=2, progress=False)
     assert one.finished == two.finished == exp.n_runs == 8 and not one.failures
-    s1, t1 = frames(tmp_path / "w1")
-    s2, t2 = frames(tmp_path / "w2")
+    s1, t1 = frames(tmp_path / "w1", exp)
+    s2, t2 = frames(tmp_path / "w2", exp)
     assert len(s1) == 8 * 3 and len(t1) == 8 * 31
     pd.testing.assert_frame_equal(s1, s2)
     pd.testing.assert_frame_equal(t1, t2)
     # a second run resumes: nothing left to do, nothing duplicated
     again = run_sweep(exp, tmp_path / "w1", workers=2, progress=False)
     assert again.finished == 0 and again.skipped == 8
-    pd.testing.assert_frame_equal(frames(tmp_path / "w1")[0], s1)
+    pd.testing.assert_frame_equal(frames(tmp_path / "w1", exp)[0], s1)
 
 
 @pytest.mark.slow
@@ -87,7 +88,7 @@ def test_dask_local_cluster_gives_identical_results(tmp_path: Path) -> None:
             exp, tmp_path / "dask", scheduler=cluster.scheduler_address, progress=False
         )
     assert outcome.finished == 8 and not outcome.failures
-    for a, b in zip(frames(tmp_path / "local"), frames(tmp_path / "dask"), strict=True):
+    for a, b in zip(frames(tmp_path / "local", exp), frames(tmp_path / "dask", exp), strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -126,15 +127,15 @@ def test_interrupted_sweep_resumes_without_loss_or_duplicates(tmp_path: Path) ->
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err.decode()
     assert b"run the same command again to resume" in err
-    saved = len(RunStore(out).done())  # the runs finished before the signal, all written
+    exp = load_experiment(path)
+    saved = len(RunStore(out, exp).done())  # the runs finished before the signal, all written
     assert 1 <= saved < 32, "the sweep was not interrupted part-way"
     resumed = subprocess.run(command, capture_output=True, env=env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr.decode()
     assert f"{saved} already done".encode() in resumed.stderr
-    exp = load_experiment(path)
     run_sweep(exp, tmp_path / "straight", workers=2, progress=False)
-    s_resumed, t_resumed = frames(out)
-    s_straight, t_straight = frames(tmp_path / "straight")
+    s_resumed, t_resumed = frames(out, exp)
+    s_straight, t_straight = frames(tmp_path / "straight", exp)
     assert len(s_resumed.drop_duplicates(["point", "replicate", "firm"])) == len(s_resumed) == 96
     pd.testing.assert_frame_equal(s_resumed, s_straight)
     pd.testing.assert_frame_equal(t_resumed, t_straight)
@@ -196,7 +197,7 @@ def test_batch_run_gives_the_same_final_shares(tmp_path: Path) -> None:
 
     exp = load_experiment(tiny(tmp_path))
     run_sweep(exp, tmp_path / "sweep", workers=1, progress=False)
-    summary = RunStore(tmp_path / "sweep").summary()
+    summary = RunStore(tmp_path / "sweep", exp).summary()
     for point in range(exp.n_points):
         kwargs = exp.point_kwargs[point]
         parameters = {k: ([v] if k == "firms" else v) for k, v in kwargs.items()}

@@ -196,7 +196,7 @@ def test_clear_margins_hold_on_fresh_replicates(tmp_path: Path) -> None:
     exp = build_experiment(data, str(ROOT / "experiments" / "strategy_map.toml"), quick=True)
     out = tmp_path / "map"
     run_sweep(exp, out, workers=2, progress=False)
-    runs = RunStore(out).summary()
+    runs = RunStore(out, exp).summary()
     table = winners(runs, exp)
     assert table["verdict"].isin(["clear", "tie", "coin flip", "undecided"]).all()
     assert int((table["verdict"] == "undecided").sum()) <= 3

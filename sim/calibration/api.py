@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..files import OutputError, writable_directory, write_failure
 from ..paths import SCENARIOS
 from ..provenance import digest, package_versions
 from ..scenario import Scenario, load_scenario
@@ -317,27 +318,34 @@ def run(
 ) -> Calibration:
     """Run a checked problem (see :func:`calibrate`)."""
     began = time.perf_counter()
-    directory = Path(out) if out is not None else None
-    if directory is not None:
-        if directory.exists() and not directory.is_dir():
-            raise InputError("--out", str(directory), "a directory (this is a file)")
-        directory.mkdir(parents=True, exist_ok=True)
+    directory = writable_directory(out) if out is not None else None
     simulator = problem.simulator()
     finished = _finished(directory, problem, settings) if directory is not None else None
-    outcome = run_abc(
-        simulator,
-        problem.fit_times,
-        problem.fit_shares,
-        problem.fingerprint(settings),
-        settings,
-        seed=problem.seed,
-        history=directory / HISTORY if directory is not None else None,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        on_generation=on_generation,
-        finished=finished,
-    )
+    history = directory / HISTORY if directory is not None else None
+    try:
+        outcome = run_abc(
+            simulator,
+            problem.fit_times,
+            problem.fit_shares,
+            problem.fingerprint(settings),
+            settings,
+            seed=problem.seed,
+            history=history,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            on_generation=on_generation,
+            finished=finished,
+        )
+    except Exception as error:  # a full disk under pyabc's SQLite history: one line
+        why = write_failure(error) if history is not None else None
+        if why is None:
+            raise
+        raise OutputError(
+            str(history),
+            reason=f"cannot write: {why}; the generations stored before are kept: run the "
+            "same command again, once there is space, to resume",
+        ) from None
     posterior, curves = _posterior(outcome.population, problem)
     summary = summary_table(posterior, problem.keys)
     calibration = Calibration(

@@ -101,8 +101,7 @@ def _shown(path: Path) -> str:
 # ------------------------------------------------------------------- calibrate
 def calibrate_command(args: argparse.Namespace) -> int:
     """``run.py calibrate``: check every input, run (or resume), print where the files are."""
-    import os
-
+    from ..files import writable_directory
     from .priors import DEFAULT_FIT, parse_fit
 
     if not _has_pyabc():
@@ -128,8 +127,10 @@ def calibrate_command(args: argparse.Namespace) -> int:
         budget=args.budget, population=args.population, max_generations=args.generations
     )
     settings.check()
-    out = Path(args.out) if args.out else RESULTS / "calibration" / problem.series.name
-    workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
+    out = writable_directory(
+        args.out if args.out else RESULTS / "calibration" / problem.series.name
+    )
+    workers = 1 if args.scheduler else _local_workers(problem, args.workers)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
     print(
         f"calibrating {problem.series.name} ({problem.n_fit} points fitted"
@@ -158,6 +159,30 @@ def calibrate_command(args: argparse.Namespace) -> int:
     print(_posterior_lines(calibration))
     print(f"\nresults in {out}/ (report.md, posterior.csv, summary.csv, fit.png, pairs.png ...)")
     return 0
+
+
+def _local_workers(problem: object, workers: int | None) -> int:
+    """Worker processes that fit in the free memory beside each other, for the largest
+    market the fitted keys may ask for (see :func:`sim.memory.plan_workers`)."""
+    import sys
+
+    from ..memory import plan_workers
+    from .api import Problem
+    from .simulate import MAX_LEAD
+
+    assert isinstance(problem, Problem)
+    params = dict(problem.scenario.params)
+    for key in problem.keys:  # a fitted size is as large as its prior allows
+        name = key.key.split(".")[-1]
+        if name in ("n_customers", "mean_degree", "n_dims"):
+            params[name] = int(key.high)
+    steps = MAX_LEAD + problem.simulator().after
+    chosen, note = plan_workers(
+        params, problem.scenario.firms, steps, workers, source=problem.scenario.source
+    )
+    if note:
+        print(note, file=sys.stderr)
+    return chosen
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -267,13 +292,15 @@ def backtest_command(args: argparse.Namespace) -> int:
 
     if not _has_pyabc():
         return _missing_pyabc()
+    from ..files import writable_directory
     from .validation import backtest, timed, validation_markdown, write_validation
 
     args.population, args.generations = 200, 30
     _check_counts(args)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
-    out = Path(args.out) if args.out else RESULTS / "backtest"
     doc = Path(args.doc) if args.doc else DOCS / "validation.md"
+    writable_directory(doc.parent, "--doc")  # written last, after every series: check first
+    out = writable_directory(args.out if args.out else RESULTS / "backtest")
 
     def show(row: dict) -> None:
         print(

@@ -33,7 +33,7 @@ from pyabc.sampler import Sampler
 
 from ..progress import progress_bar
 from ..provenance import derive_seed
-from ..workers import terminate, worker_pool
+from ..workers import POLL_SECONDS, DeferredInterrupt, submit, terminate, worker_pool
 
 __all__ = ["MAIN_STREAM", "DeterministicSampler", "GenerationReport", "seed_global"]
 
@@ -137,15 +137,17 @@ class DeterministicSampler(Sampler):
     def _submit(self, payload: bytes, seeds: list[int]) -> Any:
         if self.scheduler is not None:
             return self._dask().submit(evaluate_batch, payload, seeds, pure=False)
-        return self._local().submit(evaluate_batch, payload, seeds)
+        return submit(self._local(), evaluate_batch, payload, seeds)
 
     def _wait_any(self, futures: list[Any]) -> None:
         if self.scheduler is not None:
             from distributed import wait
 
             wait(futures, return_when="FIRST_COMPLETED")
-        else:
-            cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            return
+        with DeferredInterrupt() as interrupt:  # Ctrl-C raises here, never inside the pool
+            while not cf.wait(futures, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)[0]:
+                interrupt.check()
 
     def stop(self) -> None:
         """End the worker processes (or the Dask client this sampler opened)."""

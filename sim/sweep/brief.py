@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..files import write_atomic
 from ..style import NO_WINNER_COLOUR, firm_colours, strategy_colours
 from .discovery import parameter_columns
 from .discovery_report import lever_verdict_sentence
@@ -63,7 +64,7 @@ def write_brief(experiment: Experiment, out: str | Path) -> tuple[Path, str]:
     template = (STATIC / "brief.html").read_text(encoding="utf-8")
     page = re.sub(r"/\*\{\{(\w+)\}\}\*/|\{\{(\w+)\}\}", lambda m: values[m[1] or m[2]], template)
     path = out / "report.html"
-    path.write_text(page, encoding="utf-8")
+    write_atomic(path, page.encode("utf-8"))
     return path, " ".join(data["meta"]["headline"])
 
 

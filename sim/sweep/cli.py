@@ -6,17 +6,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from ..files import writable_directory
+from ..memory import plan_workers, run_bytes
 from .pipeline import (
     Experiment,
     ExperimentError,
     analyse,
     default_out,
     load_experiment,
+    manifest_for,
     run_sweep,
     winners_text,
 )
+from .store import RunStore
 
 __all__ = ["sweep_command"]
 
@@ -29,7 +32,10 @@ def sweep_command(args: argparse.Namespace) -> int:
         raise ExperimentError("--workers", workers, "an integer >= 1")
     experiment = load_experiment(args.experiment, quick=quick)
     scheduler = getattr(args, "scheduler", None)
-    out = Path(args.out) if getattr(args, "out", None) else default_out(experiment)
+    if scheduler is None:
+        workers = local_workers(experiment, workers)
+    out = writable_directory(args.out if getattr(args, "out", None) else default_out(experiment))
+    RunStore(out, experiment).check(manifest_for(experiment, out))  # another experiment's folder?
     print(f"{experiment.name}: {experiment.describe()}", file=sys.stderr)
     print(f"results in {out}/", file=sys.stderr)
     try:
@@ -82,6 +88,26 @@ def sweep_command(args: argparse.Namespace) -> int:
     else:
         print(f"\nreport: {result['report']}\nbrief:  {result['brief']} (open it in a browser)")
     return 1 if outcome.failures else 0
+
+
+def local_workers(experiment: Experiment, workers: int | None) -> int:
+    """The worker processes to run on, as many as fit in the free memory beside each
+    other for the experiment's largest design point (see :func:`sim.memory.plan_workers`)."""
+    point = max(
+        range(experiment.n_points),
+        key=lambda i: run_bytes(experiment.points[i].params, experiment.points[i].firms, 1),
+    )
+    design = experiment.points[point]
+    chosen, note = plan_workers(
+        design.params,
+        design.firms,
+        experiment.steps,
+        workers,
+        source=f"{experiment.source} (design point {point})",
+    )
+    if note:
+        print(note, file=sys.stderr)
+    return chosen
 
 
 def _resume_command(args: argparse.Namespace, experiment: Experiment) -> str:

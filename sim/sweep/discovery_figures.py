@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from ..files import save_figure
 from ..style import NO_WINNER_COLOUR, RC_PARAMS
 from ..style import strategy_colours as _strategy_colours
 from .discovery import NOISE_FLOOR
@@ -37,7 +38,7 @@ def strategy_colours(experiment: Experiment, strategies: list[str]) -> dict[str,
 def _save(fig: plt.Figure, path: Path, footer: str) -> Path:
     fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=10, color="#444444")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    fig.savefig(path, bbox_inches="tight")
+    save_figure(fig, path, bbox_inches="tight")
     plt.close(fig)
     return path
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from ..outputs import RunOutput, RunSpec, execute
 from ..progress import progress_bar
-from ..workers import terminate, worker_pool
+from ..workers import POLL_SECONDS, DeferredInterrupt, submit, terminate, worker_pool
 
 __all__ = [
     "RETRIES",
@@ -56,6 +56,8 @@ class SweepOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
     seconds: float = 0.0
+    used: int = 0  # runs the tables are made of (set by the analysis)
+    unused: int = 0  # stored runs beyond what the design asks for (not used)
 
     def add(self, other: SweepOutcome) -> None:
         """Count another round's runs in this outcome."""
@@ -126,7 +128,9 @@ class LocalRunner:
     def __enter__(self) -> LocalRunner:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        if kind is not None:  # stopped by an error or Ctrl-C: do not wait for the workers
+            self._stop()
         self.close()
 
     def close(self) -> None:
@@ -154,6 +158,9 @@ class LocalRunner:
         except KeyboardInterrupt:
             batch.outcome.interrupted = True
             self._stop()
+        except BaseException:  # a result that cannot be stored (a full disk): stop now
+            self._stop()
+            raise
         finally:
             batch.close()
         return batch.outcome
@@ -182,40 +189,58 @@ class LocalRunner:
         restarts = 0
         window = max(2 * self.workers, 4)
         running: dict[cf.Future, RunSpec] = {}
-        while pending or running:
-            pool = self._pool_now()
-            while pending and len(running) < window:
-                task = pending.pop()
-                running[pool.submit(execute, task)] = task
-            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
-            broken = False
-            for future in done:
-                task = running.pop(future)
-                error = future.exception()
-                if error is None:
-                    batch.finished(future.result(), on_result)
-                elif isinstance(error, BrokenProcessPool):
-                    broken = True
+        with DeferredInterrupt() as interrupt:  # Ctrl-C raises below, never inside the pool
+            while pending or running:
+                interrupt.check()
+                pool = self._pool_now()
+                while pending and len(running) < window:
+                    task = pending.pop()
+                    running[submit(pool, execute, task)] = task
+                done, _ = cf.wait(running, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)
+                interrupt.check()
+                if self._collect(done, running, pending, attempts, on_result, batch):
+                    restarts += 1
+                    print(
+                        f"\nsweep: a worker process died; restarting the pool "
+                        f"({restarts}/{RESTARTS})",
+                        file=sys.stderr,
+                    )
+                    if restarts > RESTARTS:
+                        for task in pending:
+                            batch.failed(task, "worker process died repeatedly")
+                        return
+
+    def _collect(
+        self,
+        done: set[cf.Future],
+        running: dict[cf.Future, RunSpec],
+        pending: list[RunSpec],
+        attempts: dict[tuple[int, int], int],
+        on_result: OnResult,
+        batch: _Batch,
+    ) -> bool:
+        """Hand finished runs on, queue failed ones again; True if the pool broke (its
+        runs are queued again and a new pool will be started)."""
+        broken = False
+        for future in done:
+            task = running.pop(future)
+            error = future.exception()
+            if error is None:
+                batch.finished(future.result(), on_result)
+            elif isinstance(error, BrokenProcessPool):
+                broken = True
+                pending.append(task)
+            else:
+                attempts[task_key(task)] = attempts.get(task_key(task), 0) + 1
+                if attempts[task_key(task)] <= RETRIES:
                     pending.append(task)
                 else:
-                    attempts[task_key(task)] = attempts.get(task_key(task), 0) + 1
-                    if attempts[task_key(task)] <= RETRIES:
-                        pending.append(task)
-                    else:
-                        batch.failed(task, error)
-            if broken:
-                pending.extend(running.values())
-                running.clear()
-                self._pool = None  # a broken pool cannot be used again
-                restarts += 1
-                print(
-                    f"\nsweep: a worker process died; restarting the pool ({restarts}/{RESTARTS})",
-                    file=sys.stderr,
-                )
-                if restarts > RESTARTS:
-                    for task in pending:
-                        batch.failed(task, "worker process died repeatedly")
-                    return
+                    batch.failed(task, error)
+        if broken:
+            pending.extend(running.values())
+            running.clear()
+            self._pool = None  # a broken pool cannot be used again
+        return broken
 
     def _stop(self) -> None:
         """Cancel queued runs and end the workers now."""
@@ -293,6 +318,9 @@ class DaskRunner:
         except KeyboardInterrupt:
             batch.outcome.interrupted = True
             self.client.cancel(list(futures))
+        except BaseException:  # a result that cannot be stored (a full disk): stop now
+            self.client.cancel(list(futures))
+            raise
         finally:
             batch.close()
         return batch.outcome

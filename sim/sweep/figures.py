@@ -21,6 +21,7 @@ import pandas as pd
 from matplotlib.patches import Patch, Rectangle
 
 from ..analysis import bass_curve, bass_recursion
+from ..files import save_figure
 from ..style import LEGACY_COLOUR, OKABE_ITO, RC_PARAMS, firm_colour, firm_colours
 from .columns import metric_label
 from .experiment import Experiment
@@ -43,7 +44,7 @@ def _finish(fig: plt.Figure, path: str | Path, footer: str, bottom: float = 0.04
     """Footer note, layout above it, save (tight) and close: how every figure ends."""
     fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=10, color="#444444")
     fig.tight_layout(rect=(0, bottom, 1, 1))
-    fig.savefig(path, bbox_inches="tight")
+    save_figure(fig, path, bbox_inches="tight")
     plt.close(fig)
 
 

@@ -21,10 +21,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import fnmatch
+import math
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..limits import check_sweep_size, run_setting
 from ..observables import observable_names
 from ..parameters import FIRM_PARAMETERS, RUN_PARAMETERS
 from ..paths import ROOT
@@ -144,9 +146,11 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
     if isinstance(settings.get("replicates"), dict):
         rule = _replicate_rule(settings.pop("replicates"))
         settings["replicates"] = rule.max
-    for key, low in (("replicates", 1), ("steps", 1), ("seed", 0), ("bootstrap", 10)):
-        if key in settings and settings[key] < low:
-            raise ExperimentError(f"experiment.{key}", settings[key], f"an integer >= {low}")
+    for key in ("replicates", "steps", "seed"):  # the ranges of a scenario's [run] table
+        if key in settings:
+            settings[key] = run_setting(key, settings[key], f"experiment.{key}")
+    if settings.get("bootstrap", 10) < 10:
+        raise ExperimentError("experiment.bootstrap", settings["bootstrap"], "an integer >= 10")
     base, written, overrides = _base_scenario(data, settings.get("base"), Path(source))
     factors = parse_factors(data.get("factors", {}), base, design)
     levers, focal = _levers(data.get("levers"), base, design)
@@ -188,6 +192,11 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
         raise ExperimentError(
             "experiment.replicates.until", "winner", "a scenario with two firms or more"
         )
+    check_sweep_size(
+        _points(factors, design, samples),
+        settings.get("replicates", 5),
+        "experiment.replicates" if rule is None else "experiment.replicates.max",
+    )
     experiment = Experiment(
         name=settings.get("name") or Path(source).stem,
         source=source,
@@ -219,6 +228,16 @@ def _build(data: dict[str, Any], source: str, quick: bool) -> Experiment:
     return experiment
 
 
+def _points(factors: list[Factor], design: str, samples: int) -> int:
+    """Design points the factors make, counted before the design is built."""
+    crossed = math.prod(len(f.grid_levels()) for f in factors if not f.is_range)
+    if design == "grid":
+        return math.prod(len(f.grid_levels()) for f in factors)
+    if design == "lhs":
+        return samples * crossed
+    return samples * (sum(f.is_range for f in factors) + 2)
+
+
 def _replicate_rule(table: dict[str, Any]) -> ReplicateRule:
     """``replicates = {min = 8, max = 256, until = "winner"}`` (or ``until = "ci"`` with
     ``metric`` and ``width``)."""
@@ -233,6 +252,7 @@ def _replicate_rule(table: dict[str, Any]) -> ReplicateRule:
                 reason='missing; e.g. replicates = { min = 8, max = 256, until = "winner" }',
             )
     low, high = typed(f"{where}.min", table["min"], int), typed(f"{where}.max", table["max"], int)
+    high = run_setting("replicates", high, f"{where}.max")
     if low < 2:
         raise ExperimentError(f"{where}.min", low, "an integer >= 2 (a CI needs two replicates)")
     if high < low:
@@ -619,8 +639,10 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
     for i in range(len(table)):
         values = {f.name: plain(table.iloc[i][f.name]) for f in factors}
         overrides: dict[str, Any] = {}
+        varied: dict[str, str] = {}
         for f in factors:
             level = f.overrides(values[f.name], values if f.templated else None)
+            _refuse_overlap(f, level, varied, written)
             overrides.update(level)
             origins.update(dict.fromkeys(level, f"factor {f.name}"))
         described = ", ".join(f"{k}={v}" for k, v in values.items())
@@ -646,6 +668,29 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
         experiment.notes.append(
             f"{key} reaches the model at {len(table) - count} of {len(table)} design points"
         )
+
+
+def _refuse_overlap(
+    factor: Factor, level: dict[str, Any], varied: dict[str, str], written: dict[str, str]
+) -> None:
+    """A key is varied by one factor (``varied``: key -> factor so far at this point) and
+    not also set in [set]: else one value would silently replace the other."""
+    for key in level:
+        if key in varied:
+            raise ExperimentError(
+                f"factors.{factor.name}.key",
+                key,
+                reason=f"already varied by factor {varied[key]}: expected one factor per key "
+                "(a factor with keys = [...] and list values varies several together)",
+            )
+        if written.get(key) == "[set]":
+            raise ExperimentError(
+                f"set.{key}",
+                reason=f"also varied by factor {factor.name}, whose levels would replace the "
+                "value set here at every design point: expected the key in [set] or in "
+                "[factors], not both",
+            )
+        varied[key] = factor.name
 
 
 def _written_value(experiment: Experiment, key: str, origin: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..files import OutputSet
 from ..provenance import manifest, package_versions
 from . import aggregate, discovery, discovery_figures, effects, figures, robust
 from .brief import write_brief
@@ -25,15 +26,21 @@ from .tree import decision_tree
 from .verdicts import NO_WINNER, judge
 
 __all__ = [
+    "OUTPUTS_MARKER",
     "Experiment",
     "ExperimentError",
     "analyse",
     "default_out",
     "load_experiment",
     "manifest_for",
+    "replicate_plan",
     "run_sweep",
+    "used_runs",
     "winners_text",
 ]
+
+#: Written last by the analysis: its tables, figures and report are complete.
+OUTPUTS_MARKER = "outputs.json"
 
 
 def default_out(experiment: Experiment) -> Path:
@@ -96,17 +103,19 @@ def run_sweep(
 ) -> SweepOutcome:
     """Run every unfinished (point x replicate) of ``experiment`` into the store at ``out``.
 
-    With a replicate rule the runs come in rounds: every point's first ``min``
-    replicates, then more for the points still undecided (see
-    :class:`~.experiment.ReplicateRule`). Decisions read only the stored runs of earlier
-    rounds, which are seeded by point and replicate, so the rounds, and the results, are
-    the same whatever the workers and however often the sweep is interrupted and resumed.
-    Finished runs are written in batches; however the sweep stops (done, a failure,
-    Ctrl-C), the runs finished so far are written before this returns.
+    The store checks every stored run against the experiment first (see
+    :class:`~.store.RunStore`). With a replicate rule the runs come in rounds: every
+    point's first ``min`` replicates, then more for the points still undecided (see
+    :class:`~.experiment.ReplicateRule`). The decision after a round reads exactly the
+    replicates of that round and the earlier ones, whatever else is stored (an
+    interrupted session may have stored some of a later round), and runs are seeded by
+    point and replicate, so the rounds, and the results, are the same whatever the
+    workers and however often the sweep is interrupted and resumed. Finished runs are
+    written in batches; however the sweep stops (done, a failure, Ctrl-C), the runs
+    finished so far are written before this returns.
     """
-    store = RunStore(out)
-    store.prepare(experiment, manifest_for(experiment, out))
-    done = store.done()
+    store = RunStore(out, experiment)
+    done = store.prepare(manifest_for(experiment, out))
     prefix = f"{experiment.name}-{experiment.fingerprint()}"
     with make_runner(workers, scheduler, prefix) as runner:
 
@@ -143,33 +152,92 @@ def _run_rounds(
         if total.interrupted:
             return total
         failed = {f["point"] for f in total.failures}
-        settled = aggregate.decided(store.summary(), experiment, active) | failed
+        settled = _settled(store.summary(), experiment, active, count) | failed
         active, have = [p for p in active if p not in settled], count
         if not active:
             break
     return total
 
 
+def _settled(runs: Any, experiment: Experiment, points: list[int], count: int) -> set[int]:
+    """Which of ``points`` the rule calls decided with ``count`` replicates: it reads
+    replicates 0 .. count - 1 only, never a later round's."""
+    if runs.empty:
+        return set()
+    return aggregate.decided(runs[runs["replicate"] < count], experiment, points)
+
+
+def replicate_plan(experiment: Experiment, runs: Any) -> dict[int, int]:
+    """Replicates each design point gets, as the design and the stored runs decide.
+
+    Without a rule: the experiment's replicates. With one, each point's rounds are
+    replayed from its stored runs (a point's decision depends on its own runs only): a
+    point keeps the count of the first round it is decided at, or whose runs are not
+    all stored yet, or the rule's ``max``.
+    """
+    points = range(experiment.n_points)
+    if experiment.rule is None:
+        return dict.fromkeys(points, experiment.replicates)
+    stored = runs.groupby("point")["replicate"].agg(set) if not runs.empty else {}
+    plan: dict[int, int] = {}
+    active = list(points)
+    for count in experiment.rule.schedule():
+        plan.update(dict.fromkeys(active, count))
+        have = [p for p in active if p in stored and set(range(count)) <= stored[p]]
+        settled = _settled(runs, experiment, have, count) if have else set()
+        active = [p for p in have if p not in settled]
+        if not active:
+            break
+    return plan
+
+
+def used_runs(experiment: Experiment, store: RunStore) -> tuple[Any, Any, int]:
+    """The stored runs the design asks for (summary and time series) and how many
+    stored runs it does not ask for (beyond a point's replicates under the rule)."""
+    runs = store.summary()
+    if runs.empty:
+        return runs, store.timeseries(), 0
+    plan = replicate_plan(experiment, runs)
+
+    def wanted(frame: Any) -> Any:
+        if frame.empty:
+            return frame
+        return frame[frame["replicate"] < frame["point"].map(plan)].reset_index(drop=True)
+
+    used = wanted(runs)
+    unused = runs[["point", "replicate"]].drop_duplicates().shape[0]
+    unused -= used[["point", "replicate"]].drop_duplicates().shape[0]
+    return used, wanted(store.timeseries()), unused
+
+
 def analyse(
     experiment: Experiment, out: str | Path, outcome: SweepOutcome | None = None
 ) -> dict[str, Any]:
-    """Aggregate the store at ``out``, write the tables, draw the figures, and write
-    ``report.md`` and the one-page brief ``report.html`` (read from the tables)."""
+    """Aggregate the runs the design asks for, write the tables, draw the figures, and
+    write ``report.md`` and the one-page brief ``report.html`` (read from the tables).
+
+    Every file is written whole; ``outputs.json``, the marker that they belong together,
+    is removed first and written last (a folder without it holds an unfinished
+    analysis, never a mix of two).
+    """
     out = Path(out)
-    store = RunStore(out)
-    runs = store.summary()
+    store = RunStore(out, experiment)
+    runs, timeseries, unused = used_runs(experiment, store)
     if runs.empty:
         return {"report": None, "winners": None}
+    used = runs[["point", "replicate"]].drop_duplicates().shape[0]
+    if outcome is not None:
+        outcome.used, outcome.unused = used, unused
+    files = OutputSet(out, OUTPUTS_MARKER)
     summary = aggregate.aggregate(runs, experiment)
-    summary.to_parquet(out / "summary.parquet", index=False)
-    summary.to_csv(out / "summary.csv", index=False)
+    files.parquet("summary.parquet", summary)
+    files.csv("summary.csv", summary)
     winners = aggregate.winners(runs, experiment)
-    winners.to_csv(out / "winners.csv", index=False)
+    files.csv("winners.csv", winners)
     table = discovery.runs_table(runs, experiment)
-    table.to_parquet(out / "runs.parquet", index=False)
-    table.to_csv(out / "runs.csv", index=False)
-    tornado_table(table, experiment).to_csv(out / "tornado.csv", index=False)
-    timeseries = store.timeseries()
+    files.parquet("runs.parquet", table)
+    files.csv("runs.csv", table)
+    files.csv("tornado.csv", tornado_table(table, experiment))
     share_columns = [c for c in timeseries.columns if c.startswith("share_")]
     bands = aggregate.curves(timeseries, share_columns) if share_columns else None
     paths: dict[str, Path] = {}
@@ -178,11 +246,11 @@ def analyse(
     notes: list[str] = []
     if report.get("analysis") == "bass" and bands is not None:
         bass = aggregate.bass_check(bands, experiment)
-        bass.to_csv(out / "bass_check.csv", index=False)
+        files.csv("bass_check.csv", bass)
         paths["bass"] = figures.plot_bass(bands, experiment, out / "bass_check.png")
     elif experiment.design == "sobol":
         sobol, notes = aggregate.sobol_indices(runs, experiment, report.get("metrics"))
-        sobol.to_csv(out / "sobol_indices.csv", index=False)
+        files.csv("sobol_indices.csv", sobol)
         if not sobol.empty:
             paths["sobol"] = figures.plot_sobol(sobol, experiment, out / "sobol_indices.png")
     else:
@@ -200,11 +268,11 @@ def analyse(
     moves = effects.effects(summary, experiment)
     sections: list[str] = []
     if not moves.empty:
-        moves.to_csv(out / "effects.csv", index=False)
+        files.csv("effects.csv", moves)
         sections += effects.effects_section(moves, experiment)
     explained = _outcomes(table, experiment)
     if experiment.discovery and explained is not None:
-        sections += _discover(explained, experiment, out, paths)
+        sections += _discover(explained, experiment, files, paths)
     if explained is not None:
         frame, column, _ = explained
         tree = decision_tree(
@@ -213,9 +281,9 @@ def analyse(
             discovery.parameter_labels(experiment),
             experiment.seed,
         )
-        tree.to_csv(out / "tree.csv", index=False)
+        files.csv("tree.csv", tree)
     if experiment.levers:
-        sections += _choices(runs, experiment, out, paths)
+        sections += _choices(runs, experiment, files, paths)
     versions = package_versions()
     path = write_report(
         experiment,
@@ -231,6 +299,15 @@ def analyse(
         versions={k: versions[k] for k in ("python", "innovation-adoption", "mesa", "numpy")},
     )
     brief, headline = write_brief(experiment, out)
+    files.add(path, brief, *paths.values())
+    files.finish(
+        {
+            "experiment": experiment.name,
+            "fingerprint": experiment.fingerprint(),
+            "runs_used": used,
+            "stored_runs_not_used": unused,
+        }
+    )
     return {
         "report": path,
         "brief": brief,
@@ -266,16 +343,17 @@ def _outcomes(table: pd.DataFrame, experiment: Experiment) -> tuple[pd.DataFrame
 def _discover(
     explained: tuple[pd.DataFrame, str, str],
     experiment: Experiment,
-    out: Path,
+    files: OutputSet,
     paths: dict[str, Path],
 ) -> list[str]:
     """boxes.csv, trajectory.csv, feature_scores.csv, their figures, and the report's
     section."""
+    out = files.directory
     frame, column, target = explained
     boxes, trajectory, scores = discovery.discover(frame, experiment, column)
-    boxes.to_csv(out / "boxes.csv", index=False)
-    trajectory.to_csv(out / "trajectory.csv", index=False)
-    scores.to_csv(out / "feature_scores.csv", index=False)
+    files.csv("boxes.csv", boxes)
+    files.csv("trajectory.csv", trajectory)
+    files.csv("feature_scores.csv", scores)
     if not trajectory.empty:
         paths["tradeoff"] = discovery_figures.plot_tradeoff(
             trajectory, boxes, experiment, out / "tradeoff.png"
@@ -291,20 +369,24 @@ def _discover(
     return discovery_section(boxes, scores, len(frame), no_winner, paths, target)
 
 
-def _choices(runs: Any, experiment: Experiment, out: Path, paths: dict[str, Path]) -> list[str]:
+def _choices(
+    runs: Any, experiment: Experiment, files: OutputSet, paths: dict[str, Path]
+) -> list[str]:
     """regret.csv (every option against the futures), lever_verdict.csv (the verdict
     among the options), the regret figure and the report's section."""
     values = robust.focal_values(runs, experiment)
     rules = experiment.rules(level=0.95)
     table = robust.choice_table(values, rules, experiment.bootstrap, experiment.seed)
-    table.to_csv(out / "regret.csv", index=False)
+    files.csv("regret.csv", table)
     verdicts = [{"scope": "all options", **judge(values, rules).row()}]
     if len(experiment.levers) > 1:
         for lever in experiment.levers:
             levels = robust.lever_values(runs, experiment, lever.name)
             verdicts.append({"scope": lever.title, **judge(levels, rules).row()})
     verdicts = [{"metric": experiment.metric_label, **v} for v in verdicts]
-    pd.DataFrame(verdicts).to_csv(out / "lever_verdict.csv", index=False)
+    files.csv("lever_verdict.csv", pd.DataFrame(verdicts))
     picks = robust.criteria(values, table, experiment.bootstrap, experiment.seed)
-    paths["regret"] = discovery_figures.plot_regret(values, table, experiment, out / "regret.png")
+    paths["regret"] = discovery_figures.plot_regret(
+        values, table, experiment, files.directory / "regret.png"
+    )
     return robust_section(table, verdicts, picks, experiment, paths)

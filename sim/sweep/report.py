@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..files import write_atomic
 from .columns import METRICS, metric_label
 from .experiment import Experiment
 from .text import duration_text, dynamism_text, fmt, level_text, md_table, percent
@@ -166,8 +167,9 @@ def _design_section(experiment: Experiment, outcome: Any) -> str:
         lines.append(f"- **Replicates until precise**: {experiment.rule.describe()}.")
     if outcome is not None:
         lines.append(
-            f"- **Runs**: {outcome.skipped + outcome.finished} of {outcome.total} finished"
-            f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}; "
+            f"- **Runs**: {outcome.used} used, of {outcome.total} the design asks for"
+            f"{f', {len(outcome.failures)} failed' if outcome.failures else ''}"
+            f"{f' ({outcome.unused} stored runs beyond it not used)' if outcome.unused else ''}; "
             f"this session ran {outcome.finished} in {outcome.seconds:.0f} s."
         )
     if experiment.notes:
@@ -275,7 +277,7 @@ def write_report(
     ]
     if versions:
         parts += ["", "Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + "."]
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    write_atomic(path, ("\n".join(parts) + "\n").encode("utf-8"))
     return path
 
 
