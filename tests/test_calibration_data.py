@@ -248,8 +248,10 @@ BAD = {
         ["share (line 11, series 'b') = 50", "a share like the rest of series 'b'", "mixed?"],
     ),
     "a series of shares beside one of percent": (
-        SERIES_AB.replace("b,2003,0.4", "b,2003,40").replace("b,2004,0.5", "b,2004,50")
-        .replace("b,2000,0.1", "b,2000,10").replace("b,2001,0.2", "b,2001,20")
+        SERIES_AB.replace("b,2003,0.4", "b,2003,40")
+        .replace("b,2004,0.5", "b,2004,50")
+        .replace("b,2000,0.1", "b,2000,10")
+        .replace("b,2001,0.2", "b,2001,20")
         .replace("b,2002,0.3", "b,2002,30"),
         {},
         [

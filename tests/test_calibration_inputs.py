@@ -119,7 +119,7 @@ def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) ->
         '[market]\nstart = "legacy"\nn_customers = 200\n'
         '[firms.a]\nstrategy = "adaptive"\n[strategies.radical]\ncadence = 7\n'
     )
-    from sim.calibration.api import prepare
+    from sim.calibration.problem import prepare
     from sim.calibration.data import shipped_series
 
     problem = prepare(shipped_series().get("colour_tv"), path, {"diffusion.imitation": (0.1, 0.9)})
@@ -149,25 +149,56 @@ def test_weighted_quantiles_with_equal_weights_are_hazen_quantiles() -> None:
 def test_summary_and_identification_rule() -> None:
     import pandas as pd
 
+    from sim.calibration.predict import correlations
+
     rng = np.random.default_rng(2)
-    keys = [FitKey("a", 0.0, 1.0), FitKey("b", 0.0, 1.0), FitKey("c", 0.0, 1.0)]
+    keys = [
+        FitKey("a", 0.0, 1.0),
+        FitKey("b", 0.0, 1.0),
+        FitKey("c", 0.0, 1.0),
+        FitKey("diffusion.imitation", 0.05, 1.0),
+        FitKey("e", 0.0, 1.0),
+    ]
+    b = rng.normal(0.5, 0.02, 400)
     posterior = pd.DataFrame(
         {
             "weight": 1 / 400,
             "a": rng.uniform(0, 1, 400),  # the prior: nothing learnt
-            "b": rng.normal(0.5, 0.02, 400),  # pinned down
-            "c": rng.uniform(0.0, 0.04, 400),  # pressed against the lower bound
+            "b": b,  # pinned down
+            "c": rng.uniform(0.0, 0.04, 400),  # narrow, but pressed against the lower bound
+            "diffusion.imitation": rng.uniform(0.97, 1.0, 400),  # against its hard limit
+            "e": 0.5 + 0.5 * (rng.normal(0, 0.02, 400) + 0.2 * rng.normal(size=400)),
         }
     )
+    posterior["launch"] = 1950 + 40 * (posterior["e"] - 0.5) + rng.normal(0, 0.1, 400)
     summary = summary_table(posterior, keys)
     assert list(summary.columns) == ["key", "mean", "q05", "q50", "q95"]
-    table = identification(summary, keys).set_index("key")
+    correlation = correlations(posterior, [k.key for k in keys] + ["launch"])
+    table = identification(summary, keys, correlation).set_index("key")
     assert table["verdict"].to_dict() == {
         "a": "not pinned down",
         "b": "pinned down",
-        "c": "pinned down",
+        "c": "against a bound",
+        "diffusion.imitation": "against a bound",
+        "e": "on a ridge",
     }
-    assert table["bound"].to_dict() == {"a": "", "b": "", "c": "lower"}
+    assert table["bound"].to_dict() == {
+        "a": "",
+        "b": "",
+        "c": "lower",
+        "diffusion.imitation": "upper",
+        "e": "",
+    }
+    assert table.loc["diffusion.imitation", "hard_limit"] == "upper"  # 1 is its limit
+    assert table.loc["c", "hard_limit"] == ""  # "c" has no spec: no hard limit known
+    assert table.loc["e", "ridge"].startswith("launch (+")  # r near +1
+    from sim.calibration.report import verdict_sentences
+
+    words = " ".join(verdict_sentences(table.reset_index()))
+    assert "`diffusion.imitation` is pressed against its upper prior bound" in words
+    assert "hard limit (upper): no wider range is possible" in words
+    assert "`c` is pressed against its lower prior bound" in words and "A wider range" in words
+    assert "`e` lies on a ridge with launch" in words
 
 
 # --- bad input: one line, exit 2, nothing run ---------------------------------------------
@@ -246,10 +277,50 @@ BAD = {
         ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
         ["either --workers or --scheduler"],
     ),
-    "budget too small": (
+    "budget too small for a first generation": (
         GOOD_CSV,
         ["--budget", "500"],
-        ["--budget = 500", ">= 3 x the population (600)"],
+        ["--budget = 500", "expected an integer >= 748", "the prior sample (200)"],
+    ),
+    "a share just above 1": (rows([0.1, 0.3, 0.6, 0.9, 1.02]), [], ["(line 6) = 1.02"]),
+    "times falling": (
+        "year,share_adopted\n2004,0.6\n2003,0.5\n2002,0.3\n2001,0.2\n2000,0.1\n",
+        [],
+        ["these fall", "sort the rows by time"],
+    ),
+    "the wrong series is not blamed": (
+        "series,year,share\n"
+        + "".join(f"{s},{2000 + i},{0.1 * (i + 1):.1f}\n" for s in "ab" for i in range(5)).replace(
+            "b,2004,0.5", "b,2004,50"
+        ),
+        ["--series", "a"],
+        ["(line 11, series 'b') = 50"],
+    ),
+    "every share 0": (rows([0, 0, 0, 0, 0, 0]), [], ["every fitted share is 0"]),
+    "a key that cannot move the curve": (
+        GOOD_CSV,
+        ["--fit", "trust.trust_rate=0:2"],
+        ["--fit trust.trust_rate = '0:2'", "cannot move the curve"],
+    ),
+    "an unknown observation key": (
+        GOOD_CSV,
+        ["--fit", "observation.nois=0.01:0.1"],
+        ["--fit observation.nois", "allowed: noise, autocorrelation"],
+    ),
+    "a noise sd from 0": (
+        GOOD_CSV,
+        ["--fit", "observation.noise=0:0.1"],
+        ["--fit observation.noise = (0.0, 0.1)", "LOW > 0"],
+    ),
+    "a correlation without the sd": (
+        GOOD_CSV,
+        ["--fit", "observation.autocorrelation=0:0.9"],
+        ["needs its sd fitted too"],
+    ),
+    "the noise off and fitted": (
+        GOOD_CSV,
+        ["--noise", "off", "--fit", "observation.noise=0.01:0.1"],
+        ["--noise = 'off'", "expected one or the other"],
     ),
     "not a legacy market": (
         GOOD_CSV,

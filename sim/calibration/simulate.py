@@ -31,7 +31,7 @@ import numpy as np
 from ..model import InnovationModel
 from .priors import FitKey, apply_values
 
-__all__ = ["MARGIN", "MAX_LEAD", "Alignment", "CurveSimulator", "align", "shares_at"]
+__all__ = ["MARGIN", "MAX_LEAD", "Alignment", "CurveSimulator", "align", "interpolate", "shares_at"]
 
 #: Steps a simulation may take to reach the first observed share (the launch lies at
 #: most this many periods before the first observation).
@@ -54,10 +54,12 @@ class Alignment:
 def shares_at(curve: np.ndarray, launch: float, times: np.ndarray) -> np.ndarray:
     """The curve's share at ``times`` for a launch at ``launch``: 0 before the launch,
     linear between steps, NaN beyond the curve's last step."""
-    return _interpolate(curve, np.asarray(times, dtype=float) - launch)
+    return interpolate(curve, np.asarray(times, dtype=float) - launch)
 
 
-def _interpolate(curve: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def interpolate(curve: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The curve at (fractional) step ``positions``: linear between steps, 0 before
+    step 0, NaN beyond its last step."""
     last = curve.size - 1
     clipped = np.clip(positions, 0.0, last)
     below = np.minimum(np.floor(clipped).astype(np.int64), max(last - 1, 0))
@@ -102,7 +104,7 @@ def _rmse(
     curve: np.ndarray, elapsed: np.ndarray, shares: np.ndarray, offsets: np.ndarray
 ) -> np.ndarray:
     """RMSE against ``shares`` for each offset (the reference time's step on the curve)."""
-    predicted = _interpolate(curve, offsets[:, None] + elapsed[None, :])
+    predicted = interpolate(curve, offsets[:, None] + elapsed[None, :])
     return np.sqrt(np.mean((predicted - shares[None, :]) ** 2, axis=1))
 
 
