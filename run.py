@@ -303,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the observation noise between model and data: auto (autocorrelated if a Bass "
         "fit's residuals are, the default), iid, ar1, or off (bands without it)",
     )
+    calibrate.add_argument(
+        "--lead",
+        type=float,
+        default=40,
+        metavar="PERIODS",
+        help="the launch's prior: the first observation lies 0 to PERIODS after it (default 40)",
+    )
     calibrate.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     calibrate.add_argument("--out", help="output directory (default: results/calibration/SERIES)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress")

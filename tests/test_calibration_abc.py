@@ -252,6 +252,7 @@ def test_run_py_calibrate_writes_every_output(
         loaded.fitted().drop(columns="bass"),
         pd.read_csv(out / "fit.csv").drop(columns="bass"),
         rtol=1e-8,
+        check_dtype=False,
     )
     assert loaded.problem.noise_note == manifest["data"]["noise_note"]
     assert "Calibration of 'TV/Radio'" in repr(loaded) and "held-out" in repr(loaded)

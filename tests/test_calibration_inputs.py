@@ -11,7 +11,7 @@ import pytest
 
 from sim.calibration.predict import identification, summary_table, weighted_quantiles
 from sim.calibration.priors import DEFAULT_FIT, FitKey, apply_values, check_fit, parse_fit
-from sim.calibration.simulate import FINE_STEP, MARGIN, CurveSimulator, align, shares_at
+from sim.calibration.simulate import FINE_STEP, LEAD, CurveSimulator, align, shares_at
 from sim.errors import InputError
 from sim.scenario import load_scenario
 
@@ -72,24 +72,28 @@ def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     assert given == {"differentiated": {"cadence": 30}}
 
 
-# --- the launch: profiled out ------------------------------------------------------------
+# --- the launch: its prior and the best fit -----------------------------------------------
 
 
 def test_align_finds_the_launch_of_a_curve_seen_from_mid_way() -> None:
     """A curve launched 7.3 periods before the data begin is placed at that launch."""
-    curve = logistic(np.arange(60.0))
+    curve = logistic(np.arange(70.0))
     times = 1990.0 + np.arange(20)
     shares = logistic(times - (1990.0 - 7.3))
-    alignment = align(curve, times, shares)
+    alignment = align(curve, times, shares, LEAD)
     assert alignment.launch == pytest.approx(1990.0 - 7.3, abs=FINE_STEP)
     assert alignment.rmse < 2e-3
 
 
-def test_align_window_does_not_depend_on_how_far_the_curve_runs() -> None:
+def test_align_window_is_the_launchs_prior_whatever_the_curves_length() -> None:
     curve = logistic(np.arange(80.0))
     times = 1990.0 + np.arange(15)
     shares = logistic(times - 1984.0) + 0.01 * np.sin(times)
-    assert align(curve[:50], times, shares) == align(curve, times, shares)
+    assert align(curve[:56], times, shares, LEAD) == align(curve, times, shares, LEAD)
+    with pytest.raises(ValueError, match="does not cover"):
+        align(curve[:50], times, shares, LEAD)  # 40 steps of lead + 14 of span needed
+    # a launch before the prior allows (more than 3 periods before the data) is not taken
+    assert align(curve, times, shares, 3.0).launch == pytest.approx(1987.0)
 
 
 def test_shares_at_is_zero_before_the_launch_and_nan_after_the_curve() -> None:
@@ -102,14 +106,13 @@ def test_shares_at_is_zero_before_the_launch_and_nan_after_the_curve() -> None:
 def test_a_longer_curve_starts_with_the_same_values() -> None:
     scenario = load_scenario(SCENARIO, {"market.n_customers": 200})
     keys = tuple(check_fit(scenario, DEFAULT_FIT))
-    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, reach=0.1, after=5)
+    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, steps=12)
     values = {"diffusion.broadcast": 0.05, "diffusion.imitation": 0.4}
     values["customers.loss_aversion_mean"] = 1.5
     short = simulator.curve(values, seed=3)
     long = simulator.curve(values, seed=3, extra=7)
-    assert long.size == short.size + 7 and np.array_equal(long[: short.size], short)
-    assert short[-1 - 5] >= 0.1 > short[-1 - 5 - 1]  # stops 5 steps after reaching 0.1
-    assert MARGIN >= 1
+    assert short.size == 13 and long.size == short.size + 7
+    assert np.array_equal(long[: short.size], short)
 
 
 def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) -> None:
@@ -119,8 +122,8 @@ def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) ->
         '[market]\nstart = "legacy"\nn_customers = 200\n'
         '[firms.a]\nstrategy = "adaptive"\n[strategies.radical]\ncadence = 7\n'
     )
-    from sim.calibration.problem import prepare
     from sim.calibration.data import shipped_series
+    from sim.calibration.problem import prepare
 
     problem = prepare(shipped_series().get("colour_tv"), path, {"diffusion.imitation": (0.1, 0.9)})
     model = problem.simulator().model({"diffusion.imitation": 0.4}, seed=1)
@@ -369,3 +372,35 @@ def test_input_errors_name_fit_and_file() -> None:
     with pytest.raises(InputError) as caught:
         check_fit(scenario, {"customers.loss_aversion_mean": (1.0, 25.0)})
     assert str(caught.value).startswith(f"{SCENARIO} with --fit: customers.loss_aversion_mean")
+
+
+COMMANDS = {
+    # case: (arguments after the command, expected substrings)
+    "backtest: no such file": (["backtest", "{tmp}/nope.csv"], ["nope.csv: no such file"]),
+    "backtest: unknown series": (["backtest", "--series", "fax"], ["--series = 'fax'"]),
+    "backtest: budget too small": (["backtest", "--budget", "100"], ["--budget = 100"]),
+    "check: one dataset": (["calibrate-check", "--datasets", "1"], ["--datasets = 1"]),
+    "check: unknown key": (
+        ["calibrate-check", "--fit", "diffusion.imitatio=0:1"],
+        ["diffusion.imitatio: unknown key"],
+    ),
+    "check: budget too small": (
+        ["calibrate-check", "--budget", "300"],
+        ["--budget = 300", "expected an integer >= 398"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMMANDS))
+def test_backtest_and_check_refuse_bad_input_in_one_line(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, expected = COMMANDS[case]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    out, doc = tmp_path / "out", tmp_path / "validation.md"
+    code = run.main([*args, "--out", str(out), "--doc", str(doc), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    for part in expected:
+        assert part in err, err
+    assert not out.exists() and not doc.exists()  # nothing made, nothing half-written

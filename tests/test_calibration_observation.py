@@ -19,7 +19,6 @@ from sim.calibration.scoring import coverage, crps
 from sim.calibration.tempering import (
     ESS_KEPT,
     FIRST_RATE,
-    _ess,
     first_temperature,
     next_temperature,
 )
@@ -48,19 +47,19 @@ def logistic(steps: np.ndarray) -> np.ndarray:
 
 def test_the_launch_is_integrated_out_as_a_fine_integral_would() -> None:
     """The quadrature (whole steps, then 0.02 steps near the best) against a brute
-    integral over a 0.001-step grid of every launch the window allows: equal to 1e-3
-    in log (the fine grid's rule error), the mode at the true launch."""
+    integral over a 0.001-step grid of every launch the prior allows (0 to 40 periods
+    before the first point): equal to 1e-3 in log (the fine grid's rule error), the
+    mode at the true launch."""
     curve = logistic(np.arange(60.0))
     times = 1990.0 + np.arange(15)
     shares = logistic(times - (1990.0 - 7.3)) + np.random.default_rng(1).normal(0, 0.01, 15)
-    quadrature = launch_quadrature(curve, times, shares, 0.01, 0.5)
+    quadrature = launch_quadrature(curve, times, shares, 0.01, 0.5, 40.0)
     from sim.calibration.simulate import interpolate
 
-    grid = np.arange(quadrature.offsets.min() - 0.5, quadrature.offsets.max() + 0.5, 0.001)
+    grid = np.arange(0.0005, 40.0, 0.001)
     elapsed = times - times[0]
     predicted = interpolate(curve, grid[:, None] + elapsed[None, :])
-    keep = np.all(np.isfinite(predicted), axis=1)
-    dense = _log_density(shares - predicted[keep], np.diff(times), 0.01, 0.5)
+    dense = _log_density(shares - predicted, np.diff(times), 0.01, 0.5)
     brute = dense.max() + np.log(np.exp(dense - dense.max()).sum() * 0.001)
     assert quadrature.log_likelihood == pytest.approx(brute, abs=1e-3)
     best = quadrature.offsets[np.argmax(quadrature.log_terms - np.log(quadrature.widths))]
@@ -109,14 +108,18 @@ def test_first_temperature_gives_the_first_rate() -> None:
     assert rate == pytest.approx(FIRST_RATE, abs=1e-4) and temperature > 1
 
 
-def test_next_temperature_keeps_half_the_ess_and_stops_at_one() -> None:
+def test_next_temperature_keeps_half_the_conditional_ess_and_stops_at_one() -> None:
     rng = np.random.default_rng(2)
     values = rng.normal(-50, 10, size=400)
     weights = rng.uniform(0.5, 1.5, size=400)
     temperature = next_temperature(values, weights, 40.0)
-    reweighted = weights * np.exp(values * (1 / temperature - 1 / 40.0) - 0)
+    v = np.exp((values - values.max()) * (1 / temperature - 1 / 40.0))
+    w = weights / weights.sum()
     assert 1 < temperature < 40
-    assert _ess(reweighted) == pytest.approx(ESS_KEPT * _ess(weights), rel=1e-3)
+    assert np.sum(w * v) ** 2 / np.sum(w * v**2) == pytest.approx(ESS_KEPT, rel=1e-4)
+    # an uneven population does not license a leap: the step is judged on its own
+    uneven = weights * np.exp(rng.normal(0, 3, size=400))
+    assert next_temperature(values, uneven, 40.0) > 0.5 * temperature
     flat = np.full(400, -3.0)  # nothing to lose: straight to 1
     assert next_temperature(flat, weights, 5.0) == 1.0
 

@@ -46,7 +46,7 @@ def synthetic(truth: dict[str, float], seed: int, name: str) -> AdoptionSeries:
     """The model's own curve at ``truth``, seen from the period it first reaches 5 %."""
     scenario = load_scenario(SCENARIO, {"market.n_customers": CUSTOMERS})
     keys = tuple(check_fit(scenario, {k: DEFAULT_FIT[k] for k in truth if k in DEFAULT_FIT}))
-    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, reach=1.0, after=0)
+    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, steps=0)
     model = simulator.model(truth, seed)
     model.run(60)
     curve = 1.0 - np.asarray(model.datacollector.model_vars["share_legacy"])

@@ -126,7 +126,8 @@ class CurveModel:
 
 def profile_distance(simulated: dict[str, Any], observed: dict[str, Any]) -> float:
     """RMSE (shares) between the observed points and the curve at its best launch."""
-    return align(simulated["curve"], observed["times"], observed["shares"]).rmse
+    lead = float(observed["lead"][0])
+    return align(simulated["curve"], observed["times"], observed["shares"], lead).rmse
 
 
 @dataclass
@@ -170,7 +171,7 @@ def _abcsmc(
         return pyabc.ABCSMC(
             model,
             _priors(keys),
-            CurveKernel(observed["times"], observed["shares"]),
+            CurveKernel(observed["times"], observed["shares"], float(observed["lead"][0])),
             population_size=settings.population,
             eps=Tempering(temperatures),
             acceptor=pyabc.StochasticAcceptor(pdf_norm_method=PdfNorm()),
@@ -195,6 +196,7 @@ def run_abc(
     settings: AbcSettings,
     *,
     noisy: bool,
+    lead: float,
     seed: int,
     history: Path | None,
     workers: int = 1,
@@ -220,6 +222,7 @@ def run_abc(
                 fingerprint,
                 settings,
                 noisy=noisy,
+                lead=lead,
                 seed=seed,
                 history=Path(scratch) / HISTORY,
                 workers=workers,
@@ -244,7 +247,11 @@ def run_abc(
         progress=progress,
         on_generation=report,
     )
-    observed = {"times": np.asarray(times, dtype=float), "shares": np.asarray(shares, dtype=float)}
+    observed = {
+        "times": np.asarray(times, dtype=float),
+        "shares": np.asarray(shares, dtype=float),
+        "lead": np.array([float(lead)]),
+    }
     stamp = json.dumps(fingerprint, sort_keys=True, default=str)
     url = f"sqlite:///{history}"
     stored = resumed_from = _stored_generations(history, stamp)

@@ -25,6 +25,7 @@ from .problem import DEFAULT_SCENARIO, DEFAULT_SEED, NoiseMode, Problem, prepare
 from .report import read_manifest, write_outputs
 from .result import Calibration, posterior_table
 from .sampler import GenerationReport
+from .simulate import LEAD
 
 __all__ = ["DEFAULT_SCENARIO", "Calibration", "calibrate", "check_out", "run"]
 
@@ -37,6 +38,7 @@ def calibrate(
     series: str | None = None,
     holdout: int = 0,
     noise: NoiseMode = "auto",
+    lead: float = LEAD,
     budget: int = AbcSettings.budget,
     population: int = AbcSettings.population,
     max_generations: int = AbcSettings.max_generations,
@@ -51,7 +53,8 @@ def calibrate(
     """Estimate the joint posterior of the ``fit`` keys given an observed series.
 
     ABC-SMC (pyabc) with a uniform prior on each key's (low, high) and the observation
-    noise as ``noise`` says (:func:`.problem.prepare`), until ``budget`` simulations
+    noise as ``noise`` says and the launch's prior ``lead`` (:func:`.problem.prepare`),
+    until ``budget`` simulations
     are spent or ``max_generations`` are done. Results depend on the data, scenario,
     keys, ``holdout``, ``noise``, ``seed`` and ``population`` only, not on ``workers``
     or ``scheduler`` (a Dask address or client). With ``out`` the outputs and the
@@ -108,6 +111,7 @@ def run(
         problem.fingerprint(settings),
         settings,
         noisy=problem.noisy,
+        lead=problem.lead,
         seed=problem.seed,
         history=out / HISTORY if out is not None else None,
         workers=workers,

@@ -148,8 +148,8 @@ def bootstrap_draws(
     draws: int | None = None,
 ) -> np.ndarray:
     """``draws`` forecasts (rows) of the observed share at ``at`` by residual bootstrap
-    of ``family`` fitted to (times, shares) (``draws`` None: BOOTSTRAP); clipped to
-    [0, 1]."""
+    of ``family`` fitted to (times, shares) (``draws`` None: BOOTSTRAP): a curve plus
+    a residual, not clipped, like the model's predictive."""
     draws = BOOTSTRAP if draws is None else draws
     times = np.asarray(times, dtype=float)
     shares = np.clip(np.asarray(shares, dtype=float), 0.0, 1.0)
@@ -164,7 +164,7 @@ def bootstrap_draws(
         again = np.clip(fitted + rng.choice(residuals, residuals.size), 0.0, 1.0)
         refit = fit_curve(family, times, again, start=fit)
         out[b] = refit.predict(at) + rng.choice(residuals, at.size)
-    return np.clip(out, 0.0, 1.0)
+    return out
 
 
 def forecast_scores(

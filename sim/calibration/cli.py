@@ -137,6 +137,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         seed=args.seed,
         noise=args.noise,
+        lead=args.lead,
     )
     out = check_out(
         Path(args.out)
@@ -375,8 +376,16 @@ def check_command(args: argparse.Namespace) -> int:
     from ..scenario import load_scenario
     from .abc import AbcSettings
     from .api import check_out
+    from .priors import check_fit
     from .problem import DEFAULT_SCENARIO
-    from .sbc import CheckSettings, calibration_check, check_markdown, passes, write_check
+    from .sbc import (
+        CheckSettings,
+        calibration_check,
+        check_fit_keys,
+        check_markdown,
+        passes,
+        write_check,
+    )
     from .validation import write_section
 
     args.population = args.population or CheckSettings.population
@@ -389,6 +398,7 @@ def check_command(args: argparse.Namespace) -> int:
     AbcSettings(budget=args.budget, population=args.population).check()
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
     fit = parse_fit(args.fit) if args.fit else None
+    check_fit(scenario, check_fit_keys(fit, args.noise))  # one line before anything is made
     out = check_out(Path(args.out) if args.out else Path("results") / "calibrate-check")
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
     began = time.perf_counter()

@@ -13,10 +13,11 @@ market's randomness (it covered 42 % of held-out points where it claimed 90 %).
 Calibration uses the density of this noise as the acceptance kernel of ABC
 (Wilkinson 2013: ABC then gives exact results under the assumption of model error);
 see :mod:`.tempering`. The launch (the time of the curve's step 0) is integrated out
-under a flat prior: the likelihood of one simulated curve is the integral over launch
-times of the density of the data given the curve placed there, by quadrature on whole
-steps and on a fine grid (FINE_STEP) around the best one. A particle's launch is then
-drawn from that integrand.
+under its uniform prior (the first observation 0 to ``lead`` periods after it): the
+likelihood of one simulated curve is the integral over launch times of the density of
+the data given the curve placed there, by quadrature on whole steps and on a fine grid
+(FINE_STEP) around the best one. A particle's launch is then drawn from that
+integrand.
 
 Whether the noise is autocorrelated is decided from the data when not given: the
 residuals of a Bass fit to the fitted points are tested for lag-1 autocorrelation
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .simulate import FINE_STEP, MARGIN, MAX_LEAD, interpolate
+from .simulate import FINE_STEP, interpolate
 
 __all__ = [
     "Autocorrelation",
@@ -54,7 +55,7 @@ class LaunchQuadrature:
     node's likelihood times its cell width; their log-sum-exp is the log-likelihood of
     the curve with the launch integrated out."""
 
-    reference: float  # time of the first positive observation
+    reference: float  # time of the first observation
     offsets: np.ndarray
     log_terms: np.ndarray
     widths: np.ndarray
@@ -85,44 +86,41 @@ def _log_density(residuals: np.ndarray, dt: np.ndarray, sigma: float, rho: float
 
 
 def launch_quadrature(
-    curve: np.ndarray, times: np.ndarray, shares: np.ndarray, sigma: float, rho: float
+    curve: np.ndarray,
+    times: np.ndarray,
+    shares: np.ndarray,
+    sigma: float,
+    rho: float,
+    lead: float,
 ) -> LaunchQuadrature:
     """The likelihood of (``times``, ``shares``) given ``curve`` at every launch node.
 
-    The offset is the reference time's step on the curve (the reference: the first
-    positive observation); whole steps from -(span after the reference), a launch at
-    the last observation, to the step where the curve first reaches the reference
-    share plus MARGIN (MAX_LEAD + MARGIN if it never does), within what the curve
-    covers; then FINE_STEP steps within FINE_HALF_WIDTH of the best whole step.
+    The launch's prior is uniform: the first observation lies 0 to ``lead`` steps after
+    it (the offset, its step on the curve). Nodes: every whole offset, then FINE_STEP
+    steps within FINE_HALF_WIDTH of the best one; each node's term is its likelihood
+    times its width (the prior's constant density left out).
     """
     times = np.asarray(times, dtype=float)
     shares = np.asarray(shares, dtype=float)
-    positive = np.flatnonzero(shares > 0)
-    first = positive[0] if positive.size else 0
-    reference, reach = times[first], shares[first]
-    elapsed = times - reference
-    reached = np.flatnonzero(curve >= reach)
-    crossing = reached[0] if reached.size else MAX_LEAD
-    latest = min(float(crossing + MARGIN), float(curve.size - 1) - elapsed[-1])
-    if latest < 0:
+    elapsed = times - times[0]
+    if curve.size - 1 < lead + elapsed[-1] - 1e-9:
         raise ValueError("the simulated curve does not cover the observed times")
-    earliest = -np.ceil(elapsed[-1])
     dt = np.diff(times)
 
     def log_density(offsets: np.ndarray) -> np.ndarray:
         predicted = interpolate(curve, offsets[:, None] + elapsed[None, :])
         return _log_density(shares[None, :] - predicted, dt, sigma, rho)
 
-    coarse = np.arange(earliest, np.floor(latest) + 1.0)
+    coarse = np.arange(0.0, np.floor(lead) + 1.0)
     coarse_terms = log_density(coarse)
     best = coarse[int(np.argmax(coarse_terms))]
-    low, high = max(best - FINE_HALF_WIDTH, earliest), min(best + FINE_HALF_WIDTH, latest)
+    low, high = max(best - FINE_HALF_WIDTH, 0.0), min(best + FINE_HALF_WIDTH, lead)
     fine = np.arange(low + FINE_STEP / 2, high, FINE_STEP)
     outside = (coarse < low) | (coarse > high)
     offsets = np.concatenate([coarse[outside], fine])
     widths = np.concatenate([np.ones(int(outside.sum())), np.full(fine.size, FINE_STEP)])
     terms = np.concatenate([coarse_terms[outside], log_density(fine)]) + np.log(widths)
-    return LaunchQuadrature(float(reference), offsets, terms, widths)
+    return LaunchQuadrature(float(times[0]), offsets, terms, widths)
 
 
 def fresh_noise(

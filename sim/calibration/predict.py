@@ -35,6 +35,7 @@ __all__ = [
     "bands",
     "correlations",
     "identification",
+    "launch_bound",
     "summary_table",
     "weighted_quantiles",
 ]
@@ -179,6 +180,17 @@ def identification(
     return pd.DataFrame(rows)
 
 
+def launch_bound(q05: float, q95: float, first: float, lead: float) -> str:
+    """ "earliest" or "latest" when the launch's q05 or q95 lies within AT_BOUND of the
+    prior's window from its end (the first observation ``first``, ``lead`` before it)."""
+    sides = [
+        side
+        for side, gap in (("earliest", q05 - (first - lead)), ("latest", first - q95))
+        if gap < AT_BOUND * lead
+    ]
+    return " and ".join(sides)
+
+
 def _ridge(key: str, correlation: pd.DataFrame | None) -> str:
     """'other (r), ...' for the quantities correlated with ``key`` at RIDGE or more."""
     if correlation is None or key not in correlation.index:
@@ -232,7 +244,8 @@ class Predictive:
 
     def draws(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Draws (rows) of the observed share at ``times`` (increasing) and their
-        weights; shares clipped to [0, 1]."""
+        weights. Not clipped to [0, 1]: the noise model is Gaussian, and the bands are
+        scored against data it describes (figures clip what they show)."""
         times = np.asarray(times, dtype=float)
         rows, weights = [], []
         for i, (curve, launch) in enumerate(zip(self.curves, self.launches, strict=True)):
@@ -252,8 +265,7 @@ class Predictive:
             )
             rows.append(mean[None, :] + noise)
             weights.append(np.full(DRAWS, self.weights[i] / DRAWS))
-        values = np.clip(np.vstack(rows), 0.0, 1.0)
-        return values, np.concatenate(weights)
+        return np.vstack(rows), np.concatenate(weights)
 
     def bands(self, times: np.ndarray) -> pd.DataFrame:
         """time, mean, q05, q25, q50, q75, q95 of the observed share at ``times``."""

@@ -35,7 +35,7 @@ from .priors import (
     check_fit,
     is_observation,
 )
-from .simulate import MARGIN, CurveSimulator
+from .simulate import LEAD, CurveSimulator
 
 __all__ = [
     "DEFAULT_SCENARIO",
@@ -69,6 +69,7 @@ class Problem:
     unit_note: str = ""
     noise_note: str = ""
     time_unit: str = "time"
+    lead: float = LEAD  # the launch's prior: the first observation 0 to lead periods after it
 
     @property
     def n_fit(self) -> int:
@@ -93,18 +94,14 @@ class Problem:
         return any(k.key == NOISE for k in self.keys)
 
     def simulator(self) -> CurveSimulator:
-        """The simulator, run far enough past the first positive share to cover every
-        observed time (the held-out ones too)."""
-        times, shares = self.fit_times, self.fit_shares
-        positive = np.flatnonzero(shares > 0)
-        first = positive[0] if positive.size else 0
-        after = math.ceil(self.series.times[-1] - times[first]) + MARGIN
+        """The simulator, run for the launch's lead plus the span of every observed time
+        (the held-out ones too): every launch the prior allows reaches every point."""
+        times = self.series.times
         return CurveSimulator(
             params=dict(self.scenario.params),
             firms=tuple(dict(f) for f in self.scenario.firms),
             keys=self.model_keys,
-            reach=float(shares[first]),
-            after=after,
+            steps=math.ceil(self.lead + times[-1] - times[0]),
             strategies={k: dict(v) for k, v in self.scenario.strategies.items()},
         )
 
@@ -130,6 +127,7 @@ class Problem:
             ),
             "fit": {k.key: [k.low, k.high] for k in self.keys},
             "seed": self.seed,
+            "lead": self.lead,
             "population": settings.population,
             "wave": settings.wave,
             "versions": {
@@ -148,6 +146,7 @@ def prepare(
     holdout: int = 0,
     seed: int = DEFAULT_SEED,
     noise: NoiseMode = "auto",
+    lead: float = LEAD,
 ) -> Problem:
     """Check every input of a calibration; raise an InputError for the first mistake.
 
@@ -156,7 +155,9 @@ def prepare(
     by default :data:`.priors.DEFAULT_FIT`. ``holdout``: points at the end left out of
     the fit (at least MIN_POINTS must remain). ``noise``: the observation-error model
     when ``fit`` names none of its keys: ``auto`` (AR(1) noise if the residuals of a
-    Bass fit call for it, else independent), ``iid``, ``ar1`` or ``off``.
+    Bass fit call for it, else independent), ``iid``, ``ar1`` or ``off``. ``lead``:
+    the launch's prior, uniform with the first observation 0 to ``lead`` periods after
+    it.
     """
     path, sha, note, unit = "", "", "", "time"
     if isinstance(data, str | Path):
@@ -183,6 +184,8 @@ def prepare(
         )
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise InputError("--seed", seed, "an integer >= 0 and < 2**63")
+    if isinstance(lead, bool) or not isinstance(lead, int | float) or not 1 <= lead <= 500:
+        raise InputError("--lead", lead, "a number of periods >= 1 and <= 500")
     fitted = chosen.shares[: len(chosen) - holdout]
     if not np.any(fitted > 0):
         raise InputError(
@@ -195,7 +198,9 @@ def prepare(
     ranges = dict(DEFAULT_FIT if fit is None else fit)
     noise_note = _observation_model(ranges, chosen, holdout, noise)
     keys = tuple(check_fit(scenario, ranges))
-    problem = Problem(chosen, scenario, keys, holdout, seed, path, sha, note, noise_note, unit)
+    problem = Problem(
+        chosen, scenario, keys, holdout, seed, path, sha, note, noise_note, unit, float(lead)
+    )
     refuse_inert(problem)
     return problem
 

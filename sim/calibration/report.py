@@ -21,7 +21,7 @@ import pandas as pd
 from ..provenance import manifest, write_atomic, write_json
 from .abc import HISTORY
 from .figures import fit_figure, pairs_figure, png
-from .predict import AT_BOUND, NOT_PINNED, PINNED, RIDGE
+from .predict import AT_BOUND, NOT_PINNED, PINNED, RIDGE, launch_bound
 from .sampler import MAIN_STREAM
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -370,10 +370,12 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         _table(corr, {c: "+.2f" for c in corr.columns}),
         "",
         "The launch is not a sampled key: each simulated curve's likelihood is integrated "
-        "over launch times, and each particle's launch drawn from it (docs/calibration.md). "
-        "Its posterior:",
+        "over launch times under the launch's prior (uniform: the first observation, "
+        f"{_time(series.times[0])}, 0 to {problem.lead:g} periods after it), and each "
+        "particle's launch drawn from it (docs/calibration.md). Its posterior:",
         "",
         _table(launch_table, {"q05": ".1f", "q50": ".1f", "q95": ".1f"}),
+        _launch_sentence(launch, series.times[0], problem.lead),
         "",
         "## Fit",
         "",
@@ -440,6 +442,23 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
     ]
     return "\n".join(line for line in lines if line is not None)
+
+
+def _launch_sentence(launch: np.ndarray, first: float, lead: float) -> str:
+    """A sentence when the launch's posterior presses against an end of its prior."""
+    side = launch_bound(float(launch[0]), float(launch[2]), first, lead)
+    if "earliest" in side:
+        return (
+            "\nThe launch presses against the earliest the prior allows: the data want an "
+            "earlier launch (a longer --lead would move it), or a slower start than the "
+            "scenario makes."
+        )
+    if "latest" in side:
+        return (
+            "\nThe launch presses against the first observation: the data want a launch "
+            "after it (if the first rows precede the launch, leave them out)."
+        )
+    return ""
 
 
 def shown_path(path: str) -> str:

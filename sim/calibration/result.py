@@ -32,7 +32,7 @@ from .priors import AUTOCORRELATION, NOISE, FitKey
 from .problem import Problem
 from .sampler import GenerationReport
 from .scoring import coverage, rmse
-from .simulate import CurveSimulator, align
+from .simulate import LEAD, CurveSimulator, align
 
 __all__ = ["Calibration", "posterior_table"]
 
@@ -313,11 +313,11 @@ def posterior_table(
         seed = int(particle.sum_stat["seed"][0])
         values = {k.key: k.value(particle.parameter[k.key]) for k in problem.keys}
         row = {"weight": particle.weight * scale, **values}
-        best = align(curve, times, shares)
+        best = align(curve, times, shares, problem.lead)
         if problem.noisy:
             sigma = float(values[NOISE])
             rho = float(values.get(AUTOCORRELATION, 0.0))
-            quadrature = launch_quadrature(curve, times, shares, sigma, rho)
+            quadrature = launch_quadrature(curve, times, shares, sigma, rho, problem.lead)
             rng = np.random.default_rng(derive_seed(seed, LAUNCH_STREAM))
             row["launch"] = quadrature.draw_launch(rng)
             row["distance"] = best.rmse
@@ -360,6 +360,7 @@ def _problem_of(record: dict[str, Any]) -> Problem:
         unit_note=data.get("unit_note", ""),
         noise_note=data.get("noise_note", ""),
         time_unit=data.get("time_column", "time"),
+        lead=float(fingerprint.get("lead", LEAD)),
     )
 
 

@@ -6,11 +6,13 @@ is right, the true value's posterior rank is uniform, its 90 % interval holds th
 truth in 90 % of datasets and its 50 % interval in 50 %. Too narrow intervals (an
 overconfident posterior) hold it less often, too wide ones more.
 
-A dataset here is what the calibrated model says data are: the scenario simulated at
-the drawn keys with its own seed, seen for POINTS + HOLDOUT periods from a start drawn
-between launch and START_MAX periods after it (so the launch is unknown, as in real
-data), plus observation noise drawn at the drawn sd and correlation, not clipped (so
-the data come from exactly the model being fitted). The last HOLDOUT points are held
+A dataset here is what the calibrated model says data are, its launch included: the
+keys drawn from their priors, the first observation from the launch's prior (0 to LEAD
+periods after the launch), the scenario simulated at the drawn keys with its own seed
+and read at POINTS + HOLDOUT periods from there, plus observation noise drawn at the
+drawn sd and correlation, not clipped. The data come from exactly the model being
+fitted, so the check tests the calibration's computation, not the model's realism (the
+backtest does that). The last HOLDOUT points are held
 out: the share of them inside the 90 % predictive band is checked the same way, which
 tests the bands and not only the keys.
 
@@ -45,7 +47,7 @@ from .priors import (
     is_observation,
 )
 from .problem import DEFAULT_SCENARIO
-from .simulate import CurveSimulator
+from .simulate import LEAD, CurveSimulator, interpolate
 
 __all__ = [
     "CheckSettings",
@@ -57,8 +59,8 @@ __all__ = [
     "write_check",
 ]
 
-#: Fitted periods, held-out periods, and the latest start after launch of a dataset.
-POINTS, HOLDOUT, START_MAX = 25, 5, 15
+#: Fitted and held-out periods of a dataset.
+POINTS, HOLDOUT = 25, 5
 #: The pass band of a 90 % interval's empirical coverage (the issue's).
 PASS = (0.80, 0.97)
 PREDICTION = "held-out points (90 % band)"
@@ -96,28 +98,28 @@ def check_fit_keys(
 def synthetic_series(
     scenario: Scenario, ranges: Mapping[str, tuple[float, float]], seed: int, index: int
 ) -> tuple[AdoptionSeries, dict[str, float]]:
-    """Dataset ``index``: keys drawn from their uniform priors, the model's curve seen
-    from a random start, plus noise at the drawn sd and correlation (if fitted)."""
+    """Dataset ``index``: keys drawn from their uniform priors, the first observation
+    drawn from the launch's prior (0 to LEAD periods after the launch), the model's
+    curve read there and at the next periods, plus noise at the drawn sd and
+    correlation (if the noise is fitted)."""
     rng = np.random.default_rng(derive_seed(seed, index, 1))
     truth = {key: float(rng.uniform(low, high)) for key, (low, high) in ranges.items()}
     keys = tuple(k for k in check_fit(scenario, ranges) if not is_observation(k.key))
+    offset = float(rng.uniform(0.0, LEAD))
     simulator = CurveSimulator(
         scenario.params,
         tuple(scenario.firms),
         keys,
-        reach=1.0,
-        after=0,
+        steps=int(np.ceil(LEAD + POINTS + HOLDOUT)),
         strategies=scenario.strategies,
     )
-    start = int(rng.integers(0, START_MAX + 1))
-    model = simulator.model({k.key: truth[k.key] for k in keys}, derive_seed(seed, index, 2))
-    model.run(start + POINTS + HOLDOUT)
-    curve = 1.0 - np.asarray(model.datacollector.model_vars["share_legacy"], dtype=float)
-    shares = curve[start : start + POINTS + HOLDOUT].copy()
-    times = 2000.0 + np.arange(shares.size)
+    curve = simulator.curve({k.key: truth[k.key] for k in keys}, derive_seed(seed, index, 2))
+    times = 2000.0 + np.arange(POINTS + HOLDOUT)
+    shares = interpolate(curve, offset + np.arange(POINTS + HOLDOUT))
     if NOISE in truth:
         rho = truth.get(AUTOCORRELATION, 0.0)
-        shares += fresh_noise(times, truth[NOISE], rho, rng, 1)[0]
+        shares = shares + fresh_noise(times, truth[NOISE], rho, rng, 1)[0]
+    truth["launch"] = 2000.0 - offset
     return AdoptionSeries(f"dataset{index:03d}", times, shares), truth
 
 
@@ -147,7 +149,7 @@ def _one(
     )
     weights = calibration.posterior["weight"].to_numpy()
     keys = []
-    for key in fitted:
+    for key in [*fitted, "launch"]:
         if key not in truth:
             continue
         values = calibration.posterior[key].to_numpy()
@@ -205,7 +207,7 @@ def calibration_check(
         "data": ranges,
         "fit": fitted,
         "settings": asdict(settings),
-        "shape": [POINTS, HOLDOUT, START_MAX],
+        "shape": [POINTS, HOLDOUT, LEAD],
         "version": package_versions().get("innovation-adoption", ""),
     }
     stamp = json.loads(json.dumps(stamp))
@@ -306,9 +308,10 @@ def check_markdown(
     return "\n".join(
         [
             f"{len(records)} datasets drawn from the priors of the fitted keys (the "
-            "observation model's included), each the calibration scenario simulated at "
-            f"its keys and seen for {POINTS} periods from a start 0 to {START_MAX} periods "
-            f"after launch, plus noise; each calibrated on those {POINTS} points with "
+            "observation model's included) and the launch from its prior (the first "
+            f"observation 0 to {LEAD} periods after it), each the calibration scenario "
+            f"simulated at its keys, seen for {POINTS + HOLDOUT} periods, plus noise; each "
+            f"calibrated on its first {POINTS} points with "
             f"population {settings.population} and budget {settings.budget}, and its "
             f"next {HOLDOUT} points forecast. Reproduce it:",
             "",
