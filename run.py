@@ -20,8 +20,6 @@ import argparse
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-
 
 def _error(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
@@ -29,8 +27,10 @@ def _error(message: str) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.keys import parse_assignment
+    from sim.paths import RESULTS
     from sim.runner import run_scenario, write_results
-    from sim.scenario import load_scenario, parse_assignment
+    from sim.scenario import load_scenario
 
     overrides = dict(parse_assignment(text) for text in args.set or [])
     scenario = load_scenario(args.scenario, overrides)
@@ -50,7 +50,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         progress=not args.quiet,
     )
-    out = Path(args.out) if args.out else ROOT / "results" / scenario.name
+    out = Path(args.out) if args.out else RESULTS / scenario.name
     paths = write_results(results, out)
     print(_summary_table(results))
     print(f"\nresults in {out}/ ({', '.join(paths)})")
@@ -62,7 +62,7 @@ def _summary_table(results) -> str:
 
     frame = results.summary
     rows = [
-        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'trust':>7}"
+        f"{'firm':<16}{'strategy':<16}{'final share (95% CI)':<26}{'profit':>8}{'trust':>7}"
         f"{'first release t50':>19}"
     ]
     for name in results.firm_names:
@@ -71,7 +71,8 @@ def _summary_table(results) -> str:
         rows.append(
             f"{name:<16}{part['strategy'].iloc[0]:<16}"
             f"{ci['mean']:.3f} [{ci['low']:.3f}, {ci['high']:.3f}]{'':<4}"
-            f"{part['final_trust'].mean():>7.3f}{part['first_t50'].mean():>19.1f}"
+            f"{part['profit'].mean():>8.1f}{part['final_trust'].mean():>7.3f}"
+            f"{part['first_t50'].mean():>19.1f}"
         )
     m = results.manifest
     head = (
@@ -125,7 +126,7 @@ def cmd_class(args: argparse.Namespace) -> int:
 
 
 def cmd_lesson(args: argparse.Namespace) -> int:
-    from sim.classroom.lessons import lesson_command
+    from sim.classroom.handouts import lesson_command
 
     return lesson_command(args)
 
@@ -156,6 +157,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_default(args: argparse.Namespace) -> int:
     """The main job with no arguments: the strategy map at quick size, its winners and report."""
+    from sim.paths import ROOT
+
     args = argparse.Namespace(
         experiment=str(ROOT / "experiments" / "strategy_map.toml"),
         workers=None,
@@ -226,7 +229,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     klass.add_argument("--new", action="store_true", help="start a new session (a new code)")
     klass.add_argument("--no-browser", action="store_true", help="do not open the teacher's page")
-    klass.add_argument("--export", metavar="FILE", help="write the answers as CSV and exit")
+    klass.add_argument(
+        "--size",
+        type=int,
+        help="the most students who may join (default 40; the teacher's page can raise it)",
+    )
+    klass.add_argument(
+        "--export",
+        metavar="DIR",
+        help="write the latest session's answers (CSV) and worksheet picture (PNG) to DIR "
+        "and exit (a FILE.csv: every session's answers)",
+    )
     klass.set_defaults(func=cmd_class)
 
     lesson = sub.add_parser("lesson", help="render a lesson's figures as PNGs")
@@ -388,7 +401,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    sys.path.insert(0, str(ROOT))
     from sim.errors import InputError
 
     args = build_parser().parse_args(argv)

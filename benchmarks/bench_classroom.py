@@ -1,4 +1,4 @@
-"""Steps per second of the classroom page's Play, in real Chromium, every panel drawn.
+"""Steps per second of the classroom's Play, in real Chromium, every panel drawn.
 
 Starts ``python run.py app`` on a free port, opens the lesson page in Debian's
 chromium (headless, through Playwright) at a projector's 1280x720, picks lesson 4
@@ -7,7 +7,12 @@ Play. It reads the page's own counters: frames drawn, the time of the first and 
 frame, and how often each of the four charts finished a redraw, and writes
 ``results/benchmarks/classroom.md``.
 
-    .venv/bin/python benchmarks/bench_classroom.py [--runs 3] [--lesson winner]
+With ``--market`` it measures the class session's market instead: ``run.py class``
+with 30 answers, the teacher's page, "Run the market with this class" (two markets of
+1,000 customers, 40 steps) at the pace control's floor and at its default, written to
+``results/benchmarks/classroom_market.md``.
+
+    .venv/bin/python benchmarks/bench_classroom.py [--runs 3] [--lesson winner] [--market]
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 900) -> None:
+    """Wait until the server answers (its first start may measure the lessons first)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -54,6 +60,16 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -
         except OSError:
             time.sleep(0.2)
     raise SystemExit(f"the server did not answer at {url}")
+
+
+def _open(pw: object, url: str, args: argparse.Namespace) -> tuple[object, object]:
+    """Chromium with one page at ``url``, ready."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)  # type: ignore[attr-defined]
+    # bypass_csp: Playwright evaluates its waits as scripts, which the pages forbid
+    page = browser.new_page(viewport={"width": args.width, "height": args.height}, bypass_csp=True)
+    page.goto(url)
+    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60_000)
+    return browser, page
 
 
 def play_once(page: object, lesson: str) -> dict[str, float]:
@@ -74,13 +90,120 @@ def play_once(page: object, lesson: str) -> dict[str, float]:
     return {"frames": frames, "seconds": seconds, "steps_per_s": (frames - 1) / seconds, **drawn}
 
 
+def _post(url: str, body: dict[str, object]) -> dict[str, object]:
+    import json
+
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.loads(reply.read())
+
+
+def market_once(page: object, interval: str) -> dict[str, float]:
+    """Run the class's market from step 0 to 40 with the pause at ``interval``."""
+    page.evaluate(  # type: ignore[attr-defined]
+        f"""() => {{ const i = document.getElementById('market-interval');
+                   i.value = {interval}; i.dispatchEvent(new Event('input')); }}"""
+    )
+    page.evaluate(  # type: ignore[attr-defined]
+        "() => { window.classroomStats.frames = 0; window.classroomStats.firstFrame = 0; }"
+    )
+    page.click("#run-market")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "window.classroomStats.frames >= 40 && !window.teacher.market.busy", timeout=300_000
+    )
+    stats = page.evaluate("window.classroomStats")  # type: ignore[attr-defined]
+    seconds = (stats["lastFrame"] - stats["firstFrame"]) / 1000
+    frames = stats["frames"]
+    return {"frames": frames, "seconds": seconds, "steps_per_s": (frames - 1) / seconds}
+
+
+def market_main(args: argparse.Namespace) -> int:
+    """The class's market at the pace control's floor and at its default."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    folder = tempfile.mkdtemp()
+    log = Path(folder) / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                *(sys.executable, str(ROOT / "run.py"), "class", "--port", str(port)),
+                *("--db", f"{folder}/c.sqlite3", "--no-browser"),
+            ],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    rows = []
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_for(f"{base}/static/classroom.css", process, 900)
+        lines = log.read_text().splitlines()
+        teacher = next(line for line in lines if "Teacher's page" in line).split()[-1]
+        code = next(line for line in lines if line.startswith("Class session")).split()[2]
+        code = code.rstrip(":")
+        for i in range(30):
+            accepted = (1, 2, 2, 3, 2, 1, 0, 4)[i % 8]
+            token = _post(f"{base}/api/join", {"code": code})["token"]
+            answers = ["accept"] * accepted + ["reject"] * (6 - accepted)
+            _post(f"{base}/api/answer", {"token": token, "answers": answers})
+        with sync_playwright() as pw:
+            browser, page = _open(pw, teacher, args)
+            floor = page.evaluate("document.getElementById('market-interval').min")
+            default = page.evaluate("document.getElementById('market-interval').value")
+            for label, interval in (("floor", floor), ("default", default)):
+                for run in range(args.runs):
+                    result = market_once(page, interval)
+                    rows.append((label, interval, result))
+                    print(
+                        f"{label} ({interval} ms) run {run + 1}: "
+                        f"{result['steps_per_s']:.1f} steps/s ({result['frames']} frames in "
+                        f"{result['seconds']:.2f} s)",
+                        flush=True,
+                    )
+            browser.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+    load = os.getloadavg()
+    lines = [
+        "# The class's market: Play in Chromium",
+        "",
+        f"Two markets of 1,000 customers (the class's λ from 30 answers, and λ = 1), 40 "
+        f"steps, viewport {args.width}x{args.height}, headless Debian chromium, server and "
+        f"browser on the same {os.cpu_count()}-core machine; load average at the end "
+        f"{load[0]:.2f}.",
+        "",
+        "| pause between steps | run | steps/s | frames | seconds |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for i, (label, interval, r) in enumerate(rows):
+        lines.append(
+            f"| {label} ({interval} ms) | {i % args.runs + 1} | {r['steps_per_s']:.1f} | "
+            f"{r['frames']} | {r['seconds']:.2f} |"
+        )
+    out = ROOT / "results" / "benchmarks" / "classroom_market.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"written to {out}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--lesson", default="winner")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
+    parser.add_argument("--market", action="store_true", help="the class session's market")
     args = parser.parse_args()
+    if args.market:
+        return market_main(args)
     from playwright.sync_api import sync_playwright
 
     port = _free_port()
@@ -96,13 +219,7 @@ def main() -> int:
         url = f"http://127.0.0.1:{port}/"
         _wait_for(url, process)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            # bypass_csp: Playwright evaluates its waits as scripts, which the pages forbid
-            page = browser.new_page(
-                viewport={"width": args.width, "height": args.height}, bypass_csp=True
-            )
-            page.goto(url)
-            page.wait_for_function("document.body.dataset.ready === 'true'", timeout=60_000)
+            browser, page = _open(pw, url, args)
             floor = page.evaluate("+document.getElementById('interval').min")
             n = None
             for run in range(args.runs):

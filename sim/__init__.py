@@ -3,7 +3,8 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from .model import InnovationModel
-from .parameters import FIRM_PARAMETERS, MODEL_PARAMETERS, ParameterError
+from .parameters import FIRM_PARAMETERS, MODEL_PARAMETERS
+from .spec import ParameterError
 from .strategies import STRATEGIES, Strategy, register
 
 try:

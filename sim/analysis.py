@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .model import InnovationModel
+from .market import MarketRecord
 
 __all__ = [
+    "NO_WINNER",
+    "NO_WINNER_MARGIN",
     "ROGERS_CATEGORIES",
     "bass_curve",
     "bass_recursion",
@@ -24,7 +25,25 @@ __all__ = [
     "fit_bass",
     "release_metrics",
     "rogers_categories",
+    "run_winner",
 ]
+
+#: A run whose leading firm leads the next by less than this share has no winner
+#: (MODEL.md, innovation economics point 5).
+NO_WINNER_MARGIN = 0.01
+#: What a winner column says then.
+NO_WINNER = "none"
+
+
+def run_winner(shares: dict[str, float], margin: float = NO_WINNER_MARGIN) -> str:
+    """The firm with the highest share, or :data:`NO_WINNER` when it leads the next by
+    less than ``margin`` (a market where nobody moved included): a tie is never broken
+    by the order in which firms are listed."""
+    ranked = sorted(shares.values(), reverse=True)
+    if not ranked or (len(ranked) > 1 and ranked[0] - ranked[1] < margin):
+        return NO_WINNER
+    return max(shares, key=shares.__getitem__)
+
 
 ROGERS_CATEGORIES = ("innovators", "early_adopters", "early_majority", "late_majority", "laggards")
 METRICS = ("adopters", "t10", "t50", "t90", "peak_rate", "peak_step")
@@ -93,12 +112,15 @@ RELEASE_COLUMNS = [
     "generation",
     "kind",
     "release_step",
+    "quality_step",
+    "claimed_quality",
+    "true_quality",
     *METRICS,
     *ROGERS_CATEGORIES,
 ]
 
 
-def release_metrics(model: InnovationModel, releases: np.ndarray | None = None) -> pd.DataFrame:
+def release_metrics(model: MarketRecord, releases: np.ndarray | None = None) -> pd.DataFrame:
     """Diffusion metrics and Rogers shares of ``releases`` (ids; default: every release
     of generation >= 1), from the model's adoption events, in release order."""
     if releases is None:
@@ -106,7 +128,7 @@ def release_metrics(model: InnovationModel, releases: np.ndarray | None = None) 
     return pd.DataFrame(_release_rows(model, releases), columns=RELEASE_COLUMNS)
 
 
-def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
+def _release_rows(model: MarketRecord, releases: np.ndarray) -> list[tuple]:
     log = model.adoption_events()
     log = log[np.argsort(log[:, 1], kind="stable")]  # by release, in time order within
     first = np.searchsorted(log[:, 1], releases, side="left")
@@ -127,6 +149,9 @@ def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
                 int(model.release_generation[release]),
                 model.release_kind[release],
                 step,
+                float(model.release_quality_step[release]),
+                float(model.release_claimed[release]),
+                float(model.release_true[release]),
                 *diffusion_metrics(since, counts, model.n_customers).values(),
                 *rogers_categories(since, counts).values(),
             )
@@ -134,7 +159,7 @@ def _release_rows(model: InnovationModel, releases: np.ndarray) -> list[tuple]:
     return rows
 
 
-def first_releases(model: InnovationModel) -> np.ndarray:
+def first_releases(model: MarketRecord) -> np.ndarray:
     """Id of each firm's first release (generation 1), or -1 for a firm without one."""
     own = (model.release_firm >= 0) & (model.release_generation == 1)
     ids = np.full(model.n_firms, -1, dtype=np.int64)
@@ -143,43 +168,47 @@ def first_releases(model: InnovationModel) -> np.ndarray:
     return ids
 
 
-def firm_rows(model: InnovationModel) -> list[dict[str, Any]]:
-    """One dict per firm: final share, trust and co-creators, and its first release's
-    diffusion (``first_*``, floats, NaN for a firm that has not released)."""
+def firm_rows(model: MarketRecord) -> list[dict[str, Any]]:
+    """One dict per firm: its capacity, final and cumulative share, profit, releases and
+    their costs (its ledger, MODEL.md economics), trust and co-creators, and its first
+    release's diffusion (``first_*``, floats, NaN for a firm that has not released)."""
     shares = model.firm_shares()
     ids = first_releases(model)
     keys = ("release_step", *METRICS)
     by_firm = {
-        row[1]: dict(zip(keys, row[4 : 4 + len(keys)], strict=True))
+        row[1]: {k: v for k, v in zip(RELEASE_COLUMNS, row, strict=True) if k in keys}
         for row in _release_rows(model, ids[ids >= 0])
     }
     cocreators = np.bincount(model.cocreation_firm + 1, minlength=model.n_firms + 1)[1:]
-    releases = np.bincount(model.release_firm + 1, minlength=model.n_firms + 1)[1:]
-    initial = int(model.params["start"] == "spread")
     rows = []
     for firm in model.firms:
         first = by_firm.get(firm.name, {})
+        ledger = firm.ledger
         rows.append(
             {
                 "firm": firm.name,
                 "strategy": firm.strategy.name,
+                "capacity": float(firm.capacity),
                 "final_share": float(shares[firm.index]),
+                "cum_share": float(ledger.cum_share),
+                "profit": float(ledger.profit),
+                "release_costs": float(ledger.release_costs),
+                "releases": int(ledger.releases),
                 "final_trust": float(model.trust[:, firm.index].mean()),
                 "cocreators": int(cocreators[firm.index]),
-                "releases": int(releases[firm.index] - initial),
                 **{f"first_{k}": float(first.get(k, np.nan)) for k in keys},
             }
         )
     return rows
 
 
-def firm_summary(model: InnovationModel) -> pd.DataFrame:
+def firm_summary(model: MarketRecord) -> pd.DataFrame:
     """One row per firm: final share, trust and co-creators, and first-release diffusion."""
     return pd.DataFrame(firm_rows(model))
 
 
 def first_release_curve(
-    model: InnovationModel, firm_index: int, events: np.ndarray | None = None
+    model: MarketRecord, firm_index: int, events: np.ndarray | None = None
 ) -> np.ndarray | None:
     """Cumulative adoption (share of all customers) of a firm's first release, by step.
 
@@ -203,7 +232,7 @@ def first_release_curve(
     return np.cumsum(counts) / model.n_customers
 
 
-def first_release_fits(model: InnovationModel) -> list[dict[str, float]]:
+def first_release_fits(model: MarketRecord) -> list[dict[str, float]]:
     """Bass p, q and m fitted to each firm's first-release curve (NaN without one)."""
     events = model.adoption_events()
     fits = []

@@ -70,10 +70,3 @@ class InputError(ValueError):
         located.source = source
         located.args = (str(located),)
         return located
-
-    def under(self, prefix: str) -> Self:
-        """This error with its key placed under ``prefix`` (``firms`` + ``x`` = ``firms.x``)."""
-        moved = copy.copy(self)
-        moved.key = f"{prefix}.{self.key}" if self.key else prefix
-        moved.args = (str(moved),)
-        return moved

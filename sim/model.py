@@ -17,19 +17,18 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, kernels
-from .agents import Customer, Firm, ReleaseRecord
-from .network import build_network
-from .parameters import (
-    MODEL_PARAMETERS,
-    ParameterError,
+from .agents import Customer, Firm, Release
+from .configuration import (
     check_firms,
     check_model_parameters,
     check_strategies,
     default_firms,
-    strategy_overrides,
 )
+from .network import build_network
+from .observables import book_margins, firm_observables, observe, release_kinds
+from .parameters import MODEL_PARAMETERS
 from .psychology import adoption_probability, grow_trust, prospect_value, update_trust
-from .strategies import chooses_among, make_strategy
+from .spec import ParameterError, integer
 
 __all__ = ["LEGACY", "InnovationModel"]
 
@@ -41,11 +40,6 @@ AUTO_AGENT_LIMIT = 10_000
 
 def _d(name: str) -> Any:
     return MODEL_PARAMETERS[name].default
-
-
-def _firm_observables(name: str) -> tuple[str, str, str, str]:
-    """A firm's observables: share, share on its latest release, mean trust, co-creators."""
-    return (f"share_{name}", f"share_latest_{name}", f"trust_{name}", f"cocreators_{name}")
 
 
 class _ObservablesCollector(mesa.DataCollector):
@@ -122,6 +116,10 @@ class InnovationModel(mesa.Model):
         estimate_noise: float = _d("estimate_noise"),
         initial_quality: float = _d("initial_quality"),
         legacy_quality: float = _d("legacy_quality"),
+        capacity: float = _d("capacity"),
+        launch_step: float = _d("launch_step"),
+        release_cost: float = _d("release_cost"),
+        discount: float = _d("discount"),
         loss_aversion_mean: float = _d("loss_aversion_mean"),
         loss_aversion_sd: float = _d("loss_aversion_sd"),
         alpha: float = _d("alpha"),
@@ -161,35 +159,14 @@ class InnovationModel(mesa.Model):
         customer_agents: bool | None = None,
         rng: Any = None,
     ) -> InnovationModel:
-        """A model from every parameter as :func:`~sim.parameters.check_model_parameters`
-        returned it, firms as :func:`~sim.parameters.check_firms` did and strategies'
-        parameters as :func:`~sim.parameters.check_strategies` did; not checked again."""
+        """A model from every parameter as :func:`~sim.configuration.check_model_parameters`
+        returned it, firms as :func:`~sim.configuration.check_firms` did and strategies'
+        parameters as :func:`~sim.configuration.check_strategies` did; not checked again."""
         if params.keys() != MODEL_PARAMETERS.keys():
             raise ValueError("from_checked needs every model parameter, as checked")
         model = cls.__new__(cls)
         model._build(dict(params), list(firms), dict(strategies or {}), customer_agents, rng)
         return model
-
-    @staticmethod
-    def observable_names(firms: list[dict[str, Any]]) -> list[str]:
-        """The time series' columns (after ``step``) for checked firms, without a model."""
-        names = ["share_legacy"]
-        for firm in firms:
-            names += _firm_observables(firm["name"])
-        names += [f"share_strategy_{kind}" for kind in InnovationModel.release_kinds(firms)]
-        return [*names, "new_adoptions", "cocreators"]
-
-    @staticmethod
-    def release_kinds(firms: list[dict[str, Any]]) -> list[str]:
-        """Strategies whose share is reported: the default market's three, then any
-        other a firm follows or chooses among (a firm counts under the strategy of its
-        latest release)."""
-        kinds = [f["strategy"] for f in default_firms()]
-        for firm in firms:
-            for kind in chooses_among(firm["strategy"]) or (firm["strategy"],):
-                if kind not in kinds:
-                    kinds.append(kind)
-        return kinds
 
     def _build(
         self,
@@ -221,21 +198,7 @@ class InnovationModel(mesa.Model):
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
         for k, spec in enumerate(self.firm_specs):
-            own = {**strategies.get(spec["strategy"], {}), **strategy_overrides(spec)}
-            overrides = {**strategies, spec["strategy"]: own}
-            quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
-            self.firms.append(
-                Firm(
-                    self,
-                    index=k,
-                    name=spec["name"],
-                    strategy=make_strategy(spec["strategy"], overrides, p["exploration"]),
-                    cocreation=spec.get("cocreation", p["cocreation"]),
-                    broadcast=spec.get("broadcast", p["broadcast"]),
-                    position=np.asarray(spec.get("position", positions[k]), dtype=float),
-                    quality=quality,
-                )
-            )
+            self.firms.append(Firm.from_spec(self, k, spec, p, strategies, positions[k]))
         n_firms = len(self.firms)
         self.n_firms = n_firms
         self.cocreation_rates = np.array([f.cocreation for f in self.firms], dtype=float)
@@ -248,21 +211,21 @@ class InnovationModel(mesa.Model):
         self.release_position = np.full((1, d), 0.5)
         self.release_step = np.array([0], dtype=np.int64)
         self.release_generation = np.array([0], dtype=np.int64)
+        self.release_quality_step = np.array([0.0])
         self.release_kind: list[str] = ["legacy"]
         self.latest = np.full(n_firms, -1, dtype=np.int64)
 
         # --- customers' products, trust, awareness, co-creation ----------------
         self.trust = np.full((n, n_firms), p["initial_trust"])
+        for firm in self.firms:  # a brand's own initial trust (MODEL.md economics, point 3)
+            if firm.initial_trust != p["initial_trust"]:
+                self.trust[:, firm.index] = firm.initial_trust
         self.aware = np.zeros((n, n_firms), dtype=bool)
         if p["start"] == "spread":
             for firm in self.firms:
+                quality = firm.true_quality
                 self._add_release(
-                    firm,
-                    firm.true_quality,
-                    firm.true_quality,
-                    firm.position,
-                    firm.current_kind.name,
-                    0,
+                    firm, Release(firm.current_kind.name, quality, quality, firm.position), 0
                 )
             self.firm_of = rng.permutation(np.arange(n) % n_firms).astype(np.int64)
             self.product = self.latest[self.firm_of]
@@ -316,10 +279,7 @@ class InnovationModel(mesa.Model):
 
         # --- release schedule (a release at step 0 happens now) -----------------
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
-            firm.next_kind = firm.strategy.choose(firm, self)
-            default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
-            firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind
+            firm.plan_first(self, spec.get("first_release"), p["start"] == "legacy")
         self._release_due(0)
 
         # --- agents for inspection --------------------------------------------
@@ -330,8 +290,8 @@ class InnovationModel(mesa.Model):
                 Customer(self, i)
 
         # observable names, built once
-        self._names = [_firm_observables(f.name) for f in self.firms]
-        self._kinds = self.release_kinds(self.firm_specs)
+        self._names = [firm_observables(f.name) for f in self.firms]
+        self._kinds = release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = _ObservablesCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
@@ -363,51 +323,30 @@ class InnovationModel(mesa.Model):
                     self.needs, self.release_position[r][None, :]
                 )
 
-    def _add_release(
-        self,
-        firm: Firm,
-        claimed: float,
-        true: float,
-        position: np.ndarray,
-        kind: str,
-        generation: int,
-    ) -> int:
+    def _add_release(self, firm: Firm, release: Release, generation: int) -> int:
         """Append a release to the table and make it the firm's latest."""
-        release = len(self.release_firm)
+        release_id = len(self.release_firm)
         self.release_firm = np.append(self.release_firm, firm.index)
-        self.release_claimed = np.append(self.release_claimed, claimed)
-        self.release_true = np.append(self.release_true, true)
-        self.release_position = np.vstack([self.release_position, position])
+        self.release_claimed = np.append(self.release_claimed, release.claimed)
+        self.release_true = np.append(self.release_true, release.true)
+        self.release_position = np.vstack([self.release_position, release.position])
         self.release_step = np.append(self.release_step, self.steps)
         self.release_generation = np.append(self.release_generation, generation)
-        self.release_kind.append(kind)
-        firm.latest_release = release
-        firm.generation = generation
-        firm.claimed_quality, firm.true_quality = claimed, true
-        firm.position = np.asarray(position, dtype=float)
-        self.latest[firm.index] = release
-        return release
+        self.release_quality_step = np.append(self.release_quality_step, release.quality_step)
+        self.release_kind.append(release.kind)
+        firm.hold(release_id, release, generation)
+        self.latest[firm.index] = release_id
+        return release_id
 
     def _release(self, firm: Firm) -> None:
         """The firm launches its next release (docs/ODD.md section 7.2)."""
-        kind = firm.next_kind
-        firm.current_kind = kind
-        firm.history.append(
-            ReleaseRecord(
-                self.steps, kind.name, len(self.release_firm), float(self.firm_shares()[firm.index])
-            )
-        )
-        claimed = firm.true_quality + kind.quality_step(self.rng)
-        true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
-        target = kind.target(firm, self)
-        position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
-        self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
+        release = firm.develop(self, self.steps, len(self.release_firm))
+        self._add_release(firm, release, firm.generation + 1)
         k = firm.index
         self._neighbour_counts[:, k] = 0  # nobody uses the new release yet
         self.aware[:, k] = (self.firm_of == k) | (self.cocreation_firm == k)
         self._update_latest_distances([k])
-        firm.next_kind = firm.strategy.choose(firm, self)
-        firm.next_release = self.steps + firm.next_kind.cadence
+        firm.plan_next(self, self.steps)
 
     def _release_due(self, step: int) -> None:
         for firm in self.firms:
@@ -428,17 +367,28 @@ class InnovationModel(mesa.Model):
         members = labels == label  # one column: NumPy sums it pairwise
         return self.needs[members].mean(axis=0) if members.any() else None
 
-    def cocreator_needs(self, firm: Firm) -> np.ndarray | None:
-        """Mean current needs of the firm's co-creators (they reveal them), or None."""
-        return self._mean_needs(self.cocreation_firm, firm.index)
+    def cocreator_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray | None:
+        """Mean needs of the firm's co-creators (they reveal them), or None.
 
-    def estimate_current_needs(self, firm: Firm) -> np.ndarray:
-        """The firm's estimate of its customers' current needs.
-
-        Co-creators reveal their true needs; without co-creators the firm guesses the
-        mean needs of its customers (of the whole market if it has none) with noise.
+        Where they are lead users (``firm.lead_users``), they also reveal where their
+        needs are going: each need ``ahead`` steps on,
+        theta + (1 - (1 - rho)^ahead) (future - theta), whose mean is the same
+        projection of their mean (MODEL.md economics, point 4). At rho = 0 it is today's.
         """
-        revealed = self.cocreator_needs(firm)
+        needs = self._mean_needs(self.cocreation_firm, firm.index)
+        rho = self.params["market_dynamism"]
+        if needs is None or not firm.lead_users or ahead <= 0 or rho <= 0:
+            return needs
+        return needs + (1.0 - (1.0 - rho) ** ahead) * (self.future - needs)
+
+    def estimate_current_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray:
+        """The firm's estimate of its customers' needs.
+
+        Co-creators reveal their needs (``ahead`` steps on where they are lead users);
+        without co-creators the firm guesses the mean current needs of its customers
+        (of the whole market if it has none) with noise.
+        """
+        revealed = self.cocreator_needs(firm, ahead)
         if revealed is not None:
             return revealed
         pooled = self._mean_needs(self.firm_of, firm.index)
@@ -447,9 +397,10 @@ class InnovationModel(mesa.Model):
         noise = self.rng.normal(0.0, self.params["estimate_noise"], self.n_dims)
         return pooled + noise
 
-    def forecast_future_needs(self) -> np.ndarray:
-        """A forecast of the future need point, with error sd ``forecast_error``."""
-        return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
+    def forecast_future_needs(self, firm: Firm) -> np.ndarray:
+        """The firm's forecast of the future need point, with its error sd
+        (``firm.forecast_error``: its own, or the market's ``forecast_error``)."""
+        return self.future + self.rng.normal(0.0, firm.forecast_error, self.n_dims)
 
     # -------------------------------------------------------------------- step
     def _offer_table(self) -> np.ndarray:
@@ -658,36 +609,20 @@ class InnovationModel(mesa.Model):
 
     # ------------------------------------------------------------- observables
     def _observe(self) -> None:
-        """Compute this step's observables once; the DataCollector reads them."""
-        n = self.n_customers
-        counts, on_latest, cocreators, trust_sum = kernels.tally(
-            self.firm_of, self.product, self.cocreation_firm, self.trust, self.latest
+        """Compute this step's observables once, booking each firm's margin of the step;
+        the DataCollector reads them."""
+        observed = observe(
+            self._names,
+            [firm.current_kind.name for firm in self.firms],
+            self._kinds,
+            self.firm_of,
+            self.product,
+            self.cocreation_firm,
+            self.trust,
+            self.latest,
+            self.new_adoptions,
         )
-        # = self.trust.mean(axis=0), which NumPy sums pairwise when K = 1, else in row order
-        trust = (trust_sum / n if self.n_firms > 1 else self.trust.mean(axis=0)).tolist()
-        counts, on_latest, cocreators = counts.tolist(), on_latest.tolist(), cocreators.tolist()
-        obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(self._kinds, 0.0)
-        for firm, (share, share_latest, trust_name, cocreators_name) in zip(
-            self.firms, self._names, strict=True
-        ):
-            k = firm.index
-            obs[share] = counts[k + 1] / n
-            obs[share_latest] = on_latest[k] / n
-            obs[trust_name] = trust[k]
-            obs[cocreators_name] = cocreators[k + 1]
-            kind = firm.current_kind.name
-            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
-        for kind, value in by_kind.items():
-            obs[f"share_strategy_{kind}"] = value
-        obs["new_adoptions"] = self.new_adoptions
-        obs["cocreators"] = sum(cocreators[1:])
-        self._observed = obs
-
-    @property
-    def strategy_names(self) -> list[str]:
-        """Strategies whose share is reported (see :meth:`release_kinds`)."""
-        return list(self._kinds)
+        self._observed = book_margins(observed, self._names, self.firms, self.steps)
 
     def _reporters(self) -> dict[str, Any]:
         """One DataCollector reporter per observable that ``_observe`` computed."""
@@ -696,9 +631,7 @@ class InnovationModel(mesa.Model):
     # -------------------------------------------------------------------- API
     def run(self, steps: int) -> InnovationModel:
         """Advance ``steps`` steps; returns the model for chaining."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ParameterError("steps", steps, "an integer >= 0")
-        for _ in range(steps):
+        for _ in range(integer("steps", steps, low=0)):
             self.step()
         return self
 
@@ -734,7 +667,8 @@ class InnovationModel(mesa.Model):
         return frame
 
     def releases(self) -> pd.DataFrame:
-        """Every product on the market: id, firm, generation, kind, step, qualities."""
+        """Every product on the market: id, firm, generation, kind, step, the quality step
+        its firm's R&D delivered, claimed and true quality, position."""
         names = ["legacy"] + [f.name for f in self.firms]
         frame = pd.DataFrame(
             {
@@ -743,6 +677,7 @@ class InnovationModel(mesa.Model):
                 "generation": self.release_generation,
                 "kind": self.release_kind,
                 "step": self.release_step,
+                "quality_step": self.release_quality_step,
                 "claimed_quality": self.release_claimed,
                 "true_quality": self.release_true,
             }

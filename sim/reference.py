@@ -12,8 +12,10 @@ a different, faster-diffusing model (docs/ODD.md section 3).
 It exists as a correctness oracle and a speed baseline (issue #5): it draws from
 Python's ``random`` per agent, so it does not reproduce the vectorized model's random
 stream, only the distribution of its outcomes (tests/test_reference_equivalence.py).
-Firms, strategies and release logic are shared with the main model
-(:class:`sim.agents.Firm`, :func:`sim.strategies.make_strategy`); the customer
+Firms, strategies and the release mechanics are shared with the main model
+(:class:`sim.agents.Firm`'s ``develop``, ``hold`` and ``plan_next``, reading this
+model through :class:`sim.market.Market`), and so are the observables
+(:func:`sim.observables.observe`, on arrays gathered from the agents); the customer
 psychology is the scalar form of :mod:`sim.psychology` (Tversky & Kahneman 1992 value
 function, logistic choice, Slovic 1993 trust asymmetry).
 """
@@ -28,16 +30,16 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from .agents import Firm, ReleaseRecord
-from .model import InnovationModel
-from .network import build_network
-from .parameters import (
+from .agents import Firm, Release
+from .configuration import (
     check_firms,
     check_model_parameters,
+    check_strategies,
     default_firms,
-    strategy_overrides,
 )
-from .strategies import make_strategy
+from .model import InnovationModel
+from .network import build_network
+from .observables import book_margins, firm_observables, observe, release_kinds
 
 __all__ = ["ReferenceCustomer", "ReferenceModel"]
 
@@ -73,7 +75,7 @@ class ReferenceCustomer(FixedAgent):
         self.firm = firm  # -1: legacy product
         self.product = model.latest[firm] if firm >= 0 else LEGACY
         self.cocreates = cocreates  # firm index, or -1
-        self.trust = [p["initial_trust"]] * model.n_firms
+        self.trust = [f.initial_trust for f in model.firms]
         self.aware = [k == firm for k in range(model.n_firms)]
         self.choice = -1  # firm chosen this step, applied in phase 2
 
@@ -180,6 +182,7 @@ class ReferenceModel(mesa.Model):
         self,
         *,
         firms: Any = None,
+        strategies: Any = None,
         customer_agents: bool | None = None,
         rng: Any = None,
         **params: Any,
@@ -188,6 +191,7 @@ class ReferenceModel(mesa.Model):
         self.params: dict[str, Any] = check_model_parameters(params)
         p = self.params
         self.firm_specs = check_firms(default_firms() if firms is None else firms, p["n_dims"])
+        strategies = check_strategies(strategies)
         n, d = p["n_customers"], p["n_dims"]
         self.n_customers, self.n_dims = n, d
         self.future = np.full(d, p["future_need"])
@@ -195,21 +199,8 @@ class ReferenceModel(mesa.Model):
         # firms (the same Firm agents and strategies as the main model)
         self.firms: list[Firm] = []
         positions = self._spread_positions(len(self.firm_specs), d)
-        quality = p["initial_quality"] if p["start"] == "spread" else p["legacy_quality"]
         for k, spec in enumerate(self.firm_specs):
-            overrides = {spec["strategy"]: strategy_overrides(spec)}
-            self.firms.append(
-                Firm(
-                    self,  # type: ignore[arg-type]
-                    index=k,
-                    name=spec["name"],
-                    strategy=make_strategy(spec["strategy"], overrides, p["exploration"]),
-                    cocreation=spec.get("cocreation", p["cocreation"]),
-                    broadcast=spec.get("broadcast", p["broadcast"]),
-                    position=np.asarray(spec.get("position", positions[k]), dtype=float),
-                    quality=quality,
-                )
-            )
+            self.firms.append(Firm.from_spec(self, k, spec, p, strategies, positions[k]))
         self.n_firms = n_firms = len(self.firms)
         self.cocreation_rates = [f.cocreation for f in self.firms]
         self.broadcast_rates = [f.broadcast for f in self.firms]
@@ -221,6 +212,7 @@ class ReferenceModel(mesa.Model):
         self.release_position: list[tuple[float, ...]] = [(0.5,) * d]
         self.release_step: list[int] = [0]
         self.release_generation: list[int] = [0]
+        self.release_quality_step: list[float] = [0.0]
         self.release_kind: list[str] = ["legacy"]
         self.latest: list[int] = [-1] * n_firms
         self.active: list[int] = []
@@ -235,7 +227,9 @@ class ReferenceModel(mesa.Model):
         if p["start"] == "spread":
             for firm in self.firms:
                 quality = firm.true_quality
-                self._add_release(firm, quality, quality, firm.position, firm.current_kind.name, 0)
+                self._add_release(
+                    firm, Release(firm.current_kind.name, quality, quality, firm.position), 0
+                )
             firm_of = [i % n_firms for i in range(n)]
             self.random.shuffle(firm_of)
         else:
@@ -260,64 +254,39 @@ class ReferenceModel(mesa.Model):
 
         # release schedule (a release at step 0 happens now)
         for firm, spec in zip(self.firms, self.firm_specs, strict=True):
-            firm.next_kind = firm.strategy.choose(firm, self)  # type: ignore[arg-type]
-            default_first = 0 if p["start"] == "legacy" else firm.next_kind.cadence
-            firm.next_release = spec.get("first_release", default_first)
-            firm.current_kind = firm.next_kind
+            firm.plan_first(self, spec.get("first_release"), p["start"] == "legacy")
         self._release_due(0)
 
+        self._names = [firm_observables(f.name) for f in self.firms]
+        self._kinds = release_kinds(self.firm_specs)
         self._observe()
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
 
     # ------------------------------------------------------------ firm side
-    def _add_release(
-        self,
-        firm: Firm,
-        claimed: float,
-        true: float,
-        position: np.ndarray,
-        kind: str,
-        generation: int,
-    ) -> int:
-        release = len(self.release_firm)
+    def _add_release(self, firm: Firm, release: Release, generation: int) -> int:
+        release_id = len(self.release_firm)
         self.release_firm.append(firm.index)
-        self.release_claimed.append(float(claimed))
-        self.release_true.append(float(true))
-        self.release_position.append(tuple(float(x) for x in position))
+        self.release_claimed.append(float(release.claimed))
+        self.release_true.append(float(release.true))
+        self.release_position.append(tuple(float(x) for x in release.position))
         self.release_step.append(self.steps)
         self.release_generation.append(generation)
-        self.release_kind.append(kind)
-        firm.latest_release = release
-        firm.generation = generation
-        firm.claimed_quality, firm.true_quality = claimed, true
-        firm.position = np.asarray(position, dtype=float)
-        self.latest[firm.index] = release
+        self.release_quality_step.append(float(release.quality_step))
+        self.release_kind.append(release.kind)
+        firm.hold(release_id, release, generation)
+        self.latest[firm.index] = release_id
         self.active = [k for k in range(self.n_firms) if self.latest[k] >= 0]
-        return release
+        return release_id
 
     def _release(self, firm: Firm) -> None:
         """The firm launches its next release (docs/ODD.md section 7.2), as in the main model."""
-        kind = firm.next_kind
-        firm.current_kind = kind
-        firm.history.append(
-            ReleaseRecord(
-                self.steps,
-                kind.name,
-                len(self.release_firm),
-                float(self.firm_shares()[firm.index]),
-            )
-        )
-        claimed = firm.true_quality + kind.quality_step(self.rng)
-        true = claimed + float(self.rng.normal(0.0, kind.risk)) if kind.risk > 0 else claimed
-        target = kind.target(firm, self)  # type: ignore[arg-type]
-        position = np.clip(firm.position + kind.move * (target - firm.position), 0.0, 1.0)
-        self._add_release(firm, claimed, true, position, kind.name, firm.generation + 1)
+        release = firm.develop(self, self.steps, len(self.release_firm))
+        self._add_release(firm, release, firm.generation + 1)
         k = firm.index
         for customer in self.customers:  # its customers and co-creators hear of it at once
             customer.aware[k] = customer.firm == k or customer.cocreates == k
-        firm.next_kind = firm.strategy.choose(firm, self)  # type: ignore[arg-type]
-        firm.next_release = self.steps + firm.next_kind.cadence
+        firm.plan_next(self, self.steps)
 
     def _release_due(self, step: int) -> None:
         for firm in self.firms:
@@ -333,14 +302,21 @@ class ReferenceModel(mesa.Model):
                 counts[customer.firm] += 1
         return counts / self.n_customers
 
-    def cocreator_needs(self, firm: Firm) -> np.ndarray | None:
-        """Mean current needs of the firm's co-creators, or None."""
+    def cocreator_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray | None:
+        """Mean needs of the firm's co-creators, or None; ``ahead`` steps on where they
+        are lead users (as the main model)."""
         needs = [c.needs for c in self.customers if c.cocreates == firm.index]
-        return np.mean(needs, axis=0) if needs else None
+        if not needs:
+            return None
+        mean = np.mean(needs, axis=0)
+        rho = self.params["market_dynamism"]
+        if not firm.lead_users or ahead <= 0 or rho <= 0:
+            return mean
+        return mean + (1.0 - (1.0 - rho) ** ahead) * (self.future - mean)
 
-    def estimate_current_needs(self, firm: Firm) -> np.ndarray:
+    def estimate_current_needs(self, firm: Firm, ahead: int = 0) -> np.ndarray:
         """Co-creators' revealed needs, else a noisy guess from its customers' (or all) needs."""
-        revealed = self.cocreator_needs(firm)
+        revealed = self.cocreator_needs(firm, ahead)
         if revealed is not None:
             return revealed
         pool = [c.needs for c in self.customers if c.firm == firm.index]
@@ -348,9 +324,9 @@ class ReferenceModel(mesa.Model):
         noise = self.rng.normal(0.0, self.params["estimate_noise"], self.n_dims)
         return np.mean(pool, axis=0) + noise
 
-    def forecast_future_needs(self) -> np.ndarray:
-        """A forecast of the future need point, with error sd ``forecast_error``."""
-        return self.future + self.rng.normal(0.0, self.params["forecast_error"], self.n_dims)
+    def forecast_future_needs(self, firm: Firm) -> np.ndarray:
+        """The firm's forecast of the future need point, with its error sd."""
+        return self.future + self.rng.normal(0.0, firm.forecast_error, self.n_dims)
 
     # ------------------------------------------------------------------ step
     def step(self) -> None:
@@ -387,31 +363,17 @@ class ReferenceModel(mesa.Model):
 
     # ----------------------------------------------------------- observables
     def _observe(self) -> None:
-        """The main model's observables, counted over the agents in one pass."""
-        n, n_firms = self.n_customers, self.n_firms
-        counts = [0] * (n_firms + 1)
-        cocreators = [0] * (n_firms + 1)
-        on_latest = [0] * n_firms
-        trust = [0.0] * n_firms
-        for c in self.customers:
-            counts[c.firm + 1] += 1
-            cocreators[c.cocreates + 1] += 1
-            if c.firm >= 0 and c.product == self.latest[c.firm]:
-                on_latest[c.firm] += 1
-            for k in range(n_firms):
-                trust[k] += c.trust[k]
-        obs: dict[str, float] = {"share_legacy": counts[0] / n}
-        by_kind = dict.fromkeys(InnovationModel.release_kinds(self.firm_specs), 0.0)
-        for firm in self.firms:
-            k = firm.index
-            obs[f"share_{firm.name}"] = counts[k + 1] / n
-            obs[f"share_latest_{firm.name}"] = on_latest[k] / n
-            obs[f"trust_{firm.name}"] = trust[k] / n
-            obs[f"cocreators_{firm.name}"] = cocreators[k + 1]
-            kind = firm.current_kind.name
-            by_kind[kind] = by_kind.get(kind, 0.0) + counts[k + 1] / n
-        for kind, value in by_kind.items():
-            obs[f"share_strategy_{kind}"] = value
-        obs["new_adoptions"] = self.new_adoptions
-        obs["cocreators"] = sum(cocreators[1:])
-        self._observed = obs
+        """The main model's observables, from the agents' state gathered into arrays."""
+        customers = list(self.customers)
+        self._observed = observe(
+            self._names,
+            [firm.current_kind.name for firm in self.firms],
+            self._kinds,
+            np.array([c.firm for c in customers], dtype=np.int64),
+            np.array([c.product for c in customers], dtype=np.int64),
+            np.array([c.cocreates for c in customers], dtype=np.int64),
+            np.array([c.trust for c in customers], dtype=float).reshape(-1, self.n_firms),
+            np.array(self.latest, dtype=np.int64),
+            self.new_adoptions,
+        )
+        self._observed = book_margins(self._observed, self._names, self.firms, self.steps)

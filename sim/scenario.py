@@ -9,8 +9,8 @@ that follows (or chooses) it.
 
 Every key written must reach the model: a key that the configuration cannot use (the
 rewiring probability of a complete network, a market-wide default that every firm
-overrides) is refused with the reason and what to set instead
-(:func:`sim.parameters.unused_parameters`). Any problem raises :class:`ScenarioError`
+overrides) is refused with the reason and what to set instead (:mod:`sim.usage`).
+Dotted keys are :mod:`sim.keys`'s language. Any problem raises :class:`ScenarioError`
 with one line naming the file, the key, the value and what is allowed.
 """
 
@@ -22,64 +22,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .configuration import check_firms, check_model_parameters, check_strategies
 from .errors import InputError
-from .parameters import (
-    MODEL_PARAMETERS,
-    Spec,
-    check_firms,
-    check_model_parameters,
-    check_strategies,
-    check_value,
-    default_firms,
-    unused_parameters,
-    unused_strategy_keys,
+from .keys import (
+    ScenarioError,
+    apply_override,
+    default_firm_tables,
+    parse_key,
 )
+from .parameters import (
+    RUN_PARAMETERS,
+    SCENARIO_PARAMETERS,
+    SECTIONS,
+)
+from .spec import check_value
+from .usage import unused_firm_keys, unused_parameters, unused_strategy_keys
 
 __all__ = [
-    "RUN_PARAMETERS",
     "Scenario",
     "ScenarioError",
-    "apply_override",
     "from_dict",
     "load_scenario",
-    "parse_assignment",
     "read_toml",
 ]
-
-
-class ScenarioError(InputError):
-    """A scenario (file or override) is not valid; the message says where and why."""
-
-
-RUN_PARAMETERS: dict[str, Spec] = {
-    "steps": Spec(
-        section="run",
-        kind=int,
-        default=200,
-        help="number of steps to simulate",
-        unit="steps",
-        low=1,
-        high=1_000_000,
-    ),
-    "replicates": Spec(
-        section="run",
-        kind=int,
-        default=5,
-        help="independent seeded replicates",
-        low=1,
-        high=100_000,
-    ),
-    "seed": Spec(
-        section="run",
-        kind=int,
-        default=42,
-        help="base seed; replicate seeds derive from it",
-        low=0,
-        high=2**63 - 1,
-    ),
-}
-SECTIONS = sorted({spec.section for spec in MODEL_PARAMETERS.values()})
-META_KEYS = {"name": str, "description": str}
 
 
 @dataclass
@@ -139,7 +104,8 @@ class Scenario:
 
     def unused_keys(self, keys: list[str] | None = None) -> dict[str, str]:
         """Keys written in the scenario (or among ``keys``) that cannot reach the model,
-        with the reason. Firm keys always reach it."""
+        with the reason. A wildcard ``firms.*.KEY`` among ``keys`` is unused only when it
+        reaches no firm."""
         by_name = unused_parameters(self.params, self.firms)
         unused = {
             f"{section}.{key}": by_name[key]
@@ -148,10 +114,24 @@ class Scenario:
             if key in by_name
         }
         unused.update(unused_strategy_keys(self.strategies, self.firms))
-        return unused if keys is None else {k: r for k, r in unused.items() if k in keys}
+        unused.update(unused_firm_keys(self.params, self.firms))
+        if keys is None:
+            return unused
+        found = {}
+        for key in keys:
+            if key in unused:
+                found[key] = unused[key]
+            elif key.startswith("firms.*."):
+                name = key.removeprefix("firms.*.")
+                each = [unused.get(f"firms.{f['name']}.{name}") for f in self.firms]
+                if all(each):
+                    found[key] = f"for every firm: {each[0]}"
+        return found
 
     def written_value(self, key: str) -> Any:
-        """The value written for a dotted ``SECTION.KEY`` or ``strategies.NAME.KEY``."""
+        """The value written for a dotted key (for ``firms.*.KEY``, the first firm's)."""
+        if key.startswith("firms.*."):
+            key = f"firms.{next(iter(self.data['firms']))}.{key.removeprefix('firms.*.')}"
         value: Any = self.data
         for part in key.split("."):
             value = value[part]
@@ -186,7 +166,7 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
     if not isinstance(data, dict):
         raise ScenarioError(reason="expected a table of sections")
     if "firms" not in data:  # the default firms, made explicit so overrides can name them
-        data = {**data, "firms": _default_firm_tables()}
+        data = {**data, "firms": default_firm_tables()}
     known = {"scenario", "run", "firms", "strategies", *SECTIONS}
     for section, table in data.items():
         if section not in known:
@@ -195,26 +175,13 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
             )
         if not isinstance(table, dict):
             raise ScenarioError(section, table, f"a table [{section}]")
-    meta = data.get("scenario", {})
-    for key, value in meta.items():
-        if key not in META_KEYS:
-            raise ScenarioError(f"scenario.{key}", reason="unknown key; allowed: name, description")
-        if not isinstance(value, str):
-            raise ScenarioError(f"scenario.{key}", value, "a string")
+    meta = _checked_table(data, "scenario", SCENARIO_PARAMETERS)
     run = {k: s.default for k, s in RUN_PARAMETERS.items()}
-    for key, value in data.get("run", {}).items():
-        spec = RUN_PARAMETERS.get(key)
-        if spec is None:
-            raise ScenarioError(
-                f"run.{key}", reason=f"unknown key; allowed: {', '.join(RUN_PARAMETERS)}"
-            )
-        run[key] = check_value(f"run.{key}", value, spec)
+    run.update(_checked_table(data, "run", RUN_PARAMETERS))
     model: dict[str, Any] = {}
     for section in SECTIONS:
         for key, value in data.get(section, {}).items():
-            spec = MODEL_PARAMETERS.get(key)
-            if spec is None or spec.section != section:
-                raise _unknown_key(section, key)
+            parse_key(f"{section}.{key}")  # an unknown key: one line naming what is allowed
             model[key] = value
     params = check_model_parameters(model, dotted=True)
     firms = check_firms(data["firms"], params["n_dims"])
@@ -230,14 +197,16 @@ def _from_dict(data: dict[str, Any]) -> Scenario:
     )
 
 
-def _default_firm_tables() -> dict[str, dict[str, str]]:
-    """The default firms as scenario tables, ``{name: {"strategy": ...}}``."""
-    return {f["name"]: {"strategy": f["strategy"]} for f in default_firms()}
-
-
-def _unknown_key(section: str, key: str) -> ScenarioError:
-    allowed = [k for k, s in MODEL_PARAMETERS.items() if s.section == section]
-    return ScenarioError(f"{section}.{key}", reason=f"unknown key; allowed: {', '.join(allowed)}")
+def _checked_table(data: dict[str, Any], table: str, specs: dict[str, Any]) -> dict[str, Any]:
+    """A table of settings that are not model parameters (``[scenario]``, ``[run]``)."""
+    checked = {}
+    for key, value in data.get(table, {}).items():
+        if key not in specs:
+            raise ScenarioError(
+                f"{table}.{key}", reason=f"unknown key; allowed: {', '.join(specs)}"
+            )
+        checked[key] = check_value(f"{table}.{key}", value, specs[key], ScenarioError)
+    return checked
 
 
 def _refuse_unused(scenario: Scenario, keys: list[str] | None = None) -> None:
@@ -269,61 +238,3 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         return from_dict(read_toml(path), source)
     base = from_dict(read_toml(path), source, strict=False)
     return base.with_overrides(overrides, "--set")
-
-
-def parse_assignment(text: str) -> tuple[str, Any]:
-    """Parse ``KEY=VALUE`` from the command line; VALUE is a TOML literal or a bare string."""
-    key, sep, raw = text.partition("=")
-    key, raw = key.strip(), raw.strip()
-    if not sep or not key:
-        raise ScenarioError("--set", text, "KEY=VALUE, e.g. customers.loss_aversion_mean=3")
-    try:
-        value = tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw  # a bare word such as complete or radical
-    return key, value
-
-
-def apply_override(data: dict[str, Any], key: str, value: Any) -> list[str]:
-    """Set ``data[a][b]... = value`` for a dotted key that the scenario format knows.
-
-    ``firms.*.KEY`` sets the key of every firm; ``strategies.NAME.KEY`` a strategy's
-    release parameter. Returns the keys set (the wildcard expanded).
-    """
-    parts = key.split(".")
-    if parts[0] == "strategies":
-        if len(parts) != 3:
-            raise ScenarioError(key, reason="expected strategies.NAME.KEY")
-        data.setdefault("strategies", {}).setdefault(parts[1], {})[parts[2]] = value
-        return [key]
-    if parts[0] == "firms":
-        if len(parts) != 3:
-            raise ScenarioError(key, reason="expected firms.NAME.KEY or firms.*.KEY")
-        firms = data.setdefault("firms", _default_firm_tables())
-        names = list(firms) if parts[1] == "*" else [parts[1]]
-        if parts[1] != "*" and parts[1] not in firms:
-            raise ScenarioError(
-                key, reason=f"no firm {parts[1]!r} in the scenario; firms: {', '.join(firms)}"
-            )
-        for name in names:
-            firms[name][parts[2]] = value
-        return [f"firms.{name}.{parts[2]}" for name in names]
-    if len(parts) != 2:
-        raise ScenarioError(key, reason="expected SECTION.KEY, e.g. customers.loss_aversion_mean")
-    section, name = parts
-    if section == "run":
-        if name not in RUN_PARAMETERS:
-            raise ScenarioError(key, reason=f"unknown key; allowed: {', '.join(RUN_PARAMETERS)}")
-    elif section == "scenario":
-        if name not in META_KEYS:
-            raise ScenarioError(key, reason="unknown key; allowed: name, description")
-    elif section not in SECTIONS:
-        raise ScenarioError(
-            key,
-            reason=f"unknown section {section!r}; allowed: "
-            + ", ".join(["run", "firms", "strategies", *SECTIONS]),
-        )
-    elif MODEL_PARAMETERS.get(name) is None or MODEL_PARAMETERS[name].section != section:
-        raise _unknown_key(section, name)
-    data.setdefault(section, {})[name] = value
-    return [key]

@@ -1,12 +1,17 @@
 """Innovation strategies: one small class per strategy, found by name in a registry.
 
-A strategy decides three things for the firm that follows it: *when* it releases
-(``cadence``), *how much better* a release claims to be (``quality_step_mean`` and
-``quality_step_sd``) and how reliable that claim is (``risk``: the sd of true minus
-claimed quality), and *where* in attribute space the release moves (``move`` toward
-``target``). A strategy that chooses among others (``Adaptive``) overrides
-``choose``. Adding a strategy means writing a class and decorating it with
-``@register``; the model's core does not change.
+A strategy does not create quality, it *packages* the firm's innovation capacity
+(MODEL.md, innovation economics): it decides *when* the firm releases (``cadence``),
+how the quality the firm's R&D bought since its last release is delivered (the quality
+step is capacity x steps, spread with coefficient of variation ``step_cv``; the claim
+misses the truth by sd ``risk_ratio`` x the expected step), and *where* in attribute
+space the release moves (``move`` of the way toward ``target``). So every strategy
+grows quality equally fast on average, whatever its cadence; they differ in risk,
+novelty and what they aim at. A strategy that chooses among others (``Adaptive``) overrides
+``choose``. A strategy reads the market only through :class:`sim.market.Market` (the
+firms' shares, co-creators' needs, an estimate of needs, a forecast, the random
+generator), so adding one means writing a class and decorating it with ``@register``;
+neither the model nor the reference implementation changes (docs/CONTRIBUTING.md).
 
 As the Axelrod library's strategies do, every class carries a ``classifier`` that says
 what it is, so that the model, the parameter checks and the pages ask the classifier
@@ -22,13 +27,11 @@ See docs/ODD.md section 7.1.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .agents import Firm
-    from .model import InnovationModel
+from .market import FirmView, Market
 
 __all__ = [
     "INFORMATION",
@@ -81,7 +84,7 @@ def uses(name: str) -> frozenset[str]:
 
 
 #: Parameters a scenario may override for a fixed strategy (besides first_release).
-TUNABLE = ("cadence", "quality_step_mean", "quality_step_sd", "move", "risk")
+TUNABLE = ("cadence", "step_cv", "risk_ratio", "move")
 
 
 @dataclass(frozen=True)
@@ -91,22 +94,17 @@ class Strategy:
     name: ClassVar[str] = "base"
     classifier: ClassVar[dict[str, Any]] = {"chooses": (), "uses": (), "stochastic": False}
     cadence: int = 1
-    quality_step_mean: float = 0.0
-    quality_step_sd: float = 0.0
+    step_cv: float = 0.0
+    risk_ratio: float = 0.0
     move: float = 0.0
-    risk: float = 0.0
 
-    def choose(self, firm: Firm, model: InnovationModel) -> Strategy:
+    def choose(self, firm: FirmView, market: Market) -> Strategy:
         """The strategy whose kind of release the firm develops next (itself)."""
         return self
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """Point in attribute space the next release moves toward."""
         raise NotImplementedError
-
-    def quality_step(self, rng: np.random.Generator) -> float:
-        """Claimed quality gain of a release over the firm's current true quality."""
-        return float(rng.normal(self.quality_step_mean, self.quality_step_sd))
 
     @classmethod
     def defaults(cls) -> dict[str, float | int]:
@@ -131,8 +129,10 @@ class Incremental(Strategy):
 
     Continuous improvement of an established design (Imai 1986, *Kaizen*; Abernathy &
     Utterback 1978, the specific phase of an industry; Henderson & Clark 1990):
-    a release every 4 steps, quality +N(0.03, 0.005), risk sd 0.01, moving 5 % of
-    the way toward the firm's estimate of current needs (docs/ODD.md section 7.1).
+    a release every 4 steps, its quality step spread with coefficient of variation 0.17
+    and claimed with risk 0.33 of the step (at capacity 0.008: +N(0.032, 0.0054), risk
+    sd 0.011), moving 5 % of the way toward the firm's estimate of its customers' needs
+    (docs/ODD.md section 7.1).
     """
 
     name: ClassVar[str] = "incremental"
@@ -142,14 +142,14 @@ class Incremental(Strategy):
         "stochastic": False,
     }
     cadence: int = 4
-    quality_step_mean: float = 0.03
-    quality_step_sd: float = 0.005
+    step_cv: float = 0.17
+    risk_ratio: float = 0.33
     move: float = 0.05
-    risk: float = 0.01
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
-        """The firm's estimate of its customers' current needs."""
-        return model.estimate_current_needs(firm)
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
+        """The firm's estimate of its customers' needs (one cadence ahead, where its
+        co-creators are lead users)."""
+        return market.estimate_current_needs(firm, ahead=self.cadence)
 
 
 @register
@@ -158,9 +158,10 @@ class Differentiated(Strategy):
     """The middle ground: fewer, larger steps shaped with co-creators.
 
     Releases built with lead users and co-creating customers (von Hippel 1986;
-    Prahalad & Ramaswamy 2004), who reveal needs the firm would otherwise guess:
-    a release every 12 steps, quality +N(0.10, 0.02), risk sd 0.04, moving 25 % of
-    the way toward its co-creators' needs (its estimate if it has none).
+    Prahalad & Ramaswamy 2004), who reveal needs the firm would otherwise guess, and
+    where they are going: a release every 12 steps, coefficient of variation 0.2, risk
+    0.4 of the step (at capacity 0.008: +N(0.096, 0.019), risk sd 0.038), moving 25 % of
+    the way toward its co-creators' needs one cadence ahead (its estimate without any).
     """
 
     name: ClassVar[str] = "differentiated"
@@ -170,15 +171,17 @@ class Differentiated(Strategy):
         "stochastic": False,
     }
     cadence: int = 12
-    quality_step_mean: float = 0.10
-    quality_step_sd: float = 0.02
+    step_cv: float = 0.2
+    risk_ratio: float = 0.4
     move: float = 0.25
-    risk: float = 0.04
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
-        """Mean needs of the firm's co-creators, or its estimate without any."""
-        needs = model.cocreator_needs(firm)
-        return needs if needs is not None else model.estimate_current_needs(firm)
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
+        """Mean needs of the firm's co-creators one cadence ahead, or its estimate
+        without any."""
+        needs = market.cocreator_needs(firm, ahead=self.cadence)
+        if needs is not None:
+            return needs
+        return market.estimate_current_needs(firm, ahead=self.cadence)
 
 
 @register
@@ -188,8 +191,9 @@ class Radical(Strategy):
 
     Leaders anticipate needs customers cannot yet see (Hamel & Prahalad 1994,
     *Competing for the Future*; Leifer et al. 2000, *Radical Innovation*): a release
-    every 36 steps, quality +N(0.35, 0.10), risk sd 0.15, moving 50 % of the way
-    toward its forecast of future needs (forecast error sd 0.1).
+    every 36 steps, coefficient of variation 0.3, risk 0.43 of the step (at capacity
+    0.008: +N(0.288, 0.086), risk sd 0.124), moving 50 % of the way toward its forecast
+    of the future need point (forecast error sd 0.1 by default, the firm's own).
     """
 
     name: ClassVar[str] = "radical"
@@ -199,14 +203,13 @@ class Radical(Strategy):
         "stochastic": False,
     }
     cadence: int = 36
-    quality_step_mean: float = 0.35
-    quality_step_sd: float = 0.10
+    step_cv: float = 0.3
+    risk_ratio: float = 0.43
     move: float = 0.5
-    risk: float = 0.15
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:
         """The firm's forecast of the future need point."""
-        return model.forecast_future_needs()
+        return market.forecast_future_needs(firm)
 
 
 @register
@@ -242,10 +245,10 @@ class Adaptive(Strategy):
         )
         return cls(options=options, exploration=exploration)
 
-    def scores(self, firm: Firm, model: InnovationModel) -> np.ndarray:
+    def scores(self, firm: FirmView, market: Market) -> np.ndarray:
         """Score of each option (see the class docstring)."""
-        shares = model.firm_shares()
-        fair = 1.0 / len(model.firms)
+        shares = market.firm_shares()
+        fair = 1.0 / len(market.firms)
         scores = np.zeros(len(self.options))
         for i, option in enumerate(self.options):
             own = firm.share_changes(option.name)
@@ -253,23 +256,23 @@ class Adaptive(Strategy):
                 scores[i] += float(np.mean(own))
             rivals = [
                 shares[other.index]
-                for other in model.firms
+                for other in market.firms
                 if other is not firm and other.current_kind.name == option.name
             ]
             if rivals:
                 scores[i] += float(np.mean(rivals)) - fair
         return scores
 
-    def choose(self, firm: Firm, model: InnovationModel) -> Strategy:
+    def choose(self, firm: FirmView, market: Market) -> Strategy:
         """Epsilon-greedy choice among the options."""
-        rng = model.rng
+        rng = market.rng
         if rng.random() < self.exploration:
             return self.options[int(rng.integers(len(self.options)))]
-        scores = self.scores(firm, model)
+        scores = self.scores(firm, market)
         best = np.flatnonzero(scores == scores.max())
         return self.options[int(best[rng.integers(len(best))])]
 
-    def target(self, firm: Firm, model: InnovationModel) -> np.ndarray:  # pragma: no cover
+    def target(self, firm: FirmView, market: Market) -> np.ndarray:  # pragma: no cover
         raise TypeError("an adaptive firm releases through the strategy it chose")
 
 

@@ -15,16 +15,26 @@ def root() -> Path:
 
 
 def one_firm(**firm: object) -> list[dict[str, object]]:
-    """A single firm that releases once, at step 0 (legacy-market experiments)."""
+    """A single firm that releases once, at step 0 (legacy-market experiments): its
+    quality gain over the legacy product is ``launch_step``; true quality as claimed."""
     spec: dict[str, object] = {
         "name": "newco",
         "strategy": "differentiated",
         "first_release": 0,
         "cadence": 1_000_000,
-        "quality_step_sd": 0.0,
-        "risk": 0.0,
+        "risk_ratio": 0.0,
         "move": 0.0,
         "cocreation": 0.0,
     }
     spec.update(firm)
     return [spec]
+
+
+@pytest.fixture(scope="session")
+def small_claims() -> dict[str, object]:
+    """Every lesson measured on 20 seeds: the real code path, faster (not the lessons'
+    100 seeds: those are the slow test's)."""
+    from sim.classroom.lessons import LESSONS
+    from sim.classroom.measured import measure
+
+    return measure(LESSONS.values(), seeds=range(20))

@@ -76,7 +76,7 @@ def _break_even_model(gain: float, loss: float, lam: float) -> InnovationModel:
         learning_cost=0.0,
         switching_cost=loss,
         broadcast=1.0,
-        firms=one_firm(quality_step_mean=gain, broadcast=1.0),
+        firms=one_firm(launch_step=gain, broadcast=1.0),
         rng=1,
     )
 
@@ -103,7 +103,7 @@ def _adoption_curve(lam: float, switching_cost: float, seeds: range) -> np.ndarr
         learning_cost=0.0,
         switching_cost=switching_cost,
         social_proof=0.0,
-        firms=one_firm(quality_step_mean=0.2),
+        firms=one_firm(launch_step=0.2),
     )
     return _mean_curve(kwargs, 40, seeds, "share_newco")[0]
 
@@ -142,7 +142,7 @@ def test_more_cocreation_means_faster_adoption_and_higher_trust() -> None:
                 n_customers=1000,
                 start="legacy",
                 cocreation=rate,
-                firms=one_firm(quality_step_mean=0.1, move=0.25, cocreation=rate),
+                firms=one_firm(launch_step=0.1, move=0.25, cocreation=rate),
                 rng=seed,
             ).run(30)
             s.append(model.firm_shares()[0])
@@ -172,7 +172,7 @@ def test_trust_learns_from_surprise_in_the_model() -> None:
         start="legacy",
         switching_cost=0.0,
         learning_cost=0.0,
-        firms=one_firm(quality_step_mean=0.3, risk=0.2, broadcast=0.5),
+        firms=one_firm(launch_step=0.3, risk_ratio=0.67, broadcast=0.5),
         initial_trust=0.6,
         cocreation_trust_growth=0.0,
         rng=3,

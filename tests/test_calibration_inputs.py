@@ -14,6 +14,7 @@ from sim.calibration.priors import DEFAULT_FIT, FitKey, apply_values, check_fit,
 from sim.calibration.simulate import FINE_STEP, LEAD, CurveSimulator, align, shares_at
 from sim.errors import InputError
 from sim.scenario import load_scenario
+from sim.spec import Range
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,9 +51,9 @@ def test_parse_fit_reads_ranges_and_integer_keys_round() -> None:
 def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     scenario = load_scenario(SCENARIO)
     keys = [
-        FitKey("diffusion.imitation", 0, 1),
-        FitKey("firms.newco.broadcast", 0, 1),
-        FitKey("strategies.differentiated.risk", 0, 1),
+        FitKey("diffusion.imitation", Range(0, 1)),
+        FitKey("firms.newco.broadcast", Range(0, 1)),
+        FitKey("strategies.differentiated.risk_ratio", Range(0, 1)),
     ]
     given = {"differentiated": {"cadence": 30}}
     params, firms, strategies = apply_values(
@@ -62,12 +63,12 @@ def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
         {
             "diffusion.imitation": 0.5,
             "firms.newco.broadcast": 0.07,
-            "strategies.differentiated.risk": 0.2,
+            "strategies.differentiated.risk_ratio": 0.2,
         },
         given,
     )
     assert params["imitation"] == 0.5 and firms[0]["broadcast"] == 0.07
-    assert strategies == {"differentiated": {"cadence": 30, "risk": 0.2}}
+    assert strategies == {"differentiated": {"cadence": 30, "risk_ratio": 0.2}}
     assert scenario.params["imitation"] == 0.38 and "broadcast" not in scenario.firms[0]
     assert given == {"differentiated": {"cadence": 30}}
 
@@ -156,11 +157,11 @@ def test_summary_and_identification_rule() -> None:
 
     rng = np.random.default_rng(2)
     keys = [
-        FitKey("a", 0.0, 1.0),
-        FitKey("b", 0.0, 1.0),
-        FitKey("c", 0.0, 1.0),
-        FitKey("diffusion.imitation", 0.05, 1.0),
-        FitKey("e", 0.0, 1.0),
+        FitKey("a", Range(0.0, 1.0)),
+        FitKey("b", Range(0.0, 1.0)),
+        FitKey("c", Range(0.0, 1.0)),
+        FitKey("diffusion.imitation", Range(0.05, 1.0)),
+        FitKey("e", Range(0.0, 1.0)),
     ]
     b = rng.normal(0.5, 0.02, 400)
     posterior = pd.DataFrame(

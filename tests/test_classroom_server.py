@@ -30,6 +30,9 @@ from websockets.sync.client import connect  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RUN = [sys.executable, str(ROOT / "run.py")]
 ACK_LIMIT_S = 2.0  # issue 12: every submission acknowledged within 2 s
+#: A server's first start after a change to the code measures the lessons (about a
+#: minute on a loaded 2-core machine); later starts read them back in seconds.
+START_S = 600
 REPORT = ROOT / "results" / "benchmarks" / "classroom_server.txt"
 
 
@@ -89,7 +92,7 @@ def start(*args: str, ping: float = 1.0, ready: str = "Answers are saved") -> Se
     )
     lines: list[str] = []
     assert process.stdout is not None
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_S
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line:
@@ -132,6 +135,17 @@ def call(server: Server, path: str, body: Any = None, key: str = "") -> tuple[in
             return reply.status, json.loads(reply.read()), time.monotonic() - started
     except urllib.error.HTTPError as err:
         return err.code, json.loads(err.read() or b"{}"), time.monotonic() - started
+
+
+def export(db: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    """``run.py class --export OUT`` on the session file ``db``."""
+    return subprocess.run(
+        [*RUN, "class", "--db", str(db), "--export", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 ANSWERS = [["accept"] * k + ["reject"] * (6 - k) for k in range(7)]
@@ -177,16 +191,23 @@ def play(url: str, steps: int, stop: threading.Event | None = None) -> int:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["class", "--port", "0"], "error: --port = 0: expected an integer in 1..65535"),
-        (["app", "--port", "70000"], "error: --port = 70000: expected an integer in 1..65535"),
+        (["class", "--port", "0"], "error: --port = 0: expected an integer >= 1 and <= 65_535"),
+        (
+            ["app", "--port", "70000"],
+            "error: --port = 70000: expected an integer >= 1 and <= 65_535",
+        ),
         (
             ["class", "--host", "192.0.2.1"],
             "error: --host = '192.0.2.1': expected an address of this computer",
         ),
         (
             ["class", "--export", "/no/such/folder/answers.csv"],
-            "error: --export = '/no/such/folder/answers.csv': expected a file path in an existing folder",
+            "error: --export = '/no/such/folder/answers.csv': expected a folder (created if its "
+            "parent exists) for the answers and the worksheet picture, or a FILE.csv in an "
+            "existing folder",
         ),
+        (["class", "--size", "0"], "error: --size = 0: expected an integer >= 1 and <= 500"),
+        (["class", "--size", "501"], "error: --size = 501: expected an integer >= 1 and <= 500"),
     ],
 )
 def test_command_line_mistakes_are_one_line(args: list[str], message: str, tmp_path: Path) -> None:
@@ -264,7 +285,7 @@ def test_a_restart_mid_session_loses_nothing(servers: list[Server], tmp_path: Pa
     servers.append(first)
     tokens = [student(first, first.code, ANSWERS[i % 7])[0] for i in range(8)]
     waiting = [call(first, "/api/join", {"code": first.code})[1]["token"] for _ in range(2)]
-    assert first.printed("Class session").endswith(": new")
+    assert first.printed("Class session").endswith(": new; admits 40 students")
     seconds = first.interrupt()
     assert first.process.returncode == 0
 
@@ -280,19 +301,29 @@ def test_a_restart_mid_session_loses_nothing(servers: list[Server], tmp_path: Pa
     assert overview(second)["answered"] == 10
     second.interrupt()
     out = tmp_path / "answers.csv"
-    done = subprocess.run(
-        [*RUN, "class", "--db", str(db), "--export", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = export(db, out)
     assert done.returncode == 0 and done.stdout.strip() == f"10 answers written to {out}"
     assert len(out.read_text().splitlines()) == 11
     report(f"Ctrl+C: the server exited {seconds:.2f} s after SIGINT")
 
 
-def test_ctrl_c_exits_within_5_s_with_pages_open(servers: list[Server], tmp_path: Path) -> None:
+def test_ctrl_c_exits_within_a_second(servers: list[Server], tmp_path: Path) -> None:
+    """Idle, Ctrl+C ends the server within a second (it ends the process once the store
+    is closed, without the interpreter's slow teardown)."""
+    server = start("class", "--db", str(tmp_path / "c.sqlite3"), "--no-browser")
+    servers.append(server)
+    student(server, server.code, ANSWERS[2])
+    time.sleep(0.5)
+    seconds = server.interrupt()
+    report(f"Ctrl+C, idle: exited after {seconds:.2f} s")
+    assert server.process.returncode == 0 and seconds <= 1.0
+    deadline = time.monotonic() + 5  # the thread reading its output catches up
+    while "Stopped." not in [line.strip() for line in server.lines] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "Stopped." in [line.strip() for line in server.lines]
+
+
+def test_ctrl_c_exits_within_2_s_with_pages_open(servers: list[Server], tmp_path: Path) -> None:
     server = start("class", "--db", str(tmp_path / "c.sqlite3"), "--no-browser")
     servers.append(server)
     stop = threading.Event()
@@ -309,7 +340,7 @@ def test_ctrl_c_exits_within_5_s_with_pages_open(servers: list[Server], tmp_path
         with pytest.raises(Exception):  # noqa: B017 - the server closed the socket
             future.result(timeout=30)
     report(f"Ctrl+C with two pages playing: exited after {seconds:.2f} s")
-    assert seconds < 5.0
+    assert seconds < 2.0  # the pages get half a second to close
 
 
 def test_a_page_that_drops_off_is_freed(servers: list[Server]) -> None:
@@ -347,7 +378,7 @@ def test_a_page_that_drops_off_is_freed(servers: list[Server]) -> None:
 def test_memory_stays_bounded_over_100_joins_and_leaves(
     servers: list[Server], tmp_path: Path
 ) -> None:
-    server = start("class", "--db", str(tmp_path / "c.sqlite3"), "--no-browser")
+    server = start("class", "--db", str(tmp_path / "c.sqlite3"), "--no-browser", "--size", "100")
     servers.append(server)
     process = psutil.Process(server.process.pid)
     url = f"ws://127.0.0.1:{server.port}/ws/model?key={server.key}"
@@ -392,3 +423,35 @@ def test_the_network_is_explicit_and_warned_about(servers: list[Server], tmp_pat
         .startswith(f"http://127.0.0.1:{shared.port}/teacher?key=")
     )
     assert overview(shared)["code"] == shared.code  # the teacher, on this computer
+
+
+def test_the_issues_stuffing_attack_is_refused_beyond_the_size(
+    servers: list[Server], tmp_path: Path
+) -> None:
+    """The teacher's tour: one client posts 475 'accept all' answers as fast as it can,
+    without cookies (a new device each time). The class takes --size of them, no more;
+    the rest are refused with a reason, nothing fails, and the export has them all."""
+    db = tmp_path / "c.sqlite3"
+    server = start("class", "--db", str(db), "--no-browser", "--size", "30")
+    servers.append(server)
+    statuses: dict[int, int] = {}
+    for _ in range(475):
+        status, joined, _ = call(server, "/api/join", {"code": server.code})
+        if status == 201:
+            status, _, _ = call(
+                server, "/api/answer", {"token": joined["token"], "answers": ANSWERS[6]}
+            )
+        statuses[status] = statuses.get(status, 0) + 1
+    assert statuses == {201: 30, 403: 445}
+    data = overview(server)
+    assert (data["joined"], data["answered"], data["size"]) == (30, 30, 30)
+    server.interrupt()
+    done = export(db, tmp_path / "handout")
+    assert done.returncode == 0, done.stderr
+    written = [Path(line) for line in done.stdout.split()]
+    assert [p.name for p in written] == [
+        f"class-{server.code}-answers.csv",
+        f"class-{server.code}.png",
+    ]
+    assert len(written[0].read_text().splitlines()) == 31
+    assert written[1].stat().st_size > 50_000

@@ -11,6 +11,7 @@ import pytest
 
 from sim import MODEL_PARAMETERS, InnovationModel, ParameterError
 from sim.agents import Customer, Firm
+from sim.observables import observable_names, release_kinds
 
 CASES = {
     "baseline": {},
@@ -21,6 +22,14 @@ CASES = {
     "dynamic_ba": {"market_dynamism": 0.02, "network": "barabasi_albert"},
     "er_deterministic": {"network": "erdos_renyi", "temperature": 0.0, "n_dims": 3},
     "complete_homogeneous": {"network": "complete", "loss_aversion_sd": 0.0},
+    "economics": {
+        "discount": 0.97,
+        "release_cost": 0.5,
+        "firms": [
+            {"name": "a", "strategy": "incremental", "capacity": 0.02, "release_cost": 0.1},
+            {"name": "b", "strategy": "radical", "initial_trust": 0.9, "first_release": 7},
+        ],
+    },
 }
 
 
@@ -43,15 +52,22 @@ def test_invariants_every_step(case: str) -> None:
         assert (frame[f"share_latest_{f.name}"] <= frame[f"share_{f.name}"] + 1e-12).all()
 
 
-def recomputed_observables(model: InnovationModel, before: np.ndarray) -> dict[str, float]:
+def recomputed_observables(
+    model: InnovationModel, before: np.ndarray, revenue: np.ndarray
+) -> dict[str, float]:
     """Every observable of the step just taken, from the model's arrays with plain NumPy.
 
     ``before`` is each customer's product at the start of the step; ``new_adoptions``
-    counts the customers whose product changed.
+    counts the customers whose product changed. ``revenue`` holds each firm's discounted
+    margins up to the previous step (updated here); profit subtracts the discounted cost
+    of every release in the release table (MODEL.md economics, point 2).
     """
     n = model.n_customers
+    t = model.steps
+    discount = model.params["discount"]
+    releases = model.releases()
     expected: dict[str, float] = {"share_legacy": float(np.mean(model.firm_of == -1))}
-    by_kind: dict[str, float] = dict.fromkeys(model.strategy_names, 0.0)
+    by_kind: dict[str, float] = dict.fromkeys(release_kinds(model.firm_specs), 0.0)
     for k, firm in enumerate(model.firms):
         share = np.count_nonzero(model.firm_of == k) / n
         latest = model.latest[k]
@@ -61,6 +77,10 @@ def recomputed_observables(model: InnovationModel, before: np.ndarray) -> dict[s
         )
         expected[f"trust_{firm.name}"] = float(np.sum(model.trust[:, k]) / n)
         expected[f"cocreators_{firm.name}"] = int(np.count_nonzero(model.cocreation_firm == k))
+        revenue[k] += discount**t * share
+        own = releases[(releases["firm"] == firm.name) & (releases["generation"] >= 1)]
+        cost = firm.release_cost * float(np.sum(discount ** own["step"].to_numpy(float)))
+        expected[f"profit_{firm.name}"] = revenue[k] - cost
         kind = model.release_kind[latest] if latest >= 0 else firm.current_kind.name
         by_kind[kind] += share
     for kind, share in by_kind.items():
@@ -72,21 +92,22 @@ def recomputed_observables(model: InnovationModel, before: np.ndarray) -> dict[s
 
 @pytest.mark.parametrize("case", CASES)
 def test_observables_match_the_state_they_summarise_every_step(case: str) -> None:
-    """Each share_*, share_latest_*, trust_*, cocreators_* and new_adoptions the model
-    reports equals the same quantity recomputed from its arrays, at every step.
+    """Each share_*, share_latest_*, trust_*, cocreators_*, profit_* and new_adoptions
+    the model reports equals the same quantity recomputed from its arrays, at every step.
 
-    Shares and counts must agree exactly; mean trust to 1e-12 (the model sums in
-    another order than np.sum).
+    Shares and counts must agree exactly; mean trust and profit to 1e-12 (the model sums
+    in another order than np.sum).
     """
     model = InnovationModel(n_customers=600, rng=11, **CASES[case])
+    revenue = np.zeros(model.n_firms)
     for step in range(60):
         before = model.product.copy()
         model.step()
         reported = model.datacollector.get_model_vars_dataframe().iloc[-1].to_dict()
-        expected = recomputed_observables(model, before)
-        assert set(reported) == set(expected) == set(model.observable_names(model.firm_specs))
+        expected = recomputed_observables(model, before, revenue)
+        assert set(reported) == set(expected) == set(observable_names(model.firm_specs))
         for name, value in expected.items():
-            tolerance = 1e-12 if name.startswith("trust_") else 0.0
+            tolerance = 1e-12 if name.startswith(("trust_", "profit_")) else 0.0
             assert reported[name] == pytest.approx(value, abs=tolerance), (step, name)
 
 

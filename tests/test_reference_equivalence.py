@@ -17,9 +17,13 @@ The wrong variant differs by up to 22 SE (measured), so Z = 6 loses no power; th
 correct reference's largest deviation was 3.2 SE.
 
 Setting: MODEL.md's legacy start with the baseline's three firms (all release at step
-0, then on their cadences), N = 2,000, 40 steps: shares move from 0 to ~0.5 within
-the window and every submodel (Bass awareness, prospect value, logistic choice, trust
-surprise, co-creation redraw and growth, releases of all three strategies) acts.
+0, then on their cadences), N = 2,000, 40 steps, needs drifting (rho = 0.01), the
+radical firm a trusted brand (initial trust 0.7), the differentiated firm with more
+co-creators (0.2, lead users) and discounted profits: shares move from 0 to ~0.5
+within the window and every submodel (drift, Bass awareness, prospect value, logistic
+choice, trust surprise, co-creation redraw and growth, releases of all three
+strategies at equal capacity, lead users, forecasts, the ledgers) acts. Profits are
+compared too.
 """
 
 from __future__ import annotations
@@ -47,7 +51,12 @@ FLOOR = 0.005
 
 def _kwargs() -> dict:
     kwargs = load_scenario(ROOT / "scenarios" / "baseline.toml").model_kwargs()
-    kwargs.update(n_customers=N, start="legacy")
+    kwargs.update(n_customers=N, start="legacy", market_dynamism=0.01, discount=0.99)
+    for firm in kwargs["firms"]:  # a trusted brand, and co-creators who are lead users
+        if firm["strategy"] == "radical":
+            firm["initial_trust"] = 0.7
+        if firm["strategy"] == "differentiated":
+            firm["cocreation"] = 0.2
     return kwargs
 
 
@@ -60,7 +69,10 @@ def _curves(model_class: type, seeds: range) -> tuple[list[str], np.ndarray]:
             c
             for c in frame.columns
             if c == "share_legacy"
-            or (c.startswith(("share_", "trust_")) and not c.startswith("share_strategy_"))
+            or (
+                c.startswith(("share_", "trust_", "profit_"))
+                and not c.startswith("share_strategy_")
+            )
         ]
         runs.append(frame[names].to_numpy(dtype=float))
     return names, np.array(runs)

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from sim.errors import InputError
-from sim.scenario import ScenarioError, load_scenario, parse_assignment
+from sim.keys import ScenarioError, parse_assignment
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))

@@ -231,4 +231,6 @@ def test_shipped_discovery_experiment_is_valid() -> None:
             "base": "differentiated",
         }
         ranges = [f for f in exp.factors if f.is_range]
-        assert len(ranges) == 19
+        assert len(ranges) == 15
+        # never a strategy's own speed (MODEL.md, innovation economics): no strategies.* keys
+        assert not [k for f in ranges for k in f.keys if k.startswith("strategies.")]

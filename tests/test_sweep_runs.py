@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sim.configuration import check_firms, check_model_parameters, default_firms
 from sim.outputs import RunSpec
-from sim.parameters import check_firms, check_model_parameters, default_firms
 from sim.sweep.executor import run_dask, run_local
 from sim.sweep.loader import load_experiment
 from sim.sweep.pipeline import run_sweep

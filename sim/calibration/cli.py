@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..paths import DOCS, RESULTS
 from .bass import fit_bass_offset
 from .data import SHIPPED_DATA, AdoptionData, AdoptionSeries, load_adoption
 
@@ -140,9 +141,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         lead=args.lead,
     )
     out = check_out(
-        Path(args.out)
-        if args.out
-        else Path("results") / "calibration" / safe_name(problem.series.name)
+        Path(args.out) if args.out else RESULTS / "calibration" / safe_name(problem.series.name)
     )
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
@@ -287,7 +286,7 @@ def _posterior_lines(calibration: object) -> str:
 
 
 # -------------------------------------------------------------------- backtest
-VALIDATION_DOC = Path(__file__).resolve().parents[2] / "docs" / "validation.md"
+VALIDATION_DOC = DOCS / "validation.md"
 
 
 def _machine(workers: int) -> str:
@@ -317,7 +316,7 @@ def backtest_command(args: argparse.Namespace) -> int:
     for name in args.series or []:
         data.get(name)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
-    out = Path(args.out) if args.out else Path("results") / "backtest"
+    out = Path(args.out) if args.out else RESULTS / "backtest"
     doc = Path(args.doc) if args.doc else VALIDATION_DOC
 
     def show(rows: list[dict]) -> None:
@@ -399,7 +398,7 @@ def check_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
     fit = parse_fit(args.fit) if args.fit else None
     check_fit(scenario, check_fit_keys(fit, args.noise))  # one line before anything is made
-    out = check_out(Path(args.out) if args.out else Path("results") / "calibrate-check")
+    out = check_out(Path(args.out) if args.out else RESULTS / "calibrate-check")
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
     began = time.perf_counter()
 

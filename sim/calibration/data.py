@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..paths import DATA
 
 __all__ = [
     "MIN_POINTS",
@@ -33,9 +34,7 @@ __all__ = [
     "shipped_series",
 ]
 
-SHIPPED_DATA = (
-    Path(__file__).resolve().parents[2] / "data" / "adoption" / "us_household_technologies.csv"
-)
+SHIPPED_DATA = DATA / "adoption" / "us_household_technologies.csv"
 MIN_POINTS = 5  # a Bass fit has four parameters (p, q, m and the time offset)
 
 TIME_NAMES = ("year", "time", "period", "date", "t", "step")

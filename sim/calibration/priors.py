@@ -26,8 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..parameters import FIRM_PARAMETERS, MODEL_PARAMETERS, Spec
+from ..keys import Key, apply_checked, parse_key
 from ..scenario import Scenario
+from ..spec import Range
 
 __all__ = [
     "AUTOCORRELATION",
@@ -74,20 +75,36 @@ NOT_FITTED = {
 
 @dataclass(frozen=True)
 class FitKey:
-    """One fitted key: its dotted path, uniform prior range, and whether it is an integer."""
+    """One fitted key: its dotted path and uniform prior range (:class:`~sim.spec.Range`,
+    whole numbers for an integer key)."""
 
     key: str
-    low: float
-    high: float
-    integer: bool = False
+    prior: Range
+
+    @classmethod
+    def on(cls, key: str, low: float, high: float) -> FitKey:
+        """The fitted ``key`` with prior range [low, high], integer if the key is."""
+        return cls(key, Range(low, high, integer=parse_key(key).integer))
+
+    @property
+    def low(self) -> float:
+        return self.prior.low
+
+    @property
+    def high(self) -> float:
+        return self.prior.high
+
+    @property
+    def integer(self) -> bool:
+        return self.prior.integer
 
     @property
     def width(self) -> float:
-        return self.high - self.low
+        return self.prior.width
 
     def value(self, x: float) -> float | int:
         """``x`` as the scenario takes it (rounded for an integer key)."""
-        return round(float(x)) if self.integer else float(x)
+        return self.prior.cast(x)
 
 
 def parse_fit(texts: Iterable[str]) -> dict[str, tuple[float, float]]:
@@ -138,14 +155,17 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> 
         if key in NOT_FITTED or section in ("run", "scenario"):
             reason = NOT_FITTED.get(key, "expected a model or firm key, not a run setting")
             raise InputError(f"{FLAG} {key}", reason=f"not fitted: {reason}")
-        spec = _spec(key)
-        if spec is not None and spec.kind not in (int, float):
+        try:
+            spec = parse_key(key, [f["name"] for f in scenario.firms]).spec
+        except InputError as err:
+            raise err.at(f"{scenario.source} with {FLAG}") from None
+        if not spec.numeric:
             raise InputError(
                 f"{FLAG} {key}", reason=f"expected a numeric key; {key} is {spec.allowed()}"
             )
-        fit = FitKey(key, low, high, integer=spec is not None and spec.kind is int)
-        for value in (low, high):
-            scenario.with_overrides({key: fit.value(value)}, FLAG)
+        fit = FitKey.on(key, low, high)
+        for value in fit.prior.ends():
+            scenario.with_overrides({key: value}, FLAG)
         keys.append(fit)
     model = [k for k in keys if not is_observation(k.key)]
     for end in ("low", "high"):
@@ -175,7 +195,7 @@ def _observation_key(
             reason=f"the noise's correlation needs its sd fitted too: expected {NOISE} "
             "among the --fit keys (or --noise ar1)",
         )
-    return FitKey(key, low, high)
+    return FitKey(key, Range(low, high))
 
 
 def hard_limits(key: str) -> tuple[float | None, float | None]:
@@ -183,21 +203,11 @@ def hard_limits(key: str) -> tuple[float | None, float | None]:
     a prior bound there cannot be widened."""
     if is_observation(key):
         return HARD_LIMITS.get(key, (None, None))
-    spec = _spec(key)
-    if spec is None:
+    try:
+        spec = parse_key(key).spec
+    except (InputError, KeyError):
         return None, None
     return spec.low, spec.high
-
-
-def _spec(key: str) -> Spec | None:
-    """The parameter spec of a dotted key, or None if the key is not one."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] in ("firms", "strategies"):
-        return FIRM_PARAMETERS.get(parts[2])
-    if len(parts) == 2:
-        spec = MODEL_PARAMETERS.get(parts[1])
-        return spec if spec is not None and spec.section == parts[0] else None
-    return None
 
 
 def apply_values(
@@ -213,20 +223,7 @@ def apply_values(
     ``values`` lie inside ranges :func:`check_fit` accepted, whose ends the scenario
     layer checked: every allowed set is an interval, so no value needs checking again.
     """
-    params = dict(params)
-    firms = [dict(firm) for firm in firms]
-    by_strategy = {name: dict(table) for name, table in (strategies or {}).items()}
-    for key in keys:
-        if is_observation(key.key):
-            continue
-        value = key.value(values[key.key])
-        parts = key.key.split(".")
-        if parts[0] == "firms":
-            for firm in firms:
-                if parts[1] in ("*", firm["name"]):
-                    firm[parts[2]] = value
-        elif parts[0] == "strategies":
-            by_strategy.setdefault(parts[1], {})[parts[2]] = value
-        else:
-            params[parts[1]] = value
-    return params, firms, by_strategy
+    assigned: dict[str | Key, Any] = {
+        key.key: key.value(values[key.key]) for key in keys if not is_observation(key.key)
+    }
+    return apply_checked(params, firms, strategies or {}, assigned)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from ..errors import InputError
+from ..paths import SCENARIOS
 from ..provenance import derive_seed, digest, package_versions
 from ..scenario import Scenario, load_scenario
 from .bass import BassFit, fit_bass_offset
@@ -46,7 +47,7 @@ __all__ = [
     "safe_name",
 ]
 
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "calibration.toml"
+DEFAULT_SCENARIO = SCENARIOS / "calibration.toml"
 DEFAULT_SEED = 1
 NoiseMode = Literal["auto", "iid", "ar1", "off"]
 NOISE_MODES: tuple[str, ...] = ("auto", "iid", "ar1", "off")

@@ -22,6 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..provenance import derive_seed
 from ..scenario import from_dict
+from ..spec import Range
 from .abc import AbcSettings
 from .baselines import bootstrap_draws, forecast_scores
 from .bass import BassFit
@@ -346,7 +347,9 @@ def _problem_of(record: dict[str, Any]) -> Problem:
         data.get("source", ""),
     )
     keys = tuple(
-        FitKey(key, float(spec["low"]), float(spec["high"]), bool(spec.get("integer", False)))
+        FitKey(
+            key, Range(float(spec["low"]), float(spec["high"]), bool(spec.get("integer", False)))
+        )
         for key, spec in record["fit"].items()
     )
     return Problem(

@@ -8,15 +8,15 @@ model keywords and ``release``, the release parameters of every firm).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
+from ..keys import parse_key
 from ..model import InnovationModel
-from ..parameters import ParameterError
-from ..strategies import STRATEGIES, chooses_among
+from ..spec import ParameterError, Spec, check_value, integer
+from ..strategies import chooses_among
 from ..style import firm_colour
 
 __all__ = [
@@ -25,7 +25,6 @@ __all__ = [
     "FIRM_SLOTS",
     "FIXED",
     "OFF",
-    "STRATEGY_CHOICES",
     "ClassroomModel",
     "Control",
     "check_controls",
@@ -33,69 +32,96 @@ __all__ = [
 ]
 
 
-#: Strategies a firm can follow on the page: every registered one.
-STRATEGY_CHOICES: tuple[str, ...] = tuple(STRATEGIES)
 #: The value that leaves firm B or C out of the market.
 OFF = "off"
 #: Firm names on the page; a firm's colour follows its slot, so it never changes.
 FIRM_SLOTS = ("A", "B", "C")
-#: Most customers the page offers: drawing stays fluid up to here.
-MAX_CUSTOMERS = 2000
 
 
 @dataclass(frozen=True)
 class Control:
-    """One control of the page: a slider or a choice."""
+    """One control of the page: a slider or a choice for one scenario ``key``.
+
+    Its label, limits, step and choices come from the key's entry in the parameter
+    table (:mod:`sim.parameters`: ``label`` and the slider's ``interactive`` range), and
+    its values are checked by the project's one validator against that range. A control
+    may add choices of its own (``extra``: a firm that is ``"off"``) and its own
+    ``title`` and ``start`` value.
+    """
 
     name: str
-    label: str
-    kind: str  # "float", "int" or "select"
-    default: Any
-    low: float | None = None
-    high: float | None = None
-    step: float | None = None
-    choices: tuple[str, ...] = ()
+    key: str
+    title: str = ""
+    start: Any = None
+    extra: tuple[str, ...] = ()
+
+    @property
+    def spec(self) -> Spec:
+        """The key's spec, narrowed to the slider's range."""
+        spec = parse_key(self.key).spec
+        return spec.within(spec.interactive) if spec.interactive is not None else spec
+
+    @property
+    def label(self) -> str:
+        return self.title or parse_key(self.key).spec.label
+
+    @property
+    def default(self) -> Any:
+        return parse_key(self.key).spec.default if self.start is None else self.start
+
+    @property
+    def kind(self) -> str:
+        """How the page draws it: "select", "int" or "float"."""
+        spec = self.spec
+        if spec.options is not None:
+            return "select"
+        return "int" if spec.kind is int else "float"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return (*self.extra, *(self.spec.options or ()))
 
     def check(self, value: Any) -> Any:
         """``value`` as this control holds it; raises :class:`InputError` if not allowed."""
-        if self.kind == "select":
-            if value not in self.choices:
-                raise InputError(self.name, value, f"one of {', '.join(self.choices)}")
+        if value in self.extra:
             return value
-        number = isinstance(value, int | float) and not isinstance(value, bool)
-        whole = self.kind == "int"
-        allowed = f"{'an integer' if whole else 'a number'} in {self.low:g}..{self.high:g}"
-        if not number or not math.isfinite(value) or (whole and value != int(value)):
-            raise InputError(self.name, value, allowed)
-        assert self.low is not None and self.high is not None
-        if not self.low <= value <= self.high:
-            raise InputError(self.name, value, allowed)
-        value = int(value) if whole else float(value)
-        return value
+        return check_value(self.name, value, self.spec, InputError)
 
     def describe(self) -> dict[str, Any]:
         """This control as the page draws it (JSON)."""
-        return {k: v for k, v in asdict(self).items() if v not in (None, ())}
+        out: dict[str, Any] = {
+            "name": self.name,
+            "label": self.label,
+            "kind": self.kind,
+            "default": self.default,
+        }
+        if self.kind == "select":
+            out["choices"] = self.choices
+        else:
+            bounds = parse_key(self.key).spec.interactive
+            assert bounds is not None, f"{self.key} has no slider range in the parameter table"
+            out |= {"low": bounds.low, "high": bounds.high, "step": bounds.step}
+        return out
 
 
 CONTROLS: tuple[Control, ...] = (
-    Control("loss_aversion_mean", "Mean loss aversion λ̄", "float", 2.25, 0.5, 4.0, 0.05),
-    Control("initial_trust", "Initial trust T", "float", 0.5, 0.0, 1.0, 0.05),
-    Control("cocreation", "Co-creation intensity c", "float", 0.05, 0.0, 1.0, 0.05),
-    Control("firm_a", "Firm A strategy", "select", "incremental", choices=STRATEGY_CHOICES),
-    Control(
-        "firm_b", "Firm B strategy", "select", "differentiated", choices=(OFF, *STRATEGY_CHOICES)
-    ),
-    Control("firm_c", "Firm C strategy", "select", "radical", choices=(OFF, *STRATEGY_CHOICES)),
-    Control("start", "Customers start on", "select", "spread", choices=("spread", "legacy")),
-    Control("market_dynamism", "Market dynamism ρ", "float", 0.0, 0.0, 0.05, 0.001),
-    Control("n_customers", "Number of customers N", "int", 1000, 100, MAX_CUSTOMERS, 100),
-    Control("seed", "Seed", "int", 42, 0, 100, 1),
+    Control("loss_aversion_mean", "customers.loss_aversion_mean"),
+    Control("initial_trust", "customers.initial_trust"),
+    Control("cocreation", "diffusion.cocreation"),
+    Control("firm_a", "firms.A.strategy", "Firm A strategy", "incremental"),
+    Control("firm_b", "firms.B.strategy", "Firm B strategy", "differentiated", (OFF,)),
+    Control("firm_c", "firms.C.strategy", "Firm C strategy", "radical", (OFF,)),
+    Control("start", "market.start"),
+    Control("market_dynamism", "market.market_dynamism"),
+    Control("n_customers", "market.n_customers", start=1000),
+    Control("seed", "run.seed"),
 )
 DEFAULTS: dict[str, Any] = {c.name: c.default for c in CONTROLS}
 #: Settings a lesson may fix that have no control on the page.
 FIXED = ("release", "extra")
 _BY_NAME = {c.name: c for c in CONTROLS}
+#: Most customers the page offers: drawing stays fluid up to here.
+MAX_CUSTOMERS = int(_BY_NAME["n_customers"].spec.high or 0)
 
 
 def full_settings(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -125,7 +151,7 @@ class ClassroomModel(InnovationModel):
 
     Up to three firms, A, B and C (B and C may be ``"off"``); ``seed`` is the model's
     random seed; ``release`` overrides the release parameters (cadence,
-    quality_step_mean, ...) of every firm with a fixed strategy; ``extra`` holds any
+    launch_step, ...) of every firm with a fixed strategy; ``extra`` holds any
     other model keywords (alpha, beta, temperature, ...). ``firm_colours`` gives each
     firm its slot's colour, the same in every panel.
     """
@@ -151,8 +177,7 @@ class ClassroomModel(InnovationModel):
             seed = int(given["seed"])
         except (TypeError, ValueError):
             raise ParameterError("seed", given["seed"], "an integer >= 0") from None
-        if seed < 0:
-            raise ParameterError("seed", seed, "an integer >= 0")
+        seed = integer("seed", seed, low=0)
         firms, slots = [], []
         for slot, (name, key) in enumerate(
             zip(FIRM_SLOTS, ("firm_a", "firm_b", "firm_c"), strict=True)

@@ -26,14 +26,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..stats import t_half_width
+
 __all__ = [
     "ACCEPT",
+    "ASCENDING",
     "BANDS",
     "LOSSES",
     "REJECT",
     "WIN",
     "Band",
     "band_of",
+    "band_position",
+    "class_mean",
     "draw_loss_aversion",
     "first_inconsistency",
     "summarize",
@@ -68,6 +73,15 @@ class Band:
         return f"{self.low:.2f} < λ ≤ {self.high:.2f}"
 
     @property
+    def short(self) -> str:
+        """The band's name under a histogram bar: "1.5–2", "> 3", "≤ 0.86"."""
+        if self.open_high:
+            return f"> {_number(self.low)}"
+        if self.open_low:
+            return f"≤ {_number(self.high)}"
+        return f"{_number(self.low)}–{_number(self.high)}"
+
+    @property
     def closed(self) -> tuple[float, float]:
         """The band with its open end closed (see the module docstring)."""
         low = OPEN_LOW_CLOSED_AT if self.open_low else self.low
@@ -78,6 +92,11 @@ class Band:
     def midpoint(self) -> float:
         low, high = self.closed
         return (low + high) / 2
+
+
+def _number(value: float) -> str:
+    """A band's bound in short: 1.5, 2, 0.86."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
 def _make_bands() -> tuple[Band, ...]:
@@ -91,6 +110,8 @@ def _make_bands() -> tuple[Band, ...]:
 
 #: The seven bands, by number of lotteries accepted (0 = rejected all six).
 BANDS: tuple[Band, ...] = _make_bands()
+#: The same bands from the lowest λ to the highest: the histogram's order.
+ASCENDING: tuple[Band, ...] = BANDS[::-1]
 
 
 def first_inconsistency(answers: Sequence[str]) -> tuple[int, int] | None:
@@ -126,31 +147,78 @@ def draw_loss_aversion(bands: Sequence[Band], n: int, rng: np.random.Generator) 
 #: Reference values marked on the class histogram.
 TVERSKY_KAHNEMAN = 2.25  # Tversky & Kahneman (1992)
 META_ANALYSIS_MEAN = 1.96  # Brown, Imai, Vieider & Camerer (2024), meta-analytic mean
+REFERENCES = (
+    ("Tversky & Kahneman 1992", TVERSKY_KAHNEMAN),
+    ("meta-analysis 2024", META_ANALYSIS_MEAN),
+)
+
+
+def band_position(value: float) -> float:
+    """Where λ = ``value`` falls on a histogram of one equal-width bar per band (bar i
+    spans i..i+1 in :data:`ASCENDING` order): its band's index plus how far into the band
+    (open ends closed as in the module docstring)."""
+    for i, band in enumerate(ASCENDING):
+        low, high = band.closed
+        if low < value <= high:
+            return i + (value - low) / (high - low)
+    raise ValueError(
+        f"λ = {value} is outside the bands' {ASCENDING[0].closed[0]}..{ASCENDING[-1].closed[1]}"
+    )
+
+
+def class_mean(bands: Sequence[Band], level: float = 0.95) -> dict[str, float | None] | None:
+    """The class's mean λ, from each consistent student's band midpoint, with its t
+    confidence interval across students, and where they fall on the histogram
+    (:func:`band_position`). None without an answer; no interval with one."""
+    if not bands:
+        return None
+    midpoints = np.array([b.midpoint for b in bands])
+    mean = float(midpoints.mean())
+    low = high = None
+    if midpoints.size > 1:
+        half = float(t_half_width(midpoints.std(ddof=1), midpoints.size, level))
+        low, high = mean - half, mean + half
+    lowest, highest = ASCENDING[0].closed[0], ASCENDING[-1].closed[1]
+
+    def position(value: float | None) -> float | None:
+        return None if value is None else band_position(min(max(value, lowest + 1e-9), highest))
+
+    return {
+        "mean": mean,
+        "low": low,
+        "high": high,
+        "level": level,
+        "position": position(mean),
+        "low_position": position(low),
+        "high_position": position(high),
+    }
 
 
 def summarize(answers: Sequence[Sequence[str]]) -> dict[str, object]:
     """The class at a glance, for the teacher's page: how many answered, how many were
-    inconsistent, how many fall in each band, and the mean of the band midpoints."""
+    inconsistent, how many fall in each band (from the lowest λ to the highest), the
+    class mean with its 95 % interval and where the reference values fall."""
     bands = [band_of(a) for a in answers]
     usable = [b for b in bands if b is not None]
-    counts = [sum(b is band for b in usable) for band in BANDS]
+    mean = class_mean(usable)
     return {
         "answered": len(bands),
         "inconsistent": len(bands) - len(usable),
         "bands": [
             {
-                "label": band.label,
+                "label": band.short,
                 "low": band.closed[0],
                 "high": band.closed[1],
                 "open_low": band.open_low,
                 "open_high": band.open_high,
-                "count": count,
+                "count": sum(b is band for b in usable),
             }
-            for band, count in zip(BANDS, counts, strict=True)
+            for band in ASCENDING
         ],
-        "mean_midpoint": float(np.mean([b.midpoint for b in usable])) if usable else None,
-        "references": {
-            "Tversky & Kahneman 1992": TVERSKY_KAHNEMAN,
-            "meta-analysis 2024": META_ANALYSIS_MEAN,
-        },
+        "mean_midpoint": None if mean is None else mean["mean"],
+        "mean": mean,
+        "references": [
+            {"label": label, "value": value, "position": band_position(value)}
+            for label, value in REFERENCES
+        ],
     }

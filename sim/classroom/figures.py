@@ -21,6 +21,7 @@ from matplotlib.lines import Line2D
 from ..psychology import value
 from ..style import LEGACY_COLOUR, RC_PARAMS, firm_colour
 from .layout import network_layout
+from .views import offer_cloud
 
 __all__ = [
     "PAGE_RC",
@@ -234,18 +235,15 @@ def breakeven_figure(model: Any, firm: int = 0) -> Figure:
     A customer clears the bar (V > 0) above the diagonal. With α = β = 1 and T = 1 the
     axes are G and λ·L themselves: gains must be about λ times the losses.
     """
-    terms = model.offer_terms(firm)
     alpha, beta = model.params["alpha"], model.params["beta"]
     the_firm = model.firms[firm]
     colour = firm_colours(model)[firm]
-    offered = terms.dropna(subset=["value"])
-    felt_gain = (offered["trust"] * offered["gain"] ** alpha).to_numpy()
-    felt_loss = (offered["loss_aversion"] * offered["loss"] ** beta).to_numpy()
-    clears = offered["value"].to_numpy() > 0
+    cloud = offer_cloud(model, firm)
+    felt_gain, felt_loss, clears = cloud.felt_gain, cloud.felt_loss, cloud.clears
     with mpl.rc_context(PAGE_RC):
         fig = _figure()
         ax = fig.add_subplot()
-        if offered.empty:
+        if not clears.size:
             ax.text(
                 0.5,
                 0.5,
@@ -256,8 +254,7 @@ def breakeven_figure(model: Any, firm: int = 0) -> Figure:
             )
             top = 1.0
         else:
-            top = float(np.quantile(np.concatenate([felt_gain, felt_loss]), 0.99)) * 1.1
-            top = top if top > 0 else 1.0
+            top = cloud.axis_limit()
             ax.fill_between([0, top], [0, top], [top, top], color=colour, alpha=0.08, lw=0)
             ax.plot([0, top], [0, top], color="black", lw=2)
             ax.scatter(
@@ -285,27 +282,29 @@ def breakeven_figure(model: Any, firm: int = 0) -> Figure:
         ax.set_ylim(0, top)
         ax.set_xlabel(f"felt loss  λ·L^β   (β = {beta:.2f})")
         ax.set_ylabel(f"felt gain  T·G^α   (α = {alpha:.2f})")
-        share = clears.mean() if clears.size else 0.0
         ax.set_title(
-            f"Break-even, {the_firm.name}'s release: {share:.0%} of {clears.size:,} clear it"
+            f"Break-even, {the_firm.name}'s release: {cloud.share_clearing:.0%} of "
+            f"{cloud.n_customers:,} customers clear it"
         )
     return fig
 
 
 # -------------------------------------------------------------- lesson extras
-def comparison_figure(runs: list[tuple[str, Any]], title: str) -> Figure:
-    """Share of the first firm over time in several runs (a lesson's what-ifs)."""
+def comparison_figure(runs: list[tuple[str, np.ndarray]], title: str, colour: str) -> Figure:
+    """A lesson's what-ifs: the first firm's share over time, the median run (line) and
+    the middle 90 % of runs (band) of each, from (label, seeds x steps) arrays."""
     styles = ["-", "--", ":", "-."]
     with mpl.rc_context(PAGE_RC):
         fig = _figure()
         ax = fig.add_subplot()
-        for i, (label, model) in enumerate(runs):
-            firm = model.firms[0]
-            ts = model.timeseries()
+        for i, (label, series) in enumerate(runs):
+            steps = np.arange(series.shape[1])
+            low, middle, high = np.quantile(series, [0.05, 0.5, 0.95], axis=0)
+            ax.fill_between(steps, low, high, color=colour, alpha=0.12, lw=0)
             ax.plot(
-                ts["step"],
-                ts[f"share_{firm.name}"],
-                color=firm_colours(model)[0],
+                steps,
+                middle,
+                color=colour,
                 ls=styles[i % len(styles)],
                 lw=3.2 - 0.4 * i,
                 label=label,
@@ -314,31 +313,44 @@ def comparison_figure(runs: list[tuple[str, Any]], title: str) -> Figure:
         ax.set_xlabel("step")
         ax.set_ylabel("share adopting")
         ax.set_title(title)
-        ax.legend(loc="best", frameon=False)
+        n = runs[0][1].shape[0] if runs else 0
+        ax.legend(
+            loc="best",
+            frameon=False,
+            title=f"median of {n} runs;\nband: 9 runs in 10",
+            title_fontsize=12,
+        )
     return fig
 
 
-def winners_figure(results: list[tuple[str, list[str], np.ndarray]], title: str) -> Figure:
-    """Mean final share per firm (bars) in several market regimes."""
+def winners_figure(regimes: list[tuple[str, Any, str]], title: str) -> Figure:
+    """Mean final share per firm (bars) with its 95 % CI (whiskers) in several market
+    regimes, from (label, claims, variant key)."""
+    claims = regimes[0][1]
+    names = [f"{name} ({strategy})" for name, strategy in claims.firms]
     with mpl.rc_context(PAGE_RC):
         fig = _figure((8.0, 4.8), left=0.1, bottom=0.17)
         ax = fig.add_subplot()
-        names = results[0][1]
         width = 0.8 / len(names)
-        for k, name in enumerate(names):
-            shares = [r[2][k] for r in results]
+        x = np.arange(len(regimes))
+        for k, (name, label) in enumerate(zip([n for n, _ in claims.firms], names, strict=True)):
+            spreads = [c.spread(key, f"share_{name}") for _, c, key in regimes]
+            means = np.array([s.mean for s in spreads])
+            cis = np.array([s.mean_ci for s in spreads]).T
             ax.bar(
-                np.arange(len(results)) + (k - (len(names) - 1) / 2) * width,
-                shares,
+                x + (k - (len(names) - 1) / 2) * width,
+                means,
                 width,
+                yerr=np.abs(cis - means),
+                capsize=3,
                 color=firm_colour(k),
-                label=name,
+                label=label,
                 edgecolor="black",
                 lw=0.6,
             )
-        ax.set_xticks(np.arange(len(results)), [r[0] for r in results])
+        ax.set_xticks(x, [r[0] for r in regimes])
         ax.set_ylim(0, 1)
-        ax.set_ylabel("final share (mean of seeds)")
+        ax.set_ylabel("final share (mean, 95 % CI)")
         ax.set_title(title)
         ax.legend(loc="upper left", frameon=False, ncols=len(names))
     return fig

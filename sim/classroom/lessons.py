@@ -1,39 +1,38 @@
 """Lessons: presets of the page's controls, each with a paragraph and notice / try / ask.
 
 A lesson is data (:class:`Lesson`): its settings are keywords of
-:class:`~sim.classroom.controls.ClassroomModel`. On the page a lesson sets the
-controls; ``python run.py lesson NAME`` renders its figures as PNGs for slides and
-handouts (no browser needed) and prints the numbers its text quotes, measured again.
+:class:`~sim.classroom.controls.ClassroomModel`, its *variants* are the what-ifs its
+text talks about, and its notice / try / ask are *templates*: every number in them is
+a placeholder (see :mod:`.wording`) filled from the lesson measured over 100 seeds
+(:mod:`.claims`), never typed. Each lesson also lists its *checks*: the qualitative
+statements of its text ("social proof lifts adoption above the launch"), which the
+measured numbers must bear out (``python run.py lesson NAME --numbers`` says whether
+they do; a slow test fails if one does not).
 
 Lessons 1–3 use one firm that launches one release at step 0 into a market of
-customers on a legacy product: a clear quality gain (+0.3), and losses (switching
-and relearning) of about 0.14 on average, so its gains are about 2.3 times its losses.
+customers on a legacy product: a clear quality gain (+0.3) against switching and
+relearning losses (the ratio is measured: ``gain_loss``).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from .controls import OFF, ClassroomModel, full_settings
 
-from . import figures
-from .controls import OFF, ClassroomModel
+if TYPE_CHECKING:  # pragma: no cover
+    from .claims import LessonClaims
 
-__all__ = ["LESSONS", "Lesson", "lesson_command", "lesson_numbers", "render_lesson"]
-
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["FIRST_LESSON", "LESSONS", "Check", "Lesson", "Variant"]
 
 #: One release at step 0 with a clear gain, and no surprise after it (lessons 1-3).
 ONE_RELEASE: dict[str, Any] = {
     "first_release": 0,
     "cadence": 1_000_000,
-    "quality_step_mean": 0.3,
-    "quality_step_sd": 0.0,
-    "risk": 0.0,
+    "launch_step": 0.3,
+    "risk_ratio": 0.0,
 }
 ONE_FIRM: dict[str, Any] = {
     "firm_a": "differentiated",
@@ -45,31 +44,81 @@ ONE_FIRM: dict[str, Any] = {
 
 
 @dataclass(frozen=True)
+class Variant:
+    """A what-if of a lesson: a key its text refers to, a label and the settings changed."""
+
+    key: str
+    label: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A qualitative statement of a lesson's text, and the test of it on the claims."""
+
+    says: str
+    holds: Callable[[LessonClaims], bool]
+
+
+@dataclass(frozen=True)
 class Lesson:
     """A preset of the page's controls, with one paragraph for the class."""
 
     name: str
     title: str
-    #: what the lesson is about and what its panels show, to read aloud
+    #: what the lesson is about and what its panels show, to read aloud (a template)
     paragraph: str
     settings: dict[str, Any]
     #: the lesson's button on the page
     short: str = ""
-    #: what to look at, what to change, what to ask the class
+    #: what to look at, what to change, what to ask the class (templates)
     notice: str = ""
     try_this: str = ""
     ask: str = ""
-    #: steps the lesson's figures run the model for
+    #: steps the lesson runs for (on the page and when measured)
     steps: int = 40
-    #: what-ifs drawn together: (label, settings that change)
-    variants: tuple[tuple[str, dict[str, Any]], ...] = ()
-    #: for the market-regime lesson: regimes compared over ``seeds`` seeds
-    regimes: tuple[tuple[str, dict[str, Any]], ...] = ()
-    seeds: tuple[int, ...] = tuple(range(1, 9))
+    #: the what-ifs its text talks about; the first with no changes is the page's
+    variants: tuple[Variant, ...] = ()
+    #: "release": one firm's release is measured; "market": who ends with what share
+    kind: str = "release"
+    checks: tuple[Check, ...] = ()
 
     def model(self, **changes: Any) -> ClassroomModel:
         """A fresh model of this lesson's settings (with ``changes``)."""
         return ClassroomModel(**{**self.settings, **changes})
+
+    def variant(self, key: str) -> Variant:
+        for variant in self.variants:
+            if variant.key == key:
+                return variant
+        raise KeyError(f"lesson {self.name!r} has no variant {key!r}")
+
+    def firm_labels(self) -> list[tuple[str, str]]:
+        """(name, strategy) of the lesson's firms, as the page names them."""
+        settings = full_settings(self.settings)
+        return [
+            (name, settings[key])
+            for name, key in zip("ABC", ("firm_a", "firm_b", "firm_c"), strict=True)
+            if settings[key] != OFF
+        ]
+
+
+def _typical(claims: LessonClaims, variant: str, metric: str) -> float:
+    return claims.spread(variant, metric).median
+
+
+def _mean(claims: LessonClaims, variant: str, metric: str) -> float:
+    return claims.spread(variant, metric).mean
+
+
+def _paired(claims: LessonClaims, first: str, second: str, metric: str) -> tuple[float, float]:
+    """95 % CI of ``metric`` in ``second`` minus in ``first``, paired by seed."""
+    return claims.difference(first, second, metric).mean_ci
+
+
+def _lower(claims: LessonClaims, metric: str, first: str, second: str) -> bool:
+    """``metric`` is clearly lower in ``second`` than in ``first`` (paired 95 % CI < 0)."""
+    return _paired(claims, first, second, metric)[1] < 0
 
 
 LESSONS: dict[str, Lesson] = {
@@ -92,16 +141,38 @@ LESSONS: dict[str, Lesson] = {
                 "n_customers": 1000,
             },
             short="1. The kink",
-            notice="At λ̄ = 2.25 only 29 % clear the bar at launch and 65 % have adopted "
-            "by step 40, though the release's gains are about twice its losses.",
+            notice="At λ̄ = 2.25 only {typical:l225:launch} of customers clear the bar at "
+            "launch and {typical:l225:adopted} have adopted by step {steps}, though the "
+            "release's gains are {typical:l225:gain_loss} times its losses.",
             try_this="Move λ̄ to 1, press Reset, then Play: the same offer sweeps the "
-            "market (99.7 % by step 40). Then try λ̄ = 4.",
+            "market, {typical:l1:adopted} by step {steps}. Then try λ̄ = 4: "
+            "{typical:l4:adopted}.",
             ask="Which losses does a customer feel when switching to something better? "
             "What could the firm do about each one?",
             variants=(
-                ("λ̄ = 1", {"loss_aversion_mean": 1.0}),
-                ("λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
-                ("λ̄ = 4", {"loss_aversion_mean": 4.0}),
+                Variant("l1", "λ̄ = 1", {"loss_aversion_mean": 1.0}),
+                Variant("l225", "λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
+                Variant("l4", "λ̄ = 4", {"loss_aversion_mean": 4.0}),
+            ),
+            checks=(
+                Check(
+                    "at λ̄ = 2.25 only a minority clears the bar at launch",
+                    lambda c: c.spread("l225", "launch").run_range[1] < 0.5,
+                ),
+                Check(
+                    "the release's gains are clearly larger than its losses",
+                    lambda c: c.spread("l225", "gain_loss").run_range[0] > 1.5,
+                ),
+                Check(
+                    "at λ̄ = 1 the same offer sweeps the market (over 90 % in 9 runs of 10)",
+                    lambda c: c.spread("l1", "adopted").run_range[0] > 0.9,
+                ),
+                Check(
+                    "each step up in λ̄ lowers adoption",
+                    lambda c: (
+                        _lower(c, "adopted", "l1", "l225") and _lower(c, "adopted", "l225", "l4")
+                    ),
+                ),
             ),
         ),
         Lesson(
@@ -123,18 +194,36 @@ LESSONS: dict[str, Lesson] = {
                 "extra": {"alpha": 1.0, "beta": 1.0, "temperature": 0.0},
             },
             short="2. Break-even",
-            notice="At λ̄ = 2.25, 54 % of the customers clear the bar at launch, yet "
-            "84 % have adopted by step 40: social proof lifted the others over the bar "
-            "as their neighbours adopted. Compare 'clears the bar at launch' with "
-            "'adopted now' under the break-even panel.",
-            try_this="λ̄ = 1.5 (83 % clear the bar at launch, 99 % adopt by step 40) and "
-            "λ̄ = 3 (34 % and 53 %).",
-            ask="Gains about 2.3 times the losses: is that enough? Which customers "
-            "never adopt, and what would it take to win them?",
+            notice="At λ̄ = 2.25, {typical:l225:launch} of the customers clear the bar at "
+            "launch, yet {typical:l225:adopted} have adopted by step {steps}: social proof "
+            "lifted the others over the bar as their neighbours adopted. Compare 'clears "
+            "the bar at launch' with 'adopted now' under the break-even panel.",
+            try_this="λ̄ = 1.5: {typical:l15:launch} clear the bar at launch and "
+            "{typical:l15:adopted} adopt by step {steps}. Then λ̄ = 3: "
+            "{typical:l3:launch} and {typical:l3:adopted}.",
+            ask="Gains {typical:l225:gain_loss} times the losses: is that enough? Which "
+            "customers never adopt, and what would it take to win them?",
             variants=(
-                ("λ̄ = 1.5", {"loss_aversion_mean": 1.5}),
-                ("λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
-                ("λ̄ = 3", {"loss_aversion_mean": 3.0}),
+                Variant("l15", "λ̄ = 1.5", {"loss_aversion_mean": 1.5}),
+                Variant("l225", "λ̄ = 2.25", {"loss_aversion_mean": 2.25}),
+                Variant("l3", "λ̄ = 3", {"loss_aversion_mean": 3.0}),
+            ),
+            checks=(
+                Check(
+                    "social proof lifts adoption by step 40 above the share that clears "
+                    "the bar at launch, in 9 runs of 10 and more (λ̄ = 1.5, 2.25, 3)",
+                    lambda c: all(
+                        c.spread(v, "adopted").run_range[0] > c.spread(v, "launch").run_range[1]
+                        for v in ("l15", "l225", "l3")
+                    ),
+                ),
+                Check(
+                    "a higher λ̄ lowers both the launch share and adoption",
+                    lambda c: all(
+                        _lower(c, m, "l15", "l225") and _lower(c, m, "l225", "l3")
+                        for m in ("launch", "adopted")
+                    ),
+                ),
             ),
         ),
         Lesson(
@@ -152,26 +241,47 @@ LESSONS: dict[str, Lesson] = {
                 "n_customers": 1000,
             },
             short="3. Trust",
-            notice="With trust 0.3 and no co-creation nobody clears the bar at launch "
-            "and the good release stalls (1 % by step 40).",
-            try_this="Raise trust to 0.9, press Reset (19 % clear the bar, 40 % adopt by "
-            "step 40), then co-creation to 0.3 as well (46 % and 85 %).",
+            notice="With trust 0.3 and no co-creation {typical:t03:launch} of customers "
+            "clear the bar at launch, and the good release stalls: {typical:t03:adopted} "
+            "by step {steps}.",
+            try_this="Raise trust to 0.9 and press Reset: {typical:t09:launch} clear the "
+            "bar and {typical:t09:adopted} adopt by step {steps}. Then raise co-creation "
+            "to 0.3 as well: {typical:t09c03:launch} and {typical:t09c03:adopted}.",
             ask="How does a firm earn trust before its first release? Why might "
             "co-creators become its best salespeople?",
             variants=(
-                ("T = 0.3, c = 0", {"initial_trust": 0.3, "cocreation": 0.0}),
-                ("T = 0.9, c = 0", {"initial_trust": 0.9, "cocreation": 0.0}),
-                ("T = 0.9, c = 0.3", {"initial_trust": 0.9, "cocreation": 0.3}),
+                Variant("t03", "T = 0.3, c = 0", {"initial_trust": 0.3, "cocreation": 0.0}),
+                Variant("t09", "T = 0.9, c = 0", {"initial_trust": 0.9, "cocreation": 0.0}),
+                Variant("t09c03", "T = 0.9, c = 0.3", {"initial_trust": 0.9, "cocreation": 0.3}),
+            ),
+            checks=(
+                Check(
+                    "with trust 0.3 almost nobody clears the bar at launch (under 1 % in "
+                    "9 runs of 10) and the release stalls (under 5 % in the median run, "
+                    "under 20 % in 9 runs of 10)",
+                    lambda c: (
+                        c.spread("t03", "launch").run_range[1] < 0.01
+                        and c.spread("t03", "adopted").median < 0.05
+                        and c.spread("t03", "adopted").run_range[1] < 0.2
+                    ),
+                ),
+                Check(
+                    "trust raises adoption, and co-creation raises it further",
+                    lambda c: (
+                        _lower(c, "adopted", "t09", "t03") and _lower(c, "adopted", "t09c03", "t09")
+                    ),
+                ),
             ),
         ),
         Lesson(
             "winner",
             "4. Which innovation wins, and when",
-            "Three firms share a market: A improves a little every 4 steps (incremental), "
-            "B makes a bigger, co-created step every 12 (differentiated), C leaps every 36 "
-            "steps toward where needs are going (radical). Adoption shows each firm's "
-            "share (solid) and its share on its latest release (dashed); ▼ marks a "
-            "release. Press Play and watch 200 steps.",
+            "Three firms share a market: A improves a little every {cadence:A} steps "
+            "(incremental), B makes a bigger, co-created step every {cadence:B} "
+            "(differentiated), C leaps every {cadence:C} steps toward where needs are "
+            "going (radical). Adoption shows each firm's share (solid) and its share on "
+            "its latest release (dashed); ▼ marks a release. Press Play and watch {steps} "
+            "steps.",
             {
                 "firm_a": "incremental",
                 "firm_b": "differentiated",
@@ -184,125 +294,43 @@ LESSONS: dict[str, Lesson] = {
                 "n_customers": 2000,
             },
             short="4. Who wins",
-            notice="In our runs the differentiated firm wins most often in a stable "
-            "market. Raising λ̄ helps the small steps and hurts the leaps, which ask "
-            "customers to relearn the most.",
-            try_this="Set market dynamism ρ to 0.01 and Reset: when needs drift the "
-            "radical firm, aiming where needs are going, takes the largest share on "
-            "average and wins about half the runs. Try several seeds.",
-            ask="Single runs differ: how many seeds would convince you? Which kind of "
-            "market is your own industry?",
+            notice="In a stable market {leader:s225}. The radical firm C ends with "
+            "{mean:s225:C} on average.",
+            try_this="Set market dynamism ρ to 0.01 and Reset: when needs drift, C's share "
+            "{change:s225:d225:C}, and {leader:d225}. Then λ̄ = 1 with ρ = 0: C's share "
+            "{change:s225:s1:C}. Try several seeds: single runs differ widely.",
+            ask="Loss aversion weighs on the leaps, which ask customers to relearn the "
+            "most: in which markets would you bet on a leap? How many seeds would "
+            "convince you?",
             steps=200,
-            regimes=(
-                ("λ̄ = 1\nstable", {"loss_aversion_mean": 1.0, "market_dynamism": 0.0}),
-                ("λ̄ = 1\nρ = 0.01", {"loss_aversion_mean": 1.0, "market_dynamism": 0.01}),
-                ("λ̄ = 2.25\nstable", {"loss_aversion_mean": 2.25, "market_dynamism": 0.0}),
-                ("λ̄ = 2.25\nρ = 0.01", {"loss_aversion_mean": 2.25, "market_dynamism": 0.01}),
+            kind="market",
+            variants=(
+                Variant("s1", "λ̄ = 1\nstable", {"loss_aversion_mean": 1.0, "market_dynamism": 0.0}),
+                Variant(
+                    "d1", "λ̄ = 1\nρ = 0.01", {"loss_aversion_mean": 1.0, "market_dynamism": 0.01}
+                ),
+                Variant(
+                    "s225", "λ̄ = 2.25\nstable", {"loss_aversion_mean": 2.25, "market_dynamism": 0.0}
+                ),
+                Variant(
+                    "d225",
+                    "λ̄ = 2.25\nρ = 0.01",
+                    {"loss_aversion_mean": 2.25, "market_dynamism": 0.01},
+                ),
+            ),
+            checks=(
+                Check(
+                    "when needs drift (ρ = 0.01) the radical firm's share rises",
+                    lambda c: _lower(c, "share_C", "d225", "s225"),
+                ),
+                Check(
+                    "loss aversion weighs on the leaps: C's share is lower at λ̄ = 2.25 "
+                    "than at λ̄ = 1 (stable market)",
+                    lambda c: _lower(c, "share_C", "s1", "s225"),
+                ),
             ),
         ),
     )
 }
 #: The lesson the page opens with.
 FIRST_LESSON = "kink"
-
-
-def lesson_numbers(lesson: Lesson) -> list[str]:
-    """The numbers the lesson's text quotes, measured again: for each what-if, the share
-    of customers that clears the bar at launch and the share adopted at the last step."""
-    lines = []
-    for label, changes in lesson.variants:
-        model = lesson.model(**changes)
-        launch = float((model.offer_terms(0)["value"] > 0).mean())
-        model.run(lesson.steps)
-        adopted = model.firm_shares()[0]
-        lines.append(
-            f"{label}: {launch:.1%} clear the bar at launch, "
-            f"{adopted:.1%} adopted by step {lesson.steps}"
-        )
-    return lines
-
-
-def render_lesson(lesson: Lesson, out: Path) -> list[Path]:
-    """Write the lesson's figures (PNG) and a handout (Markdown) to ``out``; their paths."""
-    out.mkdir(parents=True, exist_ok=True)
-    name = lesson.name
-    model = lesson.model()
-    p = model.params
-    paths = [
-        figures.save(
-            figures.value_function_figure(p["loss_aversion_mean"], p["alpha"], p["beta"]),
-            out / f"{name}_value_function.png",
-        ),
-        figures.save(figures.breakeven_figure(model), out / f"{name}_breakeven.png"),
-    ]
-    model.run(lesson.steps)
-    paths.append(figures.save(figures.adoption_figure(model), out / f"{name}_adoption.png"))
-    paths.append(figures.save(figures.network_figure(model), out / f"{name}_network.png"))
-    if lesson.variants:
-        runs = [
-            (label, lesson.model(**changes).run(lesson.steps)) for label, changes in lesson.variants
-        ]
-        paths.append(
-            figures.save(
-                figures.comparison_figure(runs, "The same release, different customers"),
-                out / f"{name}_compare.png",
-            )
-        )
-    if lesson.regimes:
-        results = []
-        for label, changes in lesson.regimes:
-            shares = [
-                lesson.model(**changes, seed=seed).run(lesson.steps).firm_shares()
-                for seed in lesson.seeds
-            ]
-            results.append(
-                (
-                    label,
-                    [f.name + f" ({f.strategy.name})" for f in model.firms],
-                    np.mean(shares, axis=0),
-                )
-            )
-        paths.append(
-            figures.save(
-                figures.winners_figure(
-                    results, f"Who wins after {lesson.steps} steps ({len(lesson.seeds)} seeds)"
-                ),
-                out / f"{name}_compare.png",
-            )
-        )
-    handout = out / f"{name}.md"
-    images = "\n".join(f"![{p.stem}]({p.name})" for p in paths)
-    blocks = [
-        f"# {lesson.title}",
-        lesson.paragraph,
-        f"**Notice.** {lesson.notice}",
-        f"**Try.** {lesson.try_this}",
-        f"**Ask.** {lesson.ask}",
-        images,
-    ]
-    handout.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    return [*paths, handout]
-
-
-def lesson_command(args: argparse.Namespace) -> int:
-    """``python run.py lesson [NAME] [--out DIR] [--list] [--numbers]``."""
-    allowed = ", ".join(LESSONS)
-    if args.list:
-        for lesson in LESSONS.values():
-            print(f"{lesson.name:<10} {lesson.title}")
-        return 0
-    if not args.name:
-        print(f"error: lesson: give a lesson NAME, one of {allowed} (or --list)", file=sys.stderr)
-        return 2
-    lesson = LESSONS.get(args.name)
-    if lesson is None:
-        print(f"error: lesson = {args.name!r}: expected one of {allowed}", file=sys.stderr)
-        return 2
-    out = Path(args.out) if args.out else ROOT / "results" / "lessons" / lesson.name
-    if getattr(args, "numbers", False):
-        for line in lesson_numbers(lesson) or [f"{lesson.name}: no what-ifs to measure"]:
-            print(line)
-        return 0
-    for path in render_lesson(lesson, out):
-        print(path)
-    return 0

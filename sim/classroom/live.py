@@ -27,10 +27,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import InputError
+from ..spec import integer
 from .controls import ClassroomModel, check_controls, full_settings
 from .elicitation import Band
 from .lessons import LESSONS
-from .market import MARKET_LESSON, class_markets
+from .market import MARKET_LESSON, MARKET_SEED, class_markets
 from .views import ModelView
 
 __all__ = ["FLOOR_MS", "MAX_PAGES", "MAX_STEPS", "LivePage", "LivePages"]
@@ -134,8 +135,7 @@ class LivePage:
             raise InputError("lesson", name, f"one of {', '.join(LESSONS)}")
         lesson = LESSONS[name]
         steps = message.get("steps", lesson.steps)
-        if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_STEPS:
-            raise InputError("steps", steps, f"an integer in 1..{MAX_STEPS}")
+        steps = integer("steps", steps, 1, MAX_STEPS, InputError)
         settings = full_settings(lesson.settings)
         settings.update(check_controls(message.get("settings") or {}))
         self.view = None  # the old model goes before the new one is built
@@ -153,9 +153,8 @@ class LivePage:
             raise InputError(
                 "market", reason="no consistent answers yet: wait for the class to answer"
             )
-        seed = message.get("seed", 42)
-        if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= 10**6:
-            raise InputError("seed", seed, "an integer in 0..1000000")
+        seed = message.get("seed", MARKET_SEED)
+        seed = integer("seed", seed, 0, 10**6, InputError)
         self.markets = None
         steps = LESSONS[MARKET_LESSON].steps
         with_class, neutral = class_markets(bands, seed)
@@ -184,7 +183,4 @@ class LivePage:
 
 
 def _firm(message: dict[str, Any]) -> int:
-    firm = message.get("firm", 0)
-    if not isinstance(firm, int) or isinstance(firm, bool) or not 0 <= firm < 3:
-        raise InputError("firm", firm, "0, 1 or 2")
-    return firm
+    return integer("firm", message.get("firm", 0), 0, 2, InputError)

@@ -18,13 +18,17 @@ from .controls import ClassroomModel
 from .elicitation import Band, draw_loss_aversion
 from .lessons import LESSONS
 
-__all__ = ["MARKET_LESSON", "class_markets"]
+__all__ = ["MARKET_LESSON", "MARKET_SEED", "class_markets"]
 
 #: The lesson whose market the class runs: one clearly better release, a legacy market.
 MARKET_LESSON = "kink"
+#: The seed of the class's market unless the teacher's page sends another.
+MARKET_SEED = 42
 
 
-def class_markets(bands: Sequence[Band], seed: int = 42) -> tuple[ClassroomModel, ClassroomModel]:
+def class_markets(
+    bands: Sequence[Band], seed: int = MARKET_SEED
+) -> tuple[ClassroomModel, ClassroomModel]:
     """(the market with the class's λ, the same market at λ = 1)."""
     lesson = LESSONS[MARKET_LESSON]
     markets = []

@@ -10,6 +10,7 @@ the break-even terms come from the model's own psychology (:mod:`sim.psychology`
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ from ..style import LEGACY_COLOUR
 from .controls import ClassroomModel
 from .layout import network_layout
 
-__all__ = ["ModelView", "value_function_data"]
+__all__ = ["ModelView", "OfferCloud", "offer_cloud", "value_function_data"]
 
 #: Decimals sent for positions and felt values: plenty for a chart, small JSON.
 DECIMALS = 3
@@ -47,6 +48,53 @@ def value_function_data(
     }
 
 
+@dataclass(frozen=True)
+class OfferCloud:
+    """A firm's latest release as every customer not yet on it weighs it (the break-even
+    panel): gain G and loss L, felt gain T·G^α and felt loss λ·L^β, whether V > 0."""
+
+    gain: np.ndarray
+    loss: np.ndarray
+    felt_gain: np.ndarray
+    felt_loss: np.ndarray
+    clears: np.ndarray
+    #: the felt gain if every neighbour used the release (social proof at its largest)
+    felt_gain_at_most: np.ndarray
+    n_customers: int
+
+    @property
+    def share_clearing(self) -> float:
+        """Share of *all* customers that clear the bar ("clears the bar" on the page)."""
+        return float(self.clears.sum() / self.n_customers)
+
+    def axis_limit(self) -> float:
+        """An axis end that holds the cloud from now until the firm's next release: the
+        99th percentile of felt losses and of the largest felt gains social proof can
+        bring, plus 10 %."""
+        both = np.concatenate([self.felt_gain_at_most, self.felt_loss])
+        return max(float(np.quantile(both, 0.99)) * 1.1, 0.05) if both.size else 1.0
+
+
+def offer_cloud(model: ClassroomModel, firm: int) -> OfferCloud:
+    """The break-even terms of ``firm``'s latest release (:meth:`offer_terms`)."""
+    p = model.params
+    alpha, beta = p["alpha"], p["beta"]
+    terms = model.offer_terms(firm)
+    offered = terms["value"].notna().to_numpy()
+    gain = terms["gain"].to_numpy()[offered]
+    loss = terms["loss"].to_numpy()[offered]
+    trust = terms["trust"].to_numpy()[offered]
+    return OfferCloud(
+        gain=gain,
+        loss=loss,
+        felt_gain=trust * gain**alpha,
+        felt_loss=terms["loss_aversion"].to_numpy()[offered] * loss**beta,
+        clears=terms["value"].to_numpy()[offered] > 0,
+        felt_gain_at_most=trust * (gain + p["social_proof"]) ** alpha,
+        n_customers=model.n_customers,
+    )
+
+
 class ModelView:
     """The page's view of one model: :meth:`start` once, then :meth:`frame` per step.
 
@@ -58,9 +106,9 @@ class ModelView:
         self.max_steps = max_steps
         self.full = full
         self._releases_sent = 0
-        #: (firm index, release id) -> share of customers that cleared the bar when the
-        #: release was first seen (a release at step 0: at launch exactly)
-        self._at_launch: dict[tuple[int, int], float] = {}
+        #: (firm index, release id) -> (share of customers that cleared the bar when the
+        #: release was first seen (a release at step 0: at launch exactly), axis end)
+        self._at_launch: dict[tuple[int, int], tuple[float, float]] = {}
         self._series = ["share_legacy"] + [
             key for f in model.firms for key in (f"share_{f.name}", f"share_latest_{f.name}")
         ]
@@ -125,27 +173,30 @@ class ModelView:
 
     def _breakeven(self, firm: int) -> dict[str, Any]:
         """Felt gain T·G^α against felt loss λ·L^β of every customer not on the firm's
-        latest release, split by whether they clear the bar (V > 0)."""
+        latest release, split by whether they clear the bar (V > 0). The axes' end is
+        fixed when the release is first drawn, so they hold still until the next one.
+        Before its first release a firm offers its first product: ``released`` is false
+        and there is no launch to speak of."""
         model = self.model
-        alpha, beta = model.params["alpha"], model.params["beta"]
-        terms = model.offer_terms(firm)
-        offered = terms["value"].notna().to_numpy()
-        gain = (terms["trust"] * terms["gain"] ** alpha).to_numpy()[offered]
-        loss = (terms["loss_aversion"] * terms["loss"] ** beta).to_numpy()[offered]
-        clears = terms["value"].to_numpy()[offered] > 0
-        n = model.n_customers
-        key = (firm, int(model.latest[firm]))
+        cloud = offer_cloud(model, firm)
+        release = int(model.latest[firm])
+        key = (firm, release)
         if key not in self._at_launch:
-            self._at_launch[key] = float(clears.sum() / n)
-        both = np.concatenate([gain, loss])
-        limit = float(np.quantile(both, 0.99) * 1.1) if both.size else 1.0
+            self._at_launch[key] = (cloud.share_clearing, round(cloud.axis_limit(), 3))
+        at_launch, limit = self._at_launch[key]
+        clears = cloud.clears
         name = model.firms[firm].name
         return {
             "firm": firm,
-            "clear": _round(np.column_stack([loss[clears], gain[clears]]).reshape(-1)),
-            "below": _round(np.column_stack([loss[~clears], gain[~clears]]).reshape(-1)),
-            "limit": round(max(limit, 0.05), 3),
-            "clears_now": float(clears.sum() / n),
-            "clears_at_launch": self._at_launch[key],
+            "released": bool(model.release_generation[release] > 0),
+            "clear": _round(
+                np.column_stack([cloud.felt_loss[clears], cloud.felt_gain[clears]]).reshape(-1)
+            ),
+            "below": _round(
+                np.column_stack([cloud.felt_loss[~clears], cloud.felt_gain[~clears]]).reshape(-1)
+            ),
+            "limit": limit,
+            "clears_now": cloud.share_clearing,
+            "clears_at_launch": at_launch,
             "adopted_now": float(model.datacollector.model_vars[f"share_latest_{name}"][-1]),
         }

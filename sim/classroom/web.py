@@ -4,20 +4,23 @@ Two modes:
 
 - the *lesson page* alone (``python run.py app``): ``/`` is the page; every open
   page gets its own model over ``/ws/model``;
-- a *class session* (``python run.py class``): students get ``/join`` (no model);
+- a *class session* (``python run.py class``): students get ``/j`` (no model);
   the teacher's pages (``/teacher``, ``/lessons``) and their models need the teacher's
   key and this computer's own address (127.0.0.1).
 
-Every response forbids loading anything from another origin (Content-Security-Policy),
-so no request leaves the machine; the chart library (ECharts) is one of the package's
-files (``static/vendor``).
+Every request passes :class:`~.guard.Guard` (an IP address as Host, the server's own
+pages as a WebSocket's Origin) and every response forbids loading anything from
+another origin, so no request leaves the machine; the chart library (ECharts) is one
+of the package's files (``static/vendor``). A page's socket takes text frames only: a
+binary frame closes it (1003).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,78 +29,72 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .class_api import ClassRoom, RequestProblem
+from .claims import LessonClaims
+from .class_api import JOIN_PATH, ClassRoom, RequestProblem
 from .controls import CONTROLS, FIXED, full_settings
+from .guard import Guard
 from .lessons import FIRST_LESSON, LESSONS
 from .live import FLOOR_MS, MAX_STEPS, LivePage, LivePages
+from .wording import lesson_texts
 
 __all__ = ["STATIC", "create_app"]
 
 STATIC = Path(__file__).resolve().parent / "static"
 #: Largest message a page may send over its socket.
 MAX_MESSAGE = 4096
-SECURITY_HEADERS = [
-    (
-        b"content-security-policy",
-        b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        b"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    ),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-content-type-options", b"nosniff"),
-]
+#: WebSocket close code for a frame that is not text (RFC 6455: unsupported data).
+UNSUPPORTED_DATA = 1003
 
 
-class SecurityHeaders:
-    """ASGI middleware: :data:`SECURITY_HEADERS` on every HTTP response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *SECURITY_HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def page_data() -> dict[str, Any]:
-    """The lessons and controls, for the lesson page."""
+def page_data(claims: Mapping[str, LessonClaims]) -> dict[str, Any]:
+    """The lessons and controls, for the lesson page: each lesson's texts filled from its
+    measured ``claims``, and its settings with the seed it opens on."""
+    lessons = []
+    for lesson in LESSONS.values():
+        measured = claims[lesson.name]
+        settings = {k: v for k, v in full_settings(lesson.settings).items() if k not in FIXED}
+        settings["seed"] = measured.opening_seed()
+        lessons.append(
+            {
+                "name": lesson.name,
+                "title": lesson.title,
+                "short": lesson.short,
+                **lesson_texts(lesson, measured),
+                "steps": lesson.steps,
+                "settings": settings,
+            }
+        )
     return {
         "first_lesson": FIRST_LESSON,
         "floor_ms": FLOOR_MS,
         "max_steps": MAX_STEPS,
         "controls": [c.describe() for c in CONTROLS],
-        "lessons": [
-            {
-                "name": lesson.name,
-                "title": lesson.title,
-                "short": lesson.short,
-                "paragraph": lesson.paragraph,
-                "notice": lesson.notice,
-                "try": lesson.try_this,
-                "ask": lesson.ask,
-                "steps": lesson.steps,
-                "settings": {
-                    k: v for k, v in full_settings(lesson.settings).items() if k not in FIXED
-                },
-            }
-            for lesson in LESSONS.values()
-        ],
+        "lessons": lessons,
     }
 
 
-def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = None) -> Starlette:
-    """The app: the lesson page alone, or a class session when ``classroom`` is given."""
+def create_app(
+    classroom: ClassRoom | None = None,
+    pages: LivePages | None = None,
+    claims: Mapping[str, LessonClaims] | None = None,
+) -> Starlette:
+    """The app: the lesson page alone, or a class session when ``classroom`` is given.
+    ``claims`` are the lessons' measured numbers (:func:`.measured.lesson_claims`); when
+    not given they are looked up (or measured) when the page first asks for them."""
     pages = pages if pages is not None else LivePages()
+    lesson_data: dict[str, Any] = {}
+
+    async def lessons_json() -> dict[str, Any]:
+        if not lesson_data:
+            measured = claims
+            if measured is None:
+                from .measured import lesson_claims
+
+                measured = await asyncio.to_thread(lesson_claims, quiet=True)
+            lesson_data.update(page_data(measured))
+        return lesson_data
 
     def teacher(connection: HTTPConnection) -> bool:
         return classroom is None or classroom.is_teacher(connection)
@@ -113,7 +110,7 @@ def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = Non
 
     async def lesson_page(request: Request) -> Any:
         if classroom is not None and request.url.path == "/":
-            return RedirectResponse("/join")
+            return RedirectResponse(JOIN_PATH)
         return html("lesson.html") if teacher(request) else forbidden()
 
     async def teacher_page(request: Request) -> Any:
@@ -125,7 +122,7 @@ def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = Non
     async def lessons(request: Request) -> Any:
         if not teacher(request):
             return JSONResponse({"error": "the teacher's page only"}, 403)
-        return JSONResponse(page_data())
+        return JSONResponse(await lessons_json())
 
     async def status(request: Request) -> Any:
         if not teacher(request):
@@ -154,7 +151,13 @@ def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = Non
             return
         try:
             while True:
-                text = await websocket.receive_text()
+                received = await websocket.receive()
+                if received["type"] == "websocket.disconnect":
+                    break
+                text = received.get("text")
+                if text is None:  # a binary frame: the pages send text only
+                    await websocket.close(UNSUPPORTED_DATA, "text frames only")
+                    break
                 if len(text) > MAX_MESSAGE:
                     reply: dict[str, Any] = {"type": "error", "message": "message too large"}
                 else:
@@ -180,11 +183,14 @@ def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = Non
         routes += [
             Route("/lessons", lesson_page),
             Route("/teacher", teacher_page),
-            Route("/join", student_page),
+            Route(JOIN_PATH, student_page),
+            Route("/join", student_page),  # the address before it was shortened
             Route("/api/join", _answering(classroom.join), methods=["POST"]),
             Route("/api/answer", _answering(classroom.answer), methods=["POST"]),
             Route("/api/me", _answering(classroom.me), methods=["POST"]),
             Route("/api/class", _answering(classroom.overview)),
+            Route("/api/size", _answering(classroom.set_size), methods=["POST"]),
+            Route("/api/remove", _answering(classroom.remove), methods=["POST"]),
             Route("/api/qr.svg", qr_code),
         ]
 
@@ -197,7 +203,7 @@ def create_app(classroom: ClassRoom | None = None, pages: LivePages | None = Non
             classroom.store.close()
 
     app = Starlette(routes=routes, lifespan=lifespan)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(Guard)
     app.state.pages = pages
     return app
 

@@ -1,23 +1,15 @@
-"""The one table of a sweep's result columns: run metrics and their labels, and the
-names a factor may not take because a result column has them."""
+"""A sweep's result columns: the run metrics it aggregates (from the project's one table,
+:mod:`sim.observables`) and the names a factor may not take because a column has them."""
 
 from __future__ import annotations
 
+from ..observables import RUN_METRICS
+
 __all__ = ["METRICS", "RESERVED", "RESERVED_PREFIXES", "metric_label"]
 
-#: Per-run, per-firm metrics that are aggregated, with how figures and reports name them.
-METRICS: dict[str, str] = {
-    "final_share": "final customer share",
-    "final_trust": "final mean trust",
-    "first_t10": "steps to 10 % of first release's adopters",
-    "first_t50": "steps to 50 % of first release's adopters",
-    "first_t90": "steps to 90 % of first release's adopters",
-    "first_peak_rate": "peak adoption rate of first release",
-    "first_peak_step": "step of peak adoption (first release)",
-    "bass_p": "fitted Bass p (first release)",
-    "bass_q": "fitted Bass q (first release)",
-    "bass_m": "fitted Bass m (first release)",
-}
+#: Per-run, per-firm metrics that are aggregated, with how figures and reports name them
+#: (the project's one table of output columns, :mod:`sim.observables`).
+METRICS: dict[str, str] = RUN_METRICS
 
 #: Columns of the results that a factor may not be named after.
 RESERVED = frozenset(

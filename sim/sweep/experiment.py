@@ -17,10 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..keys import parse_key
 from ..outputs import RunSpec
-from ..parameters import MODEL_PARAMETERS
+from ..paths import ROOT
 from ..provenance import derive_seed, digest
 from ..scenario import Scenario
+from ..spec import Range
 from .text import fmt
 
 __all__ = [
@@ -36,7 +38,6 @@ __all__ = [
     "sampling_problem",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 DESIGNS = ("grid", "lhs", "sobol")
 
 
@@ -51,18 +52,31 @@ class Factor:
     name: str
     keys: tuple[str, ...]
     values: tuple[Any, ...] | None = None
-    low: float | None = None
-    high: float | None = None
+    span: Range | None = None
     levels: int = 5
     scale: str = "linear"
     label: str = ""
     labels: tuple[str, ...] | None = None
-    integer: bool = False
 
     @property
     def is_range(self) -> bool:
         """True for a range ``{low, high}``, False for explicit ``values``."""
         return self.values is None
+
+    @property
+    def low(self) -> float | None:
+        """The range's low end (None for explicit values)."""
+        return None if self.span is None else self.span.low
+
+    @property
+    def high(self) -> float | None:
+        """The range's high end (None for explicit values)."""
+        return None if self.span is None else self.span.high
+
+    @property
+    def integer(self) -> bool:
+        """Whether the range's keys take whole numbers (sampled levels are rounded)."""
+        return self.span is not None and self.span.integer
 
     @property
     def title(self) -> str:
@@ -91,7 +105,8 @@ class Factor:
 
     def cast(self, x: float) -> float | int:
         """A sampled number as the key's type (integers rounded)."""
-        return round(float(x)) if self.integer else float(x)
+        assert self.span is not None
+        return self.span.cast(x)
 
     def bounds(self) -> list[float]:
         """Sampling bounds (in log10 space for ``scale = "log"``)."""
@@ -434,9 +449,6 @@ def plain(value: Any) -> Any:
 
 
 def is_integer_key(key: str) -> bool:
-    """Whether a scenario key takes integers (factor levels are rounded for it)."""
-    parts = key.split(".")
-    if parts[0] in ("firms", "strategies"):
-        return parts[-1] in ("cadence", "first_release")
-    spec = MODEL_PARAMETERS.get(parts[-1])
-    return spec is not None and spec.kind is int
+    """Whether a scenario key takes integers (factor levels are rounded for it); a key
+    naming another factor's level in braces is read with the brace as a firm name."""
+    return parse_key(key).integer

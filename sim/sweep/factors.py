@@ -1,9 +1,10 @@
 """Factor tables of an experiment file to :class:`~.experiment.Factor` objects.
 
 A factor is explicit ``values`` or a range (``low``, ``high``) on one or more scenario
-keys (``firms.*.KEY`` for every firm; ``firms.{other}.KEY`` names another factor's
-level). Each key must exist and each level (or each end of a range) must be an allowed
-value of its key; combinations are checked per design point by the loader.
+keys (``firms.*.KEY`` for every firm, judged as one key; ``firms.{other}.KEY`` names
+another factor's level). Each key must exist and each level (or each end of a range)
+must be an allowed value of its key; combinations are checked per design point by the
+loader.
 """
 
 from __future__ import annotations
@@ -13,47 +14,26 @@ import re
 from typing import Any
 
 from ..errors import InputError
-from ..parameters import FIRM_PARAMETERS, MODEL_PARAMETERS, check_value
-from ..scenario import Scenario, apply_override
+from ..keys import check, parse_key
+from ..scenario import Scenario
+from ..spec import Range, check_type
 from .columns import RESERVED, RESERVED_PREFIXES
 from .experiment import ExperimentError, Factor, is_integer_key
 
-__all__ = ["FACTOR_KEYS", "expand_key", "parse_factors"]
+__all__ = ["FACTOR_KEYS", "parse_factors", "typed"]
 
 FACTOR_KEYS = ("key", "keys", "values", "low", "high", "levels", "scale", "label", "labels")
-TYPE_NAMES = {
-    str: "a string",
-    int: "an integer",
-    list: "a list",
-    float: "a number",
-    dict: "a table",
-}
 
 
 def typed(key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    """``value`` if it is of ``kind`` (ints accepted as floats), else a one-line error."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    expected = " or ".join(TYPE_NAMES.get(k, str(k)) for k in kinds)
-    if isinstance(value, bool) and bool not in kinds:
-        raise ExperimentError(key, value, expected)
-    if float in kinds and isinstance(value, int):
-        return float(value)
-    if not isinstance(value, kinds):
-        raise ExperimentError(key, value, expected)
-    return value
+    """``value`` if it is of ``kind`` (ints accepted as floats), else a one-line error
+    (:func:`sim.spec.check_type`, as an :class:`ExperimentError`)."""
+    return check_type(key, value, kind, ExperimentError)
 
 
 def unknown(key: str, allowed: tuple[str, ...] | list[str]) -> ExperimentError:
     """An unknown key, with the allowed ones."""
     return ExperimentError(key, reason=f"unknown key; allowed: {', '.join(allowed)}")
-
-
-def expand_key(key: str, base: Scenario) -> list[str]:
-    """``firms.*.KEY`` means the key of every firm of the base scenario."""
-    parts = key.split(".")
-    if len(parts) == 3 and parts[0] == "firms" and parts[1] == "*":
-        return [f"firms.{f['name']}.{parts[2]}" for f in base.firms]
-    return [key]
 
 
 def _flatten_factors(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -105,9 +85,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     raw_keys = spec.get("keys", [spec.get("key", name)])
     if not isinstance(raw_keys, list):
         raise ExperimentError(f"{where}.keys", raw_keys, "a list of dotted keys")
-    keys: list[str] = []
-    for key in raw_keys:
-        keys.extend(expand_key(typed(f"{where}.key", key, str), base))
+    keys = [typed(f"{where}.key", key, str) for key in raw_keys]
     for key in keys:
         if "{" not in key:  # a key naming another factor's level is checked per point
             _check_key(key, where, base)
@@ -116,7 +94,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     if ("values" in spec) == ("low" in spec or "high" in spec):
         raise ExperimentError(where, reason="expected either values = [...] or low and high")
     if "values" in spec:
-        return _values_factor(name, spec, tuple(keys), label, integer, design)
+        return _values_factor(name, spec, tuple(keys), label, design)
     for key in ("low", "high"):
         if key not in spec:
             raise ExperimentError(f"{where}.{key}", reason="missing; a range needs low and high")
@@ -124,6 +102,7 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     low, high = float(spec["low"]), float(spec["high"])
     if not low < high:
         raise ExperimentError(f"{where}.high", spec["high"], f"a number > low = {spec['low']}")
+    bounds = Range(low, high, integer=integer)
     levels = typed(f"{where}.levels", spec.get("levels", 5), int)
     if levels < 2:
         raise ExperimentError(f"{where}.levels", levels, "an integer >= 2")
@@ -135,22 +114,13 @@ def _factor(name: str, spec: Any, base: Scenario, design: str) -> Factor:
     if spec.get("labels") is not None:
         raise ExperimentError(f"{where}.labels", reason="only for explicit values")
     for key in keys:  # both ends of the range must be allowed values of every key
-        for end, bound in (("low", low), ("high", high)):
-            _check_level(key, round(bound) if integer else bound, f"{where}.{end}")
-    return Factor(
-        name,
-        tuple(keys),
-        low=low,
-        high=high,
-        levels=levels,
-        scale=scale,
-        label=label,
-        integer=integer,
-    )
+        for end, bound in zip(("low", "high"), bounds.ends(), strict=True):
+            _check_level(key, bound, f"{where}.{end}")
+    return Factor(name, tuple(keys), span=bounds, levels=levels, scale=scale, label=label)
 
 
 def _values_factor(
-    name: str, spec: dict[str, Any], keys: tuple[str, ...], label: str, integer: bool, design: str
+    name: str, spec: dict[str, Any], keys: tuple[str, ...], label: str, design: str
 ) -> Factor:
     where = f"factors.{name}"
     values = typed(f"{where}.values", spec["values"], list)
@@ -184,37 +154,29 @@ def _values_factor(
         for key, part in zip(keys, parts, strict=True):
             _check_level(key, part, f"{where}.values")
     return Factor(
-        name,
-        keys,
-        values=tuple(values),
-        label=label,
-        labels=tuple(labels) if labels else None,
-        integer=integer,
+        name, keys, values=tuple(values), label=label, labels=tuple(labels) if labels else None
     )
 
 
 def _check_key(key: str, where: str, base: Scenario) -> None:
-    """The key must name a model key of the base scenario."""
-    if key.split(".")[0] in ("run", "scenario"):
+    """The key must name a model key of the base scenario (:func:`sim.keys.parse_key`)."""
+    try:
+        parsed = parse_key(key, [f["name"] for f in base.firms])
+    except InputError as err:
+        raise ExperimentError(f"{where}.key", key, reason=err.message) from None
+    if not parsed.is_model:
         raise ExperimentError(
             f"{where}.key",
             key,
             "a model key (SECTION.KEY or firms.NAME.KEY); "
             "steps, replicates and seed are set in [experiment]",
         )
-    try:
-        apply_override(base.to_dict(), key, None)
-    except InputError as err:
-        raise ExperimentError(f"{where}.key", key, reason=err.message) from None
 
 
 def _check_level(key: str, value: Any, where: str) -> None:
     """A level must be an allowed value of its key (the scenario checks combinations)."""
-    name = key.split(".")[-1]
-    per_firm = key.startswith(("firms.", "strategies."))
-    spec = FIRM_PARAMETERS.get(name) if per_firm else MODEL_PARAMETERS.get(name)
-    if spec is not None and spec.kind is not list and name != "strategy":
-        try:
-            check_value(key, value, spec)
-        except InputError:
-            raise ExperimentError(where, value, f"{spec.allowed()} (the values of {key})") from None
+    try:
+        check(key, value)
+    except InputError:
+        allowed = parse_key(key).spec.allowed()
+        raise ExperimentError(where, value, f"{allowed} (the values of {key})") from None

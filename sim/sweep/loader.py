@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..observables import observable_names
+from ..paths import ROOT
 from ..scenario import Scenario, from_dict, load_scenario, read_toml
 from .columns import METRICS
 from .experiment import (
     DESIGNS,
-    ROOT,
     UNTIL,
     DesignPoint,
     Experiment,
@@ -37,7 +38,7 @@ from .experiment import (
     design_table,
     plain,
 )
-from .factors import expand_key, parse_factors, typed, unknown
+from .factors import parse_factors, typed, unknown
 
 __all__ = ["build_experiment", "load_experiment"]
 
@@ -326,7 +327,7 @@ def _base_scenario(
     for key, value in overrides.items():
         if isinstance(value, dict):
             raise ExperimentError(f"set.{key}", value, 'a value; quote dotted keys: "market.x" = 1')
-        written.update(dict.fromkeys(expand_key(key, scenario), "[set]"))
+        written[key] = "[set]"  # a wildcard firms.*.KEY is judged as one key
     if overrides:
         scenario = scenario.with_overrides(dict(overrides), "[set]", strict=False)
     return scenario, written
@@ -334,9 +335,7 @@ def _base_scenario(
 
 def _check_keep(keep: tuple[str, ...], base: Scenario) -> None:
     """Each kept pattern must match an observable of the model."""
-    from ..model import InnovationModel
-
-    columns = InnovationModel.observable_names(base.firms)
+    columns = observable_names(base.firms)
     for pattern in keep:
         if not isinstance(pattern, str):
             raise ExperimentError("experiment.keep", pattern, "observable names or glob patterns")
@@ -392,8 +391,7 @@ def _resolve_points(experiment: Experiment, written: dict[str, str]) -> None:
         for f in factors:
             level = f.overrides(values[f.name], values if f.templated else None)
             overrides.update(level)
-            for key in level:
-                origins.update(dict.fromkeys(expand_key(key, experiment.base), f"factor {f.name}"))
+            origins.update(dict.fromkeys(level, f"factor {f.name}"))
         described = ", ".join(f"{k}={v}" for k, v in values.items())
         scenario = experiment.base.with_overrides(
             overrides, f"design point {i} ({described})", strict=False

@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..paths import RESULTS
 from ..provenance import manifest, package_versions
-from . import aggregate, discovery, discovery_figures, figures, robust
+from . import aggregate, discovery, discovery_figures, effects, figures, robust
 from .discovery_report import discovery_section, robust_section
 from .executor import SweepOutcome, make_runner, task_key
-from .experiment import ROOT, Experiment, ExperimentError
+from .experiment import Experiment, ExperimentError
 from .loader import load_experiment
 from .report import winners_text, write_report
 from .store import RunStore
@@ -31,7 +32,7 @@ __all__ = [
 
 def default_out(experiment: Experiment) -> Path:
     """results/NAME, or results/NAME_quick for the quick size."""
-    return ROOT / "results" / f"{experiment.name}{'_quick' if experiment.quick else ''}"
+    return RESULTS / f"{experiment.name}{'_quick' if experiment.quick else ''}"
 
 
 def manifest_for(experiment: Experiment) -> dict[str, Any]:
@@ -179,7 +180,13 @@ def analyse(
                 )
         if bands is not None and experiment.design == "grid":
             paths["curves"] = figures.plot_curves(bands, experiment, out / "adoption_curves.png")
-    sections = _discover(runs, experiment, out, paths) if experiment.discovery else []
+    moves = effects.effects(summary, experiment)
+    sections: list[str] = []
+    if not moves.empty:
+        moves.to_csv(out / "effects.csv", index=False)
+        sections += effects.effects_section(moves, experiment)
+    if experiment.discovery:
+        sections += _discover(runs, experiment, out, paths)
     if experiment.robust:
         sections += _robust(runs, experiment, out, paths)
     versions = package_versions()

@@ -270,12 +270,13 @@ const Charts = (() => {
   }
 
   // --------------------------------------------------------------- break-even
+  // The server fixes the axes' end when a release is first drawn (room for the felt
+  // gains social proof can bring), so they hold still until the next release.
   // axis ends whose ticks fall on round numbers
   const NICE = [0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10, 15, 20];
 
   function breakeven(element) {
     const chart = make(element, "breakeven");
-    let limit = 0;
     let top = 0;
     let colour = null;
 
@@ -289,6 +290,7 @@ const Charts = (() => {
             {
               id: "below",
               type: "scatter",
+              clip: true,
               name: "below the bar",
               silent: true,
               large: true,
@@ -301,6 +303,7 @@ const Charts = (() => {
             {
               id: "clear",
               type: "scatter",
+              clip: true,
               name: "clears the bar",
               silent: true,
               large: true,
@@ -330,8 +333,7 @@ const Charts = (() => {
 
     return {
       update(be, firmColour) {
-        limit = Math.max(limit * 0.98, be.limit);
-        const newTop = NICE.find((top) => top >= limit) || Math.ceil(limit);
+        const newTop = NICE.find((nice) => nice >= be.limit) || Math.ceil(be.limit);
         if (newTop !== top || firmColour !== colour) {
           top = newTop;
           colour = firmColour;
@@ -346,7 +348,6 @@ const Charts = (() => {
         });
       },
       reset() {
-        limit = 0;
         top = 0;
         colour = null;
         chart.clear();
@@ -355,49 +356,73 @@ const Charts = (() => {
   }
 
   // ------------------------------------------------------- the class's λ bands
+  // One bar of equal width per band, labelled by the band ("1.5–2", "> 3"); the
+  // reference values and the class mean are drawn where they fall within their band
+  // (a hidden value axis: band i spans i..i+1).
   function histogram(element) {
     const chart = make(element, "histogram");
+    const MEAN = "#009E73";
     return {
       update(summary) {
         const bands = summary.bands;
         const top = Math.max(1, ...bands.map((b) => b.count));
-        const refs = Object.entries(summary.references);
+        const refs = summary.references;
+        const highest = Math.max(...refs.map((ref) => ref.value));
+        const lines = refs.map((ref, i) => ({
+          name: `${ref.value}`,
+          xAxis: ref.position,
+          lineStyle: { color: i ? "#D55E00" : "#111111", width: 2.5, type: i ? "dashed" : "solid" },
+          // the values are close: the largest labelled to the right of its line, others left
+          label: { align: ref.value === highest ? "left" : "right", padding: [0, 4] },
+        }));
+        const mean = summary.mean;
+        const area = [];
+        if (mean !== null) {
+          lines.push({
+            name: "class",
+            xAxis: mean.position,
+            lineStyle: { color: MEAN, width: 3, type: "solid" },
+            label: { show: false },
+          });
+          if (mean.low_position !== null) {
+            area.push([{ xAxis: mean.low_position }, { xAxis: mean.high_position }]);
+          }
+        }
         chart.setOption(
           Object.assign(base(), {
             grid: { left: px(48), right: px(16), top: px(30), bottom: px(46) },
-            xAxis: axis("loss aversion λ (each bar spans its band)", { min: 0.75, max: 4 }),
-            yAxis: axis("students", { min: 0, max: Math.ceil(top * 1.15), minInterval: 1, nameGap: px(30) }),
+            xAxis: [
+              axis("loss aversion λ: one bar per band of answers", {
+                type: "category",
+                data: bands.map((b) => b.label),
+                axisTick: { alignWithLabel: false },
+                splitLine: { show: false },
+                axisLabel: { color: INK, fontSize: px(14), fontWeight: 600, interval: 0 },
+              }),
+              { type: "value", min: 0, max: bands.length, show: false },
+            ],
+            yAxis: axis("students", { min: 0, max: Math.ceil(top * 1.2), minInterval: 1, nameGap: px(30) }),
             series: [
               {
-                type: "custom",
+                type: "bar",
                 silent: true,
-                renderItem: (params, api) => {
-                  const lo = api.coord([api.value(0), 0]);
-                  const hi = api.coord([api.value(1), api.value(2)]);
-                  return {
-                    type: "rect",
-                    shape: { x: lo[0] + 1, y: hi[1], width: Math.max(hi[0] - lo[0] - 2, 1), height: lo[1] - hi[1] },
-                    style: { fill: "#56B4E9", stroke: "#0072B2", lineWidth: 1.5 },
-                  };
-                },
+                barCategoryGap: "12%",
+                itemStyle: { color: "#56B4E9", borderColor: "#0072B2", borderWidth: 1.5 },
                 label: { show: true, position: "top", color: INK, fontSize: px(15), fontWeight: 700 },
-                encode: { x: [0, 1], y: 2 },
-                data: bands.map((b) => [b.low, b.high, b.count]),
+                data: bands.map((b) => b.count),
               },
               {
                 type: "line",
+                xAxisIndex: 1,
                 silent: true,
                 data: [],
+                markArea: { silent: true, itemStyle: { color: MEAN, opacity: 0.16 }, data: area },
                 markLine: {
                   silent: true,
                   symbol: "none",
+                  animation: false,
                   label: { color: INK, fontSize: px(14), fontWeight: 700, formatter: "{b}", position: "end" },
-                  data: refs.map(([label, value], i) => ({
-                    name: `${value}`,
-                    xAxis: value,
-                    lineStyle: { color: i ? "#D55E00" : "#111111", width: 2.5, type: i ? "dashed" : "solid" },
-                    label: { offset: [i ? -16 : 16, 0] },
-                  })),
+                  data: lines,
                 },
               },
             ],
@@ -424,13 +449,16 @@ function openSocket(path, onClose) {
     const resolve = waiting.shift();
     if (resolve) resolve(JSON.parse(event.data));
   };
+  let closed = false;
   socket.onclose = () => {
+    closed = true;
     while (waiting.length) waiting.shift()({ type: "error", message: "connection lost" });
     onClose();
   };
   return {
     async request(message) {
-      await ready;
+      await ready.catch(() => null);
+      if (closed || socket.readyState !== WebSocket.OPEN) return { type: "error", message: "connection lost" };
       return new Promise((resolve) => {
         waiting.push(resolve);
         socket.send(JSON.stringify(message));

@@ -16,15 +16,12 @@
     breakeven: Charts.breakeven($("chart-breakeven")),
   };
   const state = { lesson: info.first_lesson, model: null, firm: 0, playing: false, done: false, busy: false };
-  let socket = connect();
-
-  function connect() {
-    return openSocket(`/ws/model${query}`, () => {
-      stop();
-      $("banner").hidden = false;
-      $("banner").textContent = "The connection to the server was lost. Reload the page (the model starts again).";
-    });
-  }
+  let lost = false; // the socket closed: its banner stays until the page is reloaded
+  const socket = openSocket(`/ws/model${query}`, () => {
+    stop();
+    showError("The connection to the server was lost. Reload the page (the model starts again).");
+    lost = true;
+  });
 
   // ----------------------------------------------------------------- controls
   const interval = $("interval");
@@ -106,6 +103,7 @@
     $("lesson-notice").textContent = lesson.notice;
     $("lesson-try").textContent = lesson.try;
     $("lesson-ask").textContent = lesson.ask;
+    $("lesson-measured").textContent = lesson.measured;
     for (const button of $("lessons").children) {
       button.setAttribute("aria-pressed", String(button.dataset.lesson === state.lesson));
     }
@@ -163,16 +161,19 @@
     charts.breakeven.update(frame.breakeven, firm.colour);
     const be = frame.breakeven;
     const pct = (x) => `${(100 * x).toFixed(0)} %`;
-    $("breakeven-stats").innerHTML =
-      `<span>${firm.name}: clears the bar at launch ${pct(be.clears_at_launch)}</span>` +
-      `<span>adopted now ${pct(be.adopted_now)}</span>` +
-      `<span>clears it now ${pct(be.clears_now)}</span>`;
+    const stats = be.released
+      ? [`${firm.name}: clears the bar at launch ${pct(be.clears_at_launch)}`, `adopted now ${pct(be.adopted_now)}`]
+      : [`${firm.name}: no release yet`, `on ${firm.name}'s first product ${pct(be.adopted_now)}`];
+    stats.push(`clears it now ${pct(be.clears_now)}`);
+    $("breakeven-stats").replaceChildren(
+      ...stats.map((text) => Object.assign(document.createElement("span"), { textContent: text })),
+    );
     state.done = frame.done;
     $("counter").textContent = `step ${frame.step} / ${state.model.max_steps}`;
-    const stats = window.classroomStats;
-    stats.frames += 1;
-    stats.lastFrame = performance.now();
-    if (!stats.firstFrame) stats.firstFrame = stats.lastFrame;
+    const counters = window.classroomStats;
+    counters.frames += 1;
+    counters.lastFrame = performance.now();
+    if (!counters.firstFrame) counters.firstFrame = counters.lastFrame;
     updateButtons();
   }
 
@@ -254,6 +255,7 @@
 
   function showError(message) {
     stop();
+    if (lost) return; // "reload the page" says what to do; "connection lost" would not
     $("banner").hidden = false;
     $("banner").textContent = message;
   }

@@ -34,9 +34,10 @@
       return say(reply.data.error || "Could not join: try again.");
     }
     localStorage.setItem(tokenKey(), reply.data.token);
-    lottery = reply.data;
-    history.replaceState(null, "", `/join?code=${encodeURIComponent(code)}`);
+    history.replaceState(null, "", `${location.pathname}?code=${encodeURIComponent(code)}`);
     say("");
+    if (reply.data.rejoined) return restore(reply.data.token); // this phone joined before
+    lottery = reply.data;
     ask();
   }
 
@@ -74,7 +75,7 @@
     const reply = await post("/api/answer", { token, answers });
     if (reply.status === 409) return restore(token);
     if (!reply.ok) {
-      $("submit").disabled = false;
+      $("submit").disabled = reply.status === 403;
       return say(reply.data.error || "Could not send: try again.");
     }
     show(reply.data);
@@ -102,9 +103,14 @@
 
   async function restore(token) {
     const reply = await post("/api/me", { token });
+    if (reply.status === 403 && reply.data.error && reply.data.error.includes("removed")) {
+      $("join").hidden = true;
+      $("questions").hidden = true;
+      return say(reply.data.error);
+    }
     if (!reply.ok) {
       localStorage.removeItem(tokenKey());
-      return start();
+      return join();
     }
     if (reply.data.answered) return show(reply.data);
     lottery = reply.data;
