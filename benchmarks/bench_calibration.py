@@ -12,11 +12,13 @@ after (other users of a shared machine slow it down; the load says how much). Wi
 budget, for the speed-up. ``--backtest-series NAME`` times the backtest of one series
 (its three origins: calibrations and baselines); ``--check-datasets N`` times N
 datasets of the calibration check (at its default budget, 4,000). Both are a sample of
-the full commands, whose time is their per-case time times their cases.
+the full commands, whose time is their per-case time times their cases. ``--seeds N``
+calibrates the series again with ABC seeds 1 to N and tabulates each key's interval:
+how much a posterior moves with the seed alone.
 
     python benchmarks/bench_calibration.py [--series colour_tv] [--workers 2]
         [--budget 10000] [--compare-one 2000] [--backtest-series NAME]
-        [--check-datasets N]
+        [--check-datasets N] [--seeds N]
 
 Writes results/benchmarks/bench_calibration.json and bench_calibration.md. Not a
 timed test: the target (at most 5 minutes on 2 cores for one calibration) is judged
@@ -96,6 +98,27 @@ def calibrate_once(series: str, workers: int, budget: int) -> dict:
     }
 
 
+def seed_spread(series: str, workers: int, budget: int, seeds: int) -> list[dict]:
+    """The same calibration with ABC seeds 1 .. ``seeds``: each key's q05, q50, q95."""
+    from sim.calibration import SHIPPED_DATA
+    from sim.calibration.api import calibrate
+
+    rows = []
+    for seed in range(1, seeds + 1):
+        calibration = calibrate(
+            SHIPPED_DATA, series=series, budget=budget, workers=workers, seed=seed
+        )
+        for row in calibration.summary.itertuples():
+            rows.append(
+                {"seed": seed, "key": row.key, "q05": row.q05, "q50": row.q50, "q95": row.q95}
+            )
+        launch = calibration.launch_quantiles()
+        rows.append(
+            {"seed": seed, "key": "launch", "q05": launch[0], "q50": launch[1], "q95": launch[2]}
+        )
+    return rows
+
+
 def backtest_sample(series: str, workers: int) -> dict:
     """The backtest of one shipped series (every origin), timed."""
     from sim.calibration import SHIPPED_DATA
@@ -135,7 +158,13 @@ def check_sample(datasets: int, workers: int) -> dict:
     }
 
 
-def markdown(result: dict, one: dict | None, backtest: dict | None, check: dict | None) -> str:
+def markdown(
+    result: dict,
+    one: dict | None,
+    backtest: dict | None,
+    check: dict | None,
+    spread: list[dict] | None = None,
+) -> str:
     lines = [
         "# Calibration benchmark",
         "",
@@ -188,6 +217,23 @@ def markdown(result: dict, one: dict | None, backtest: dict | None, check: dict 
             f"simulations per dataset (load {check['load_before']:.2f} before, "
             f"{check['load_after']:.2f} after).",
         ]
+    if spread:
+        lines += [
+            "",
+            "The same calibration with other ABC seeds (q05 / q50 / q95 of each key):",
+            "",
+            "| key | "
+            + " | ".join(f"seed {s}" for s in sorted({r["seed"] for r in spread}))
+            + " |",
+            "|---|" + "---|" * len({r["seed"] for r in spread}),
+        ]
+        for key in dict.fromkeys(r["key"] for r in spread):
+            cells = [
+                f"{r['q05']:.4g} / {r['q50']:.4g} / {r['q95']:.4g}"
+                for r in spread
+                if r["key"] == key
+            ]
+            lines.append(f"| {key} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -199,23 +245,31 @@ def main() -> int:
     parser.add_argument("--compare-one", type=int, default=0, metavar="BUDGET")
     parser.add_argument("--backtest-series", metavar="NAME")
     parser.add_argument("--check-datasets", type=int, default=0, metavar="N")
+    parser.add_argument("--seeds", type=int, default=0, metavar="N", help="ABC seeds to compare")
     parser.add_argument("--out", default=str(ROOT / "results" / "benchmarks"))
     args = parser.parse_args()
     one = calibrate_once(args.series, 1, args.compare_one) if args.compare_one else None
     result = calibrate_once(args.series, args.workers, args.budget)
     backtest = backtest_sample(args.backtest_series, args.workers) if args.backtest_series else None
     check = check_sample(args.check_datasets, args.workers) if args.check_datasets else None
+    spread = seed_spread(args.series, args.workers, args.budget, args.seeds) if args.seeds else None
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_calibration.json").write_text(
         json.dumps(
-            {"result": result, "one_worker": one, "backtest": backtest, "check": check},
+            {
+                "result": result,
+                "one_worker": one,
+                "backtest": backtest,
+                "check": check,
+                "seeds": spread,
+            },
             indent=2,
             default=str,
         )
         + "\n"
     )
-    text = markdown(result, one, backtest, check)
+    text = markdown(result, one, backtest, check, spread)
     (out / "bench_calibration.md").write_text(text)
     print(text)
     return 0

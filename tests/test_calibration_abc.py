@@ -170,7 +170,9 @@ def test_run_py_calibrate_writes_every_output(
     )
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(SCENARIO.read_text().replace("n_customers = 2000 ", "n_customers = 200  "))
-    monkeypatch.chdir(tmp_path)
+    from sim.calibration import cli
+
+    monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
     out = tmp_path / "results" / "calibration" / "TV_Radio"  # the default, made safe
     args = ["calibrate", str(csv), "--scenario", str(scenario), "--series", "TV/Radio"]
     args += ["--holdout", "3", "--budget", "500", "--population", "30", "--seed", "11"]
@@ -316,3 +318,16 @@ def test_backtest_scores_the_model_and_every_baseline_from_each_origin(
 
 def _tiny_calibrate(data, **kwargs):
     return calibrate(data, tiny_scenario(), **kwargs)
+
+
+def test_a_first_generation_the_budget_cuts_off_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The up-front check refuses such a budget; with the check out of the way (a
+    first generation that needs every one of its 30 candidates accepted), the run
+    fails with one line and leaves no folder, no history."""
+    monkeypatch.setattr(abc_module, "minimum_budget", lambda population, wave: 0)
+    out = tmp_path / "new"
+    with pytest.raises(InputError, match="--budget = 60: the budget ran out before the first"):
+        calibrate(tiny_series(), tiny_scenario(), out=out, **(TINY | {"budget": 60}))
+    assert not out.exists()

@@ -11,9 +11,10 @@ file beside it (the one place that writes them; the command line calls it too).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +22,21 @@ from ..errors import InputError
 from ..scenario import Scenario
 from .abc import HISTORY, AbcSettings, run_abc
 from .data import AdoptionData, AdoptionSeries
+from .manifest import read_manifest
 from .problem import DEFAULT_SCENARIO, DEFAULT_SEED, NoiseMode, Problem, prepare
-from .report import read_manifest, write_outputs
+from .report import write_outputs
 from .result import Calibration, posterior_table
 from .sampler import GenerationReport
 from .simulate import LEAD
 
-__all__ = ["DEFAULT_SCENARIO", "Calibration", "calibrate", "check_out", "run"]
+__all__ = [
+    "DEFAULT_SCENARIO",
+    "Calibration",
+    "calibrate",
+    "check_out",
+    "removed_if_empty",
+    "run",
+]
 
 
 def calibrate(
@@ -65,16 +74,18 @@ def calibrate(
     settings.check()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise InputError("--workers", workers, "an integer >= 1")
+    made = out is not None and not Path(out).exists()
     directory = check_out(out) if out is not None else None
-    calibration = run(
-        problem,
-        settings,
-        workers=workers,
-        scheduler=scheduler,
-        out=directory,
-        progress=progress,
-        on_generation=on_generation,
-    )
+    with removed_if_empty(directory if made else None):
+        calibration = run(
+            problem,
+            settings,
+            workers=workers,
+            scheduler=scheduler,
+            out=directory,
+            progress=progress,
+            on_generation=on_generation,
+        )
     if directory is not None:
         write_outputs(calibration, directory, command=command, workers=workers, scheduler=scheduler)
     return calibration
@@ -87,6 +98,19 @@ def check_out(out: str | Path) -> Path:
         raise InputError("--out", str(directory), "a directory (this is a file)")
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+@contextlib.contextmanager
+def removed_if_empty(directory: Path | None) -> Iterator[None]:
+    """Remove ``directory`` (one this call made) if what runs inside fails and leaves it
+    empty: a calibration refused after it started leaves no folder behind."""
+    try:
+        yield
+    except BaseException:
+        if directory is not None:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only if empty
+        raise
 
 
 def run(
@@ -103,6 +127,7 @@ def run(
     there and resumed. Writes no output file: :func:`.report.write_outputs` does."""
     began = time.perf_counter()
     simulator = problem.simulator()
+    finished, dropped = _cut_off(out, problem, settings) if out is not None else (None, 0)
     outcome = run_abc(
         simulator,
         problem.keys,
@@ -118,7 +143,7 @@ def run(
         scheduler=scheduler,
         progress=progress,
         on_generation=on_generation,
-        finished=_finished(out, problem, settings) if out is not None else None,
+        finished=finished,
     )
     posterior, curves = posterior_table(outcome.populations, problem)
     return Calibration(
@@ -136,21 +161,21 @@ def run(
         sampling_seconds=outcome.sampling_seconds,
         spent=outcome.spent,
         next_cost=outcome.next_cost,
-        dropped=outcome.dropped,
+        dropped=outcome.dropped or (dropped if outcome.resumed_from == finished else 0),
         pooled=len(outcome.populations),
         reports=outcome.reports,
     )
 
 
-def _finished(directory: Path, problem: Problem, settings: AbcSettings) -> int | None:
-    """Generations of a calibration in ``directory`` whose last generation the same
-    budget cut off, with the same settings (its manifest says so), or None: run
-    again, it would only repeat the generation the budget cut off."""
+def _cut_off(directory: Path, problem: Problem, settings: AbcSettings) -> tuple[int | None, int]:
+    """(generations, simulations dropped) of a calibration in ``directory`` whose last
+    generation the same budget cut off, with the same settings (its manifest says so),
+    or (None, 0): run again, it would only repeat the generation the budget cut off."""
     record = read_manifest(directory)
     fingerprint = json.loads(json.dumps(problem.fingerprint(settings), default=str))
     if record is None or record.get("fingerprint") != fingerprint:
-        return None
+        return None, 0
     abc = record.get("abc", {})
     if abc.get("dropped") and abc.get("budget") == settings.budget:
-        return int(abc.get("generations", -1))
-    return None
+        return int(abc.get("generations", -1)), int(abc["dropped"])
+    return None, 0

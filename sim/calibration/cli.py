@@ -110,7 +110,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         return _missing_pyabc()
     from ..scenario import load_scenario
     from .abc import AbcSettings
-    from .api import check_out, run
+    from .api import check_out, removed_if_empty, run
     from .problem import DEFAULT_SCENARIO, prepare, safe_name
     from .report import write_outputs
 
@@ -140,9 +140,9 @@ def calibrate_command(args: argparse.Namespace) -> int:
         noise=args.noise,
         lead=args.lead,
     )
-    out = check_out(
-        Path(args.out) if args.out else RESULTS / "calibration" / safe_name(problem.series.name)
-    )
+    out = Path(args.out) if args.out else RESULTS / "calibration" / safe_name(problem.series.name)
+    made = not out.exists()
+    check_out(out)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
     print(problem.noise_note)
@@ -153,15 +153,16 @@ def calibrate_command(args: argparse.Namespace) -> int:
         f"{', '.join(k.key for k in problem.keys)}; "
         f"budget {settings.budget} simulations, population {settings.population}, {where}"
     )
-    calibration = run(
-        problem,
-        settings,
-        workers=workers,
-        scheduler=args.scheduler,
-        out=out,
-        progress=not args.quiet,
-        on_generation=None if args.quiet else _print_generation,
-    )
+    with removed_if_empty(out if made else None):
+        calibration = run(
+            problem,
+            settings,
+            workers=workers,
+            scheduler=args.scheduler,
+            out=out,
+            progress=not args.quiet,
+            on_generation=None if args.quiet else _print_generation,
+        )
     write_outputs(
         calibration, out, command=_command(args), workers=workers, scheduler=args.scheduler
     )

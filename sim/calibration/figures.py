@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -19,9 +18,6 @@ import pandas as pd
 
 from ..style import OKABE_ITO, RC_PARAMS
 from .priors import FitKey
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .result import Calibration
 
 __all__ = ["fit_figure", "pairs_figure", "png", "rank_figure"]
 
@@ -41,18 +37,27 @@ def png(fig: plt.Figure, footer: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def fit_figure(calibration: Calibration) -> plt.Figure:
+def fit_figure(
+    observed: pd.DataFrame,
+    band: pd.DataFrame,
+    bass: np.ndarray,
+    *,
+    title: str,
+    coverage: Mapping[str, float],
+    time_unit: str,
+    footer: str,
+) -> plt.Figure:
     """Observed points (open where held out), the posterior predictive median with its
-    50 % and 90 % bands of the observed share, the Bass fit; in the title the data's
-    source, RMSE and coverage; below, the residuals (data minus predictive median)
-    inside the band's residual range."""
-    from .report import fit_band
+    50 % and 90 % bands of the observed share and the Bass fit (``bass``, at the
+    band's times); the title gets ``coverage`` (shares of fitted and held-out points in
+    the 90 % band); below, the residuals (data minus predictive median) inside the
+    band's residual range.
 
-    problem = calibration.problem
-    observed = calibration.fitted()
-    band = fit_band(calibration)
-    bass = calibration.bass.predict(band["time"].to_numpy())
-    shares = calibration.coverage()
+    ``observed``: time, observed, fitted, q05, q50, q95; ``band``: time, q05, q25,
+    q50, q75, q95.
+    """
+    fitted = observed[observed["fitted"]]
+    held = observed[~observed["fitted"]]
     with plt.rc_context(RC_PARAMS):
         fig, (ax, low) = plt.subplots(
             2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
@@ -77,20 +82,14 @@ def fit_figure(calibration: Calibration) -> plt.Figure:
         )
         ax.plot(band["time"], band["q50"], color=MODEL_COLOUR, label="model: predictive median")
         ax.plot(band["time"], bass, color=BASS_COLOUR, linestyle="--", label="Bass fit")
-        fitted = observed[observed["fitted"]]
-        held = observed[~observed["fitted"]]
         ax.plot(
-            fitted["time"], fitted["observed"], "o", color=DATA_COLOUR, ms=5, label="data (fitted)"
+            fitted["time"],
+            fitted["observed"],
+            "o",
+            color=DATA_COLOUR,
+            ms=5,
+            label="data (fitted)",
         )
-        for axis, rows, column in ((low, fitted, "q50"), (low, held, "q50")):
-            axis.plot(
-                rows["time"],
-                rows["observed"] - rows[column],
-                "o",
-                color=DATA_COLOUR,
-                ms=4,
-                mfc=DATA_COLOUR if rows is fitted else "white",
-            )
         low.fill_between(
             observed["time"],
             observed["q05"] - observed["q50"],
@@ -100,6 +99,8 @@ def fit_figure(calibration: Calibration) -> plt.Figure:
             linewidth=0,
         )
         low.axhline(0.0, color=MODEL_COLOUR, linewidth=1.2)
+        low.plot(fitted["time"], fitted["observed"] - fitted["q50"], "o", color=DATA_COLOUR, ms=4)
+        shown = f"{coverage['coverage90_in']:.0%} of fitted points in the 90 % band"
         if not held.empty:
             ax.plot(
                 held["time"],
@@ -110,26 +111,25 @@ def fit_figure(calibration: Calibration) -> plt.Figure:
                 ms=6,
                 label="data (held out)",
             )
+            low.plot(
+                held["time"],
+                held["observed"] - held["q50"],
+                "o",
+                mfc="white",
+                mec=DATA_COLOUR,
+                ms=4,
+            )
             for axis in (ax, low):
                 axis.axvline(
                     held["time"].iloc[0] - 0.5, color=PRIOR_COLOUR, linewidth=1, linestyle=":"
                 )
+            shown += f", {coverage['coverage90_out']:.0%} of held-out"
         ax.set_ylabel("share adopted (0 to 1)")
         ax.set_ylim(0, 1.02)
-        coverage = f"{shares['coverage90_in']:.0%} of fitted points in the 90 % band"
-        if problem.holdout:
-            coverage += f", {shares['coverage90_out']:.0%} of held-out"
-        ax.set_title(
-            f"{problem.series.name}: RMSE {calibration.rmse():.3f}; {coverage}", fontsize=13
-        )
+        ax.set_title(f"{title}; {shown}", fontsize=13)
         ax.legend(loc="best", frameon=False, fontsize=10)
         low.set_ylabel("data - median")
-        low.set_xlabel(f"{problem.time_unit} (one step of the model = one unit)")
-        source = problem.series.source or problem.data_path or "data given in Python"
-        footer = (
-            f"source: {source[:90]}; {len(calibration.posterior)} particles, seed "
-            f"{problem.seed}; {problem.noise_note.split(':')[0]}"
-        )
+        low.set_xlabel(f"{time_unit} (one step of the model = one unit)")
         fig.text(0.01, 0.005, footer, ha="left", va="bottom", fontsize=9, color="#444444")
         fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig

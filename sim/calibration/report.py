@@ -10,7 +10,6 @@ unfinished calibration, never a mix of two.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +19,8 @@ import pandas as pd
 
 from ..provenance import manifest, write_atomic, write_json
 from .abc import HISTORY
-from .figures import fit_figure, pairs_figure, png
+from .figures import pairs_figure, png
+from .manifest import MANIFEST
 from .predict import AT_BOUND, NOT_PINNED, PINNED, RIDGE, launch_bound
 from .sampler import MAIN_STREAM
 
@@ -31,13 +31,10 @@ __all__ = [
     "LOW_ESS",
     "MANIFEST",
     "OUTPUTS",
-    "fit_band",
-    "read_manifest",
     "report_markdown",
     "write_outputs",
 ]
 
-MANIFEST = "manifest.json"
 #: An effective sample size below this share of the population is said in the report.
 LOW_ESS = 0.2
 OUTPUTS = (
@@ -57,15 +54,6 @@ def _csv(frame: pd.DataFrame, float_format: str = "%.10g") -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, float_format=float_format)
     return buffer.getvalue().encode()
-
-
-def fit_band(calibration: Calibration) -> pd.DataFrame:
-    """Posterior predictive band on every period from the earliest likely launch (the
-    launch's 5 % quantile) to the last observation, for the figure."""
-    times = calibration.problem.series.times
-    start = min(np.floor(calibration.launch_quantiles()[0]), times[0])
-    grid = np.union1d(np.arange(start, times[-1] + 1e-9, 1.0), times)
-    return calibration.predictive().bands(grid)
 
 
 def write_outputs(
@@ -90,7 +78,7 @@ def write_outputs(
     }
     if problem.holdout:
         files["holdout.csv"] = _csv(calibration.holdout_table())
-    files["fit.png"] = png(fit_figure(calibration))
+    files["fit.png"] = png(calibration.plot())
     files["pairs.png"] = png(
         pairs_figure(
             calibration.posterior,
@@ -255,7 +243,7 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         columns={
             "ratio": "90 % width / prior's",
             "bound": "against a prior bound",
-            "ridge": "ridge (|r| >= 0.8)",
+            "ridge": "ridge (correlation, 0.8 or more in size)",
         }
     )
     launch = calibration.launch_quantiles()
@@ -494,12 +482,3 @@ def _stopped(calibration: Calibration) -> str:
 
 def _time(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def read_manifest(directory: Path) -> dict[str, Any] | None:
-    """The manifest of a finished calibration in ``directory``, or None."""
-    path = directory / MANIFEST
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None

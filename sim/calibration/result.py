@@ -27,6 +27,7 @@ from .abc import AbcSettings
 from .baselines import bootstrap_draws, forecast_scores
 from .bass import BassFit
 from .data import AdoptionSeries
+from .manifest import MANIFEST, read_manifest
 from .observation import launch_quadrature
 from .predict import Predictive, correlations, identification, summary_table
 from .priors import AUTOCORRELATION, NOISE, FitKey
@@ -202,11 +203,35 @@ class Calibration:
         return pd.DataFrame(rows, columns=HOLDOUT_COLUMNS)
 
     # ------------------------------------------------------------------- figures
+    def band(self) -> pd.DataFrame:
+        """The predictive band on every period from the earliest likely launch (the
+        launch's 5 % quantile) to the last observation, for the figure."""
+        times = self.problem.series.times
+        start = min(np.floor(self.launch_quantiles()[0]), times[0])
+        grid = np.union1d(np.arange(start, times[-1] + 1e-9, 1.0), times)
+        return self.predictive().bands(grid)
+
     def plot(self) -> Any:
         """The fit figure (data, bands, Bass, residuals) as a matplotlib Figure."""
         from .figures import fit_figure
 
-        return fit_figure(self)
+        problem = self.problem
+        band = self.band()
+        if AUTOCORRELATION in self.keys:
+            noise = "AR(1) observation noise"
+        else:
+            noise = "independent observation noise" if problem.noisy else "no observation noise"
+        source = problem.series.source or problem.data_path or "data given in Python"
+        return fit_figure(
+            self.fitted(),
+            band,
+            self.bass.predict(band["time"].to_numpy()),
+            title=f"{problem.series.name}: RMSE {self.rmse():.3f}",
+            coverage=self.coverage(),
+            time_unit=problem.time_unit,
+            footer=f"source: {source[:90]}; {len(self.posterior)} particles, seed "
+            f"{problem.seed}; {noise}",
+        )
 
     def __repr__(self) -> str:
         problem = self.problem
@@ -252,7 +277,6 @@ class Calibration:
     def load(cls, directory: str | Path) -> Calibration:
         """The calibration written to ``directory`` (its manifest, posterior.csv and
         generations.csv); the particles' curves are simulated again from their seeds."""
-        from .report import MANIFEST, read_manifest
 
         directory = Path(directory)
         record = read_manifest(directory)
