@@ -19,8 +19,15 @@ __all__ = ["data_command", "describe"]
 
 def data_command(args: argparse.Namespace) -> int:
     """Print what the file holds; an InputError reaches run.py's one-line handler."""
-    path = Path(args.file) if args.file else SHIPPED_DATA
-    data = load_adoption(
+    data = _load(args, Path(args.file) if args.file else SHIPPED_DATA)
+    label = "shipped data" if args.file is None else "file"
+    print(describe(data, label=label, bass=args.bass, points=args.series is not None))
+    return 0
+
+
+def _load(args: argparse.Namespace, path: Path) -> AdoptionData:
+    """The file read with the command's --series, column and --unit flags."""
+    return load_adoption(
         path,
         series=args.series,
         time_column=args.time_column,
@@ -28,9 +35,6 @@ def data_command(args: argparse.Namespace) -> int:
         series_column=args.series_column,
         unit=args.unit,
     )
-    label = "shipped data" if args.file is None else "file"
-    print(describe(data, label=label, bass=args.bass, points=args.series is not None))
-    return 0
 
 
 def describe(
@@ -114,14 +118,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
     from .problem import DEFAULT_SCENARIO, prepare, safe_name
     from .report import write_outputs
 
-    data = load_adoption(
-        args.data,
-        series=args.series,
-        time_column=args.time_column,
-        adoption_column=args.adoption_column,
-        series_column=args.series_column,
-        unit=args.unit,
-    )
+    data = _load(args, Path(args.data))
     print(data.unit_note)
     _check_counts(args)
     fit = parse_fit(args.fit) if args.fit else dict(DEFAULT_FIT)

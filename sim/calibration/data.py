@@ -422,28 +422,25 @@ def _check_not_mixed(
             continue
         reached = np.maximum.accumulate(part)
         before = np.concatenate([[0.0], reached[:-1]])
-        mixed = np.flatnonzero((part <= 1.0) & (before > PERCENT_MIX_LEVEL))
-        if mixed.size:
-            i = rows[mixed[0]]
-            raise InputError(
-                where(i),
-                _plain(values[i]),
-                f"a percent like the rest of series {name!r} (it had reached "
-                f"{_plain(before[mixed[0]])}): shares and percent mixed? or choose "
-                "--unit percent",
-            )
-        jump = np.flatnonzero(
-            (part > 1.0) & (before >= SHARE_JUMP_FROM) & (before <= 1.0) & (part > 10 * before)
+        odd = (
+            ("a percent", "", (part <= 1.0) & (before > PERCENT_MIX_LEVEL)),
+            (
+                "a share",
+                ", then jumps to this",
+                (part > 1.0) & (before >= SHARE_JUMP_FROM) & (before <= 1.0) & (part > 10 * before),
+            ),
         )
-        if jump.size:
-            i = rows[jump[0]]
-            raise InputError(
-                where(i),
-                _plain(values[i]),
-                f"a share like the rest of series {name!r} (it had reached "
-                f"{_plain(before[jump[0]])}, then jumps to this): shares and percent "
-                "mixed? or choose --unit percent",
-            )
+        for kind, then, mask in odd:
+            found = np.flatnonzero(mask)
+            if found.size:
+                i = rows[found[0]]
+                raise InputError(
+                    where(i),
+                    _plain(values[i]),
+                    f"{kind} like the rest of series {name!r} (it had reached "
+                    f"{_plain(before[found[0]])}{then}): shares and percent mixed? or "
+                    "choose --unit percent",
+                )
     if all_small:
         big = [n for n in dict.fromkeys(names) if n not in all_small]
         highest = max(big, key=lambda n: values[by_name == n].max())

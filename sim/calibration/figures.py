@@ -62,24 +62,19 @@ def fit_figure(
         fig, (ax, low) = plt.subplots(
             2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
         )
-        ax.fill_between(
-            band["time"],
-            band["q05"],
-            band["q95"],
-            color=MODEL_COLOUR,
-            alpha=0.18,
-            linewidth=0,
-            label="model: 90 % predictive band",
-        )
-        ax.fill_between(
-            band["time"],
-            band["q25"],
-            band["q75"],
-            color=MODEL_COLOUR,
-            alpha=0.3,
-            linewidth=0,
-            label="model: 50 % band",
-        )
+        for low_q, high_q, alpha, label in (
+            ("q05", "q95", 0.18, "model: 90 % predictive band"),
+            ("q25", "q75", 0.3, "model: 50 % band"),
+        ):
+            ax.fill_between(
+                band["time"],
+                band[low_q],
+                band[high_q],
+                color=MODEL_COLOUR,
+                alpha=alpha,
+                linewidth=0,
+                label=label,
+            )
         ax.plot(band["time"], band["q50"], color=MODEL_COLOUR, label="model: predictive median")
         ax.plot(band["time"], bass, color=BASS_COLOUR, linestyle="--", label="Bass fit")
         ax.plot(
