@@ -130,9 +130,9 @@ def test_a_finished_calibration_run_again_simulates_nothing(tmp_path: Path) -> N
     again = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **TINY)
     assert again.simulations_run == 0 and again.stopped == "budget"
     same(first, again)
-    more = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **(TINY | {"budget": 800}))
+    more = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **(TINY | {"budget": 1500}))
     assert more.simulations_run > 0 and len(more.generations) > len(first.generations)
-    fresh = calibrate(tiny_series(), tiny_scenario(), **(TINY | {"budget": 800}))
+    fresh = calibrate(tiny_series(), tiny_scenario(), **(TINY | {"budget": 1500}))
     same(more, fresh)  # a raised budget continues as if it had been given at once
 
 

@@ -47,13 +47,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyabc.parameters import Parameter
+from pyabc.transition import MultivariateNormalTransition, Transition
 
 from ..errors import InputError
 from ..provenance import derive_seed, package_versions
 from .priors import FitKey
 from .sampler import MAIN_STREAM, DeterministicSampler, GenerationReport, seed_global
 from .simulate import CurveSimulator, align
-from .tempering import FIRST_RATE, CurveKernel, PdfNorm, Tempering
+from .tempering import FIRST_RATE, CurveKernel, PdfNorm, Tempering, expected_rate
 
 __all__ = [
     "AbcOutcome",
@@ -67,11 +69,11 @@ __all__ = [
 HISTORY = "history.db"
 #: The first generation may cost this much more than population / FIRST_RATE.
 FIRST_MARGIN = 1.25
-#: A later generation is predicted to cost population / (previous acceptance rate)
-#: times this while the threshold still falls, and times STEADY once tempering has
-#: reached 1 (the rate then holds).
+#: Without the noise model a later generation is predicted to cost population /
+#: (previous acceptance rate) times FALLING (epsilon keeps falling); with it, population
+#: / (predicted rate) times MARGIN (:func:`_predicted_rate`).
 FALLING = 1.5
-STEADY = 1.15
+MARGIN = 1.25
 
 
 def minimum_budget(population: int, wave: int) -> int:
@@ -81,13 +83,15 @@ def minimum_budget(population: int, wave: int) -> int:
 
 @dataclass(frozen=True)
 class AbcSettings:
-    """How long and how wide the ABC-SMC search is; ``population`` and ``wave`` change
-    the result (``budget``/``max_generations`` say where it stops)."""
+    """How long and how wide the ABC-SMC search is; ``population``, ``wave`` and
+    ``prior_share`` change the result (``budget``/``max_generations`` say where it
+    stops)."""
 
     budget: int = 10_000
     population: int = 200
     max_generations: int = 30
     wave: int = 48
+    prior_share: float = 0.15  # of proposals drawn from the prior (DefensiveTransition)
 
     def check(self) -> None:
         """One-line errors, naming the flag, for settings out of range: a budget too
@@ -146,6 +150,42 @@ class AbcOutcome:
     dropped: int = 0  # simulations of a generation cut off by the budget (this run)
 
 
+class DefensiveTransition(Transition):
+    """Proposals from a multivariate normal kernel around the previous population
+    (pyabc's), mixed with a share drawn from the prior (Hesterberg 1995): every part of
+    the prior keeps being proposed, so a posterior's tails are not lost to a population
+    that drifted, and no importance weight exceeds 1 / share times the prior's over the
+    kernel's bound. The density is the mixture's, so the weights stay exact."""
+
+    def __init__(self, bounds: dict[str, tuple[float, float]], share: float) -> None:
+        self.bounds = bounds
+        self.share = share
+        self.kernel = MultivariateNormalTransition()
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        self.kernel.fit(X, w)
+
+    def rvs_single(self) -> Parameter:
+        if self.share > 0 and np.random.uniform() < self.share:
+            return Parameter({key: np.random.uniform(*self.bounds[key]) for key in self.X.columns})
+        return self.kernel.rvs_single()
+
+    def pdf(self, x: Any) -> Any:
+        kernel = self.kernel.pdf(x)
+        if self.share <= 0:
+            return kernel
+        frame = pd.DataFrame([dict(x)]) if not isinstance(x, pd.DataFrame) else x
+        inside = np.ones(len(frame), dtype=bool)
+        volume = 1.0
+        for key in self.X.columns:
+            low, high = self.bounds[key]
+            values = frame[key].to_numpy(dtype=float)
+            inside &= (values >= low) & (values <= high)
+            volume *= high - low
+        mixed = self.share * inside / volume + (1.0 - self.share) * np.asarray(kernel)
+        return float(mixed[0]) if not isinstance(x, pd.DataFrame) else mixed
+
+
 def _priors(keys: tuple[FitKey, ...]) -> Any:
     import pyabc
 
@@ -167,11 +207,13 @@ def _abcsmc(
     import pyabc
 
     model = pyabc.FunctionModel(CurveModel(simulator), name="adoption")
+    transition = DefensiveTransition({k.key: (k.low, k.high) for k in keys}, settings.prior_share)
     if noisy:
         return pyabc.ABCSMC(
             model,
             _priors(keys),
             CurveKernel(observed["times"], observed["shares"], float(observed["lead"][0])),
+            transitions=transition,
             population_size=settings.population,
             eps=Tempering(temperatures),
             acceptor=pyabc.StochasticAcceptor(pdf_norm_method=PdfNorm()),
@@ -181,6 +223,7 @@ def _abcsmc(
         model,
         _priors(keys),
         pyabc.FunctionDistance(profile_distance),
+        transitions=transition,
         population_size=settings.population,
         eps=pyabc.QuantileEpsilon(initial_epsilon="from_sample", alpha=0.5),
         sampler=sampler,
@@ -327,6 +370,9 @@ class _State:
     generations: pd.DataFrame
     spent: int
     wall_time: float
+    #: log-densities and weights of the last stored populations (t -> (values, weights)),
+    #: the prior sample's at t = -1
+    populations: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> _State:
@@ -338,10 +384,20 @@ class _State:
 
         history = pyabc.History(url, _id=1, create=False)
         frame = history.get_all_populations()
+        generations = _generations(history, frame)
+        last = [int(t) for t in generations["t"].iloc[-2:]]
+        populations = {}
+        for t in last:
+            weighted = history.get_weighted_distances(t=t)
+            populations[t] = (
+                weighted["distance"].to_numpy(dtype=float),
+                weighted["w"].to_numpy(dtype=float),
+            )
         return cls(
-            _generations(history, frame),
+            generations,
             int(frame["samples"].sum()),
             float(frame["wall_time"].sum()),
+            populations,
         )
 
     def temperatures(self) -> dict[int, float]:
@@ -381,10 +437,32 @@ def _plan(state: _State, settings: AbcSettings, *, noisy: bool) -> tuple[str, in
         if steady and float(done.loc[done["epsilon"] <= 1.0, "ess"].sum()) >= n:
             return "converged", 0
         rate = float(last["particles"]) / float(last["simulations"])
-        need = math.ceil(n / rate * (STEADY if steady else FALLING))
+        if noisy:
+            need = math.ceil(n / _predicted_rate(state) * MARGIN)
+        else:
+            need = math.ceil(n / rate * FALLING)
     if settings.budget - state.spent < need:
         return "budget", need
     return "", need
+
+
+def _predicted_rate(state: _State) -> float:
+    """The next generation's acceptance rate: what the last population promises
+    (:func:`.tempering.expected_rate`) times the share of its own promise the last
+    generation kept (its rate over what the population before it promised, the prior
+    sample's FIRST_RATE for the first)."""
+    done = state.generations
+    last = done.iloc[-1]
+    values, weights = state.populations[int(last["t"])]
+    promise = expected_rate(values, weights, float(last["epsilon"]))
+    kept = float(last["particles"]) / float(last["simulations"])
+    if len(done) >= 2:
+        before = done.iloc[-2]
+        earlier = state.populations[int(before["t"])]
+        kept /= expected_rate(*earlier, float(before["epsilon"]))
+    else:
+        kept /= FIRST_RATE
+    return max(promise * min(kept, 1.0), 1e-3)
 
 
 def _stored_generations(history: Path | None, stamp: str) -> int:

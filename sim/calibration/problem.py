@@ -131,6 +131,7 @@ class Problem:
             "lead": self.lead,
             "population": settings.population,
             "wave": settings.wave,
+            "prior_share": settings.prior_share,
             "versions": {
                 "innovation-adoption": package_versions().get("innovation-adoption", ""),
                 "pyabc": package_versions().get("pyabc", ""),

@@ -140,6 +140,7 @@ def manifest_record(
             "population": settings.population,
             "max_generations": settings.max_generations,
             "wave": settings.wave,
+            "prior_share": settings.prior_share,
             "acceptance": "stochastic (noise density, tempered)"
             if problem.noisy
             else "RMSE below epsilon",

@@ -288,7 +288,10 @@ class Calibration:
             )
         problem = _problem_of(record)
         settings = AbcSettings(
-            **{k: record["abc"][k] for k in ("budget", "population", "max_generations", "wave")}
+            **{
+                k: record["abc"][k]
+                for k in ("budget", "population", "max_generations", "wave", "prior_share")
+            }
         )
         posterior = pd.read_csv(directory / "posterior.csv", dtype={"seed": np.int64})
         simulator = problem.simulator()

@@ -34,6 +34,7 @@ import pandas as pd
 from ..errors import InputError
 from ..provenance import derive_seed, digest, package_versions, write_atomic
 from ..scenario import Scenario, load_scenario
+from .abc import AbcSettings
 from .api import calibrate
 from .data import AdoptionSeries
 from .observation import fresh_noise
@@ -208,6 +209,7 @@ def calibration_check(
         "fit": fitted,
         "settings": asdict(settings),
         "shape": [POINTS, HOLDOUT, LEAD],
+        "prior_share": AbcSettings.prior_share,
         "version": package_versions().get("innovation-adoption", ""),
     }
     stamp = json.loads(json.dumps(stamp))

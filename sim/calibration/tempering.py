@@ -37,7 +37,7 @@ from scipy.optimize import brentq
 from .observation import launch_quadrature
 from .priors import AUTOCORRELATION, NOISE
 
-__all__ = ["CurveKernel", "PdfNorm", "Tempering"]
+__all__ = ["CurveKernel", "PdfNorm", "Tempering", "expected_rate", "norm_of"]
 
 #: Expected acceptance rate of the first generation (it fixes its cost: about
 #: population / FIRST_RATE simulations, which the smallest budget must allow).
@@ -83,15 +83,39 @@ def _weighted(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return values, weights / weights.sum()
 
 
+def norm_of(values: np.ndarray, weights: np.ndarray) -> float:
+    """c for the next generation: the weighted NORM_QUANTILE quantile of the previous
+    population's log-densities."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order] / weights.sum())
+    index = int(np.searchsorted(cumulative, NORM_QUANTILE))
+    return float(values[order][min(index, values.size - 1)])
+
+
 class PdfNorm:
-    """c for the next generation: a weighted quantile of the previous log-densities."""
+    """pyabc's hook for c: :func:`norm_of` the previous population."""
 
     def __call__(self, get_weighted_distances: Callable[[], pd.DataFrame], **_: Any) -> float:
-        values, weights = _weighted(get_weighted_distances())
-        order = np.argsort(values, kind="stable")
-        cumulative = np.cumsum(weights[order])
-        index = int(np.searchsorted(cumulative, NORM_QUANTILE))
-        return float(values[order][min(index, values.size - 1)])
+        return norm_of(*_weighted(get_weighted_distances()))
+
+
+def expected_rate(values: np.ndarray, weights: np.ndarray, before: float | None) -> float:
+    """The acceptance rate the next generation would have if its proposals were the
+    previous population (log-densities ``values``, weights, at temperature ``before``;
+    None: the prior sample), reweighted to the next temperature, against the next c.
+    Fresh proposals fare worse (they are not survivors); :mod:`.abc` scales this by how
+    far the last generation fell short of its own expectation."""
+    norm = norm_of(values, weights)
+    if before is None:
+        temperature = first_temperature(values, norm)
+        reweighted = np.ones_like(values)
+    else:
+        temperature = next_temperature(values, weights, before)
+        exponent = (values - values.max()) * (1.0 / temperature - 1.0 / before)
+        reweighted = weights * np.exp(exponent - exponent.max())
+    reweighted = reweighted / reweighted.sum()
+    accept = np.minimum(1.0, np.exp(np.minimum((values - norm) / temperature, 0.0)))
+    return float(np.sum(reweighted * accept))
 
 
 def _ess(weights: np.ndarray) -> float:
