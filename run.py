@@ -10,7 +10,8 @@ python run.py class                 a class session: students answer on their ph
 python run.py lesson NAME           a lesson's figures as PNGs
 python run.py data [FILE]           observed adoption series: shipped, or a user's CSV
 python run.py calibrate DATA [...]  fit the model to an observed adoption curve (ABC-SMC)
-python run.py backtest [...]        fit every shipped series' first half, forecast the rest
+python run.py backtest [DATA]       forecasts from rolling origins against Bass, logistic, Gompertz
+python run.py calibrate-check       simulation-based calibration of the calibration
 """
 
 from __future__ import annotations
@@ -144,6 +145,12 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     from sim.calibration.cli import backtest_command
 
     return backtest_command(args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from sim.calibration.cli import check_command
+
+    return check_command(args)
 
 
 def cmd_default(args: argparse.Namespace) -> int:
@@ -322,6 +329,20 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
     )
+    calibrate.add_argument(
+        "--noise",
+        choices=("auto", "iid", "ar1", "off"),
+        default="auto",
+        help="the observation noise between model and data: auto (autocorrelated if a Bass "
+        "fit's residuals are, the default), iid, ar1, or off (bands without it)",
+    )
+    calibrate.add_argument(
+        "--lead",
+        type=float,
+        default=40,
+        metavar="PERIODS",
+        help="the launch's prior: the first observation lies 0 to PERIODS after it (default 40)",
+    )
     calibrate.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     calibrate.add_argument("--out", help="output directory (default: results/calibration/SERIES)")
     calibrate.add_argument("--quiet", action="store_true", help="no progress")
@@ -338,11 +359,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     backtest = sub.add_parser(
         "backtest",
-        help="fit every shipped series on its first half and forecast the second, "
-        "model beside Bass (writes docs/validation.md)",
+        help="forecast every series from rolling origins (40, 55, 70 %% of its points), the "
+        "model against Bass, logistic and Gompertz (writes docs/validation.md)",
     )
     backtest.add_argument(
-        "--budget", type=int, default=10_000, metavar="N", help="simulations per series"
+        "data", nargs="?", help="a CSV of adoption series (default: the shipped data)"
+    )
+    backtest.add_argument(
+        "--budget", type=int, default=10_000, metavar="N", help="simulations per calibration"
     )
     backtest.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     backtest.add_argument(
@@ -351,11 +375,48 @@ def build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--seed", type=int, default=1, help="seed (default 1)")
     backtest.add_argument("--series", action="append", metavar="NAME", help="only these series")
     backtest.add_argument(
-        "--out", help="output directory (default: results/backtest); one folder per series"
+        "--out", help="output directory (default: results/backtest); one folder per case"
     )
-    backtest.add_argument("--doc", help="the table's markdown file (default: docs/validation.md)")
+    backtest.add_argument(
+        "--doc", help="the leaderboard's markdown file (default: docs/validation.md)"
+    )
     backtest.add_argument("--quiet", action="store_true", help="no progress")
     backtest.set_defaults(func=cmd_backtest)
+
+    check = sub.add_parser(
+        "calibrate-check",
+        help="simulation-based calibration: do the posteriors' intervals hold true values "
+        "as often as they claim? (writes docs/validation.md)",
+    )
+    check.add_argument("--scenario", help="scenario file (default: scenarios/calibration.toml)")
+    check.add_argument(
+        "--fit",
+        action="append",
+        metavar="KEY=LOW:HIGH",
+        help="a key to fit and its prior range (repeat; default: as calibrate)",
+    )
+    check.add_argument(
+        "--noise",
+        choices=("iid", "ar1", "off"),
+        default="ar1",
+        help="the observation noise of the synthetic data and of the fit (default ar1)",
+    )
+    check.add_argument(
+        "--datasets", type=int, default=50, metavar="N", help="synthetic datasets (default 50)"
+    )
+    check.add_argument(
+        "--budget", type=int, default=4000, metavar="B", help="simulations per dataset (4000)"
+    )
+    check.add_argument("--population", type=int, help="particles per generation (default 100)")
+    check.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    check.add_argument(
+        "--scheduler", metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786"
+    )
+    check.add_argument("--seed", type=int, default=1, help="seed (default 1)")
+    check.add_argument("--out", help="output directory (default: results/calibrate-check)")
+    check.add_argument("--doc", help="the result's markdown file (default: docs/validation.md)")
+    check.add_argument("--quiet", action="store_true", help="no progress")
+    check.set_defaults(func=cmd_check)
     return parser
 
 

@@ -57,7 +57,7 @@ def test_quick_benchmark_writes_csv_and_markdown(tmp_path: Path) -> None:
 def test_calibration_benchmark_runs_and_reports(tmp_path: Path) -> None:
     script = ROOT / "benchmarks" / "bench_calibration.py"
     done = subprocess.run(
-        [sys.executable, str(script), "--budget", "700", "--workers", "1", "--out", str(tmp_path)],
+        [sys.executable, str(script), "--budget", "800", "--workers", "1", "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,

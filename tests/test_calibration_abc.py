@@ -5,6 +5,7 @@ written as whole files by `run.py calibrate`."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -24,7 +25,7 @@ import run  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "calibration.toml"
 #: Small enough for seconds: 200 customers, 30 particles, a few hundred simulations.
-TINY = {"budget": 260, "population": 30, "seed": 11}
+TINY = {"budget": 500, "population": 30, "seed": 11}
 
 
 def tiny_scenario():
@@ -53,13 +54,25 @@ def test_one_and_two_workers_give_identical_posteriors() -> None:
         "diffusion.broadcast",
         "diffusion.imitation",
         "customers.loss_aversion_mean",
+        "observation.noise",
+        "observation.autocorrelation",
         "launch",
         "distance",
+        "log_likelihood",
         "seed",
     ]
     assert one.posterior["weight"].sum() == pytest.approx(1.0)
-    # every accepted particle beat its generation's epsilon
-    assert (one.posterior["distance"] <= one.generations["epsilon"].iloc[-1] + 1e-12).all()
+    # the budget is honoured exactly, and what was counted is what ran
+    assert one.spent <= TINY["budget"] and two.spent == one.spent
+    assert one.simulations_run == two.simulations_run == one.spent + one.dropped
+    assert one.spent == 30 + one.generations["simulations"].sum()  # the prior sample too
+
+
+def test_without_the_noise_model_every_particle_beat_epsilon() -> None:
+    off = calibrate(tiny_series(), tiny_scenario(), noise="off", **TINY)
+    assert "observation.noise" not in off.posterior.columns
+    assert (off.posterior["distance"] <= off.generations["epsilon"].iloc[-1] + 1e-12).all()
+    assert off.problem.noise_note.startswith("observation noise: off")
 
 
 class Interrupt:
@@ -117,9 +130,9 @@ def test_a_finished_calibration_run_again_simulates_nothing(tmp_path: Path) -> N
     again = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **TINY)
     assert again.simulations_run == 0 and again.stopped == "budget"
     same(first, again)
-    more = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **(TINY | {"budget": 400}))
-    assert more.simulations_run > 0 and len(more.generations) >= len(first.generations)
-    fresh = calibrate(tiny_series(), tiny_scenario(), **(TINY | {"budget": 400}))
+    more = calibrate(tiny_series(), tiny_scenario(), out=tmp_path, **(TINY | {"budget": 1500}))
+    assert more.simulations_run > 0 and len(more.generations) > len(first.generations)
+    fresh = calibrate(tiny_series(), tiny_scenario(), **(TINY | {"budget": 1500}))
     same(more, fresh)  # a raised budget continues as if it had been given at once
 
 
@@ -128,34 +141,46 @@ def test_predict_gives_ordered_bands_and_extends_curves() -> None:
     bands = calibration.predict(15)
     times = tiny_series().times
     assert bands["time"].tolist() == list(np.arange(times[0], times[-1] + 16))
-    assert bands[["q05", "q50", "q95", "mean"]].notna().all().all()
-    assert (bands["q05"] <= bands["q50"]).all() and (bands["q50"] <= bands["q95"]).all()
+    assert bands[["q05", "q25", "q50", "q75", "q95", "mean"]].notna().all().all()
+    for low, high in (("q05", "q25"), ("q25", "q50"), ("q50", "q75"), ("q75", "q95")):
+        assert (bands[low] <= bands[high]).all()
     fitted = calibration.fitted()
+    # a yearly series: the same noise draws at the same times, whichever table asks
     np.testing.assert_allclose(
         fitted["q50"].to_numpy(), bands.set_index("time").loc[times, "q50"].to_numpy()
     )
+    # the band of the observed share is wider than the curves' alone by the noise
+    sd = calibration.posterior["observation.noise"].median()
+    assert (fitted["q95"] - fitted["q05"]).min() > 2 * 1.645 * sd * 0.5
     assert calibration.rmse() == pytest.approx(
         float(np.sqrt(np.mean((fitted["q50"] - fitted["observed"]) ** 2)))
     )
 
 
-def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
+def test_run_py_calibrate_writes_every_output(
+    tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
     series = tiny_series()
     csv = tmp_path / "tiny.csv"
+    rows = "".join(f"{t:g},{s:.4f}\n" for t, s in zip(series.times, series.shares, strict=True))
     csv.write_text(
-        "year,share_adopted\n"
-        + "".join(f"{t:g},{s:.4f}\n" for t, s in zip(series.times, series.shares, strict=True))
+        "series,year,share_adopted\n"
+        + "".join(f"TV/Radio,{row}" for row in rows.splitlines(keepends=True))
+        + "".join(f"other,{row}" for row in rows.splitlines(keepends=True))
     )
     scenario = tmp_path / "tiny.toml"
     scenario.write_text(SCENARIO.read_text().replace("n_customers = 2000 ", "n_customers = 200  "))
-    out = tmp_path / "out"
-    args = ["calibrate", str(csv), "--scenario", str(scenario), "--out", str(out)]
-    args += ["--holdout", "3", "--budget", "260", "--population", "30", "--seed", "11"]
+    from sim.calibration import cli
+
+    monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")
+    out = tmp_path / "results" / "calibration" / "TV_Radio"  # the default, made safe
+    args = ["calibrate", str(csv), "--scenario", str(scenario), "--series", "TV/Radio"]
+    args += ["--holdout", "3", "--budget", "500", "--population", "30", "--seed", "11"]
     args += ["--workers", "1", "--fit", "diffusion.imitation=0.05:1"]
     args += ["--fit", "customers.loss_aversion_mean=1:4"]
     assert run.main(args) == 0
     printed = capsys.readouterr()
-    assert "read as shares" in printed.out and "generation 0: epsilon" in printed.err
+    assert "read as shares" in printed.out and "generation 0: threshold" in printed.err
     for name in (
         "posterior.csv",
         "summary.csv",
@@ -170,7 +195,7 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
         "history.db",
     ):
         assert (out / name).stat().st_size > 0, name
-    posterior = pd.read_csv(out / "posterior.csv")
+    posterior = pd.read_csv(out / "posterior.csv", dtype={"seed": np.int64})
     assert list(posterior.columns[:3]) == [
         "weight",
         "diffusion.imitation",
@@ -180,8 +205,19 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
     assert list(summary.columns) == ["key", "mean", "q05", "q50", "q95"]
     assert (summary["q05"] <= summary["q50"]).all() and (summary["q50"] <= summary["q95"]).all()
     holdout = pd.read_csv(out / "holdout.csv")
-    assert list(holdout.columns) == ["series", "model", "rmse_in", "rmse_out"]
+    assert list(holdout.columns) == [
+        "series",
+        "model",
+        "rmse_in",
+        "rmse_out",
+        "crps_out",
+        "coverage50_in",
+        "coverage90_in",
+        "coverage50_out",
+        "coverage90_out",
+    ]
     assert holdout["model"].tolist() == ["abm", "bass"]
+    assert holdout[["coverage50_in", "coverage90_out"]].apply(lambda c: c.between(0, 1)).all().all()
     bass = pd.read_csv(out / "bass.csv")
     assert {"p", "q", "m", "launch", "rmse"} <= set(bass.columns)
     manifest = json.loads((out / "manifest.json").read_text())
@@ -193,7 +229,11 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
     for row in summary.itertuples():
         assert f"| {row.key} | {row.mean:.4g} | {row.q05:.4g} |" in report
     abm = holdout.set_index("model").loc["abm"]
-    assert f"{abm.rmse_out:.4g}" in report
+    assert f"| {abm.rmse_out:.3f} | {abm.crps_out:.3f} |" in report
+    assert f"| {abm.coverage90_in:.0%} |" in report and f"{abm.coverage90_out:.0%}" in report
+    assert "Weighted correlations between the fitted keys and the launch" in report
+    assert re.search(r"\| launch \(time of step 0\) \| \d+\.\d \| \d+\.\d \| \d+\.\d \|", report)
+    assert manifest["abc"]["simulations"] <= 500
     generations = pd.read_csv(out / "generations.csv")
     assert list(generations.columns) == [
         "t",
@@ -205,6 +245,22 @@ def test_run_py_calibrate_writes_every_output(tmp_path: Path, capsys) -> None:
     ]
     assert f"worth {generations['ess'].iloc[-1]:.4g} equally weighted" in report
     assert not list(out.glob(".*.tmp"))  # no temporary file left behind
+    assert sorted(p.name for p in tmp_path.rglob("manifest.json")) == ["manifest.json"]
+
+    # read back: the same posterior, the same bands (curves simulated again from seeds)
+    loaded = Calibration.load(out)
+    pd.testing.assert_frame_equal(loaded.posterior, posterior)
+    pd.testing.assert_frame_equal(
+        loaded.fitted().drop(columns="bass"),
+        pd.read_csv(out / "fit.csv").drop(columns="bass"),
+        rtol=1e-8,
+        check_dtype=False,
+    )
+    assert loaded.problem.noise_note == manifest["data"]["noise_note"]
+    assert "Calibration of 'TV/Radio'" in repr(loaded) and "held-out" in repr(loaded)
+    assert loaded.plot().axes[0].get_ylabel() == "share adopted (0 to 1)"
+    with pytest.raises(InputError, match="no finished calibration here"):
+        Calibration.load(tmp_path)
 
 
 @pytest.mark.slow
@@ -221,18 +277,57 @@ def test_dask_gives_the_posterior_of_one_local_worker() -> None:
     same(here, dask)
 
 
-def test_backtest_row_and_table(tmp_path: Path) -> None:
-    from sim.calibration.validation import backtest, validation_markdown
+def test_backtest_scores_the_model_and_every_baseline_from_each_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.calibration import baselines, validation
 
-    table = backtest(["microwave"], budget=120, population=30, out=tmp_path, seed=3)
-    row = table.iloc[0]
-    assert row["series"] == "microwave" and row["fitted"] == "1975-1992 (6)"
-    assert row["forecast"] == "1998-2011 (5)" and 0 <= row["abm_in_band"] <= 1
-    holdout = pd.read_csv(tmp_path / "microwave" / "holdout.csv").set_index("model")
-    assert row["abm_rmse_out"] == pytest.approx(holdout.loc["abm", "rmse_out"], rel=1e-8)
-    assert row["bass_rmse_out"] == pytest.approx(holdout.loc["bass", "rmse_out"], rel=1e-8)
-    text = validation_markdown(
-        table, command="python run.py backtest", seconds=60, machine="a test", budget=120
+    monkeypatch.setattr(baselines, "BOOTSTRAP", 40)
+    series = tiny_series()
+    data = tmp_path / "tiny.csv"
+    data.write_text(
+        "year,share_adopted\n"
+        + "".join(f"{t:g},{s:.4f}\n" for t, s in zip(series.times, series.shares, strict=True))
     )
-    assert "| microwave | 1975-1992 (6) | 1998-2011 (5) |" in text
-    assert "python run.py backtest" in text
+    monkeypatch.setattr(validation, "calibrate", _tiny_calibrate)
+    table = validation.backtest(data, budget=300, population=30, out=tmp_path / "bt", seed=3)
+    assert validation.cutoffs(12) == [5, 7, 8]
+    assert table.groupby(["series", "origin"]).ngroups == 3
+    assert table["method"].tolist()[:4] == ["model", "bass", "logistic", "gompertz"]
+    first = table.iloc[0]
+    assert first["fitted"] == "1970-1974 (5)" and first["forecast"] == "1975-1981 (7)"
+    holdout = pd.read_csv(tmp_path / "bt" / "tiny" / "fit005" / "holdout.csv").set_index("model")
+    assert first["crps_out"] == pytest.approx(holdout.loc["abm", "crps_out"], rel=1e-8)
+    bass = table[(table["method"] == "bass")].iloc[0]
+    assert bass["rmse_out"] == pytest.approx(holdout.loc["bass", "rmse_out"], rel=1e-8)
+    board = validation.leaderboard(table)
+    assert board["method"].tolist() == ["model", "bass", "logistic", "gompertz"]
+    assert board["lowest CRPS (cases)"].sum() == 3
+    text = validation.validation_markdown(
+        table, command="python run.py backtest", seconds=60, machine="a test", budget=300, seed=3
+    )
+    model = board.set_index("method").loc["model"]
+    assert f"| model | {model['median RMSE']:.4f} | {model['median CRPS']:.4f} |" in text
+    assert f"inside the model's 90 % band: {model['90 % band holds']:.0%}" in text
+    doc = tmp_path / "validation.md"
+    doc.write_text("# Validation\n\nkept\n")
+    validation.write_section(doc, "backtest", text)
+    validation.write_section(doc, "backtest", text)  # replaced, not appended twice
+    assert doc.read_text().count("<!-- backtest:start -->") == 1 and "kept" in doc.read_text()
+
+
+def _tiny_calibrate(data, **kwargs):
+    return calibrate(data, tiny_scenario(), **kwargs)
+
+
+def test_a_first_generation_the_budget_cuts_off_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The up-front check refuses such a budget; with the check out of the way (a
+    first generation that needs every one of its 30 candidates accepted), the run
+    fails with one line and leaves no folder, no history."""
+    monkeypatch.setattr(abc_module, "minimum_budget", lambda population, wave: 0)
+    out = tmp_path / "new"
+    with pytest.raises(InputError, match="--budget = 60: the budget ran out before the first"):
+        calibrate(tiny_series(), tiny_scenario(), out=out, **(TINY | {"budget": 60}))
+    assert not out.exists()

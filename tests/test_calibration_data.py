@@ -242,14 +242,38 @@ BAD = {
         {"unit": "share"},
         ["share_adopted (line 4) = 30", "expected a share <= 1 (--unit share)"],
     ),
-    "series mixed with percent": (
+    "a percent in a series of shares: that series blamed": (
         SERIES_AB.replace("b,2004,0.5", "b,2004,50"),
         {},
+        ["share (line 11, series 'b') = 50", "a share like the rest of series 'b'", "mixed?"],
+    ),
+    "a series of shares beside one of percent": (
+        SERIES_AB.replace("b,2003,0.4", "b,2003,40")
+        .replace("b,2004,0.5", "b,2004,50")
+        .replace("b,2000,0.1", "b,2000,10")
+        .replace("b,2001,0.2", "b,2001,20")
+        .replace("b,2002,0.3", "b,2002,30"),
+        {},
         [
-            "share (series 'a'): every value is <= 1 while the column reaches 50",
+            "share (series 'a'): every value is <= 1 while series 'b' reaches 50",
             "one unit",
             "--unit",
         ],
+    ),
+    "a share just above 1": (
+        curve_csv([0.1, 0.3, 0.6, 0.9, 1.02]),
+        {},
+        ["share_adopted (line 6) = 1.02", "expected a share <= 1", "not read as percent"],
+    ),
+    "times falling (newest first)": (
+        "year,share_adopted\n2004,0.5\n2003,0.4\n2002,0.3\n2001,0.2\n2000,0.1\n",
+        {},
+        ["year (lines 2-6) = '2004, 2003 ... 2000'", "these fall", "sort the rows by time"],
+    ),
+    "percent falling (newest first) is not called mixed": (
+        "year,share\n2004,60\n2003,50\n2002,40\n2001,0.5\n2000,0.2\n",
+        {},
+        ["year (lines 2-6)", "these fall"],
     ),
     "share mixed into percent": (
         curve_csv([5, 12, 30, 0.55, 70, 78]),

@@ -11,7 +11,7 @@ import pytest
 
 from sim.calibration.predict import identification, summary_table, weighted_quantiles
 from sim.calibration.priors import DEFAULT_FIT, FitKey, apply_values, check_fit, parse_fit
-from sim.calibration.simulate import FINE_STEP, MARGIN, CurveSimulator, align, shares_at
+from sim.calibration.simulate import FINE_STEP, LEAD, CurveSimulator, align, shares_at
 from sim.errors import InputError
 from sim.scenario import load_scenario
 from sim.spec import Range
@@ -73,24 +73,28 @@ def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     assert given == {"differentiated": {"cadence": 30}}
 
 
-# --- the launch: profiled out ------------------------------------------------------------
+# --- the launch: its prior and the best fit -----------------------------------------------
 
 
 def test_align_finds_the_launch_of_a_curve_seen_from_mid_way() -> None:
     """A curve launched 7.3 periods before the data begin is placed at that launch."""
-    curve = logistic(np.arange(60.0))
+    curve = logistic(np.arange(70.0))
     times = 1990.0 + np.arange(20)
     shares = logistic(times - (1990.0 - 7.3))
-    alignment = align(curve, times, shares)
+    alignment = align(curve, times, shares, LEAD)
     assert alignment.launch == pytest.approx(1990.0 - 7.3, abs=FINE_STEP)
     assert alignment.rmse < 2e-3
 
 
-def test_align_window_does_not_depend_on_how_far_the_curve_runs() -> None:
+def test_align_window_is_the_launchs_prior_whatever_the_curves_length() -> None:
     curve = logistic(np.arange(80.0))
     times = 1990.0 + np.arange(15)
     shares = logistic(times - 1984.0) + 0.01 * np.sin(times)
-    assert align(curve[:50], times, shares) == align(curve, times, shares)
+    assert align(curve[:56], times, shares, LEAD) == align(curve, times, shares, LEAD)
+    with pytest.raises(ValueError, match="does not cover"):
+        align(curve[:50], times, shares, LEAD)  # 40 steps of lead + 14 of span needed
+    # a launch before the prior allows (more than 3 periods before the data) is not taken
+    assert align(curve, times, shares, 3.0).launch == pytest.approx(1987.0)
 
 
 def test_shares_at_is_zero_before_the_launch_and_nan_after_the_curve() -> None:
@@ -103,14 +107,13 @@ def test_shares_at_is_zero_before_the_launch_and_nan_after_the_curve() -> None:
 def test_a_longer_curve_starts_with_the_same_values() -> None:
     scenario = load_scenario(SCENARIO, {"market.n_customers": 200})
     keys = tuple(check_fit(scenario, DEFAULT_FIT))
-    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, reach=0.1, after=5)
+    simulator = CurveSimulator(scenario.params, tuple(scenario.firms), keys, steps=12)
     values = {"diffusion.broadcast": 0.05, "diffusion.imitation": 0.4}
     values["customers.loss_aversion_mean"] = 1.5
     short = simulator.curve(values, seed=3)
     long = simulator.curve(values, seed=3, extra=7)
-    assert long.size == short.size + 7 and np.array_equal(long[: short.size], short)
-    assert short[-1 - 5] >= 0.1 > short[-1 - 5 - 1]  # stops 5 steps after reaching 0.1
-    assert MARGIN >= 1
+    assert short.size == 13 and long.size == short.size + 7
+    assert np.array_equal(long[: short.size], short)
 
 
 def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) -> None:
@@ -120,8 +123,8 @@ def test_a_scenarios_strategy_parameters_reach_the_simulated_market(tmp_path) ->
         '[market]\nstart = "legacy"\nn_customers = 200\n'
         '[firms.a]\nstrategy = "adaptive"\n[strategies.radical]\ncadence = 7\n'
     )
-    from sim.calibration.api import prepare
     from sim.calibration.data import shipped_series
+    from sim.calibration.problem import prepare
 
     problem = prepare(shipped_series().get("colour_tv"), path, {"diffusion.imitation": (0.1, 0.9)})
     model = problem.simulator().model({"diffusion.imitation": 0.4}, seed=1)
@@ -150,29 +153,56 @@ def test_weighted_quantiles_with_equal_weights_are_hazen_quantiles() -> None:
 def test_summary_and_identification_rule() -> None:
     import pandas as pd
 
+    from sim.calibration.predict import correlations
+
     rng = np.random.default_rng(2)
     keys = [
         FitKey("a", Range(0.0, 1.0)),
         FitKey("b", Range(0.0, 1.0)),
         FitKey("c", Range(0.0, 1.0)),
+        FitKey("diffusion.imitation", Range(0.05, 1.0)),
+        FitKey("e", Range(0.0, 1.0)),
     ]
+    b = rng.normal(0.5, 0.02, 400)
     posterior = pd.DataFrame(
         {
             "weight": 1 / 400,
             "a": rng.uniform(0, 1, 400),  # the prior: nothing learnt
-            "b": rng.normal(0.5, 0.02, 400),  # pinned down
-            "c": rng.uniform(0.0, 0.04, 400),  # pressed against the lower bound
+            "b": b,  # pinned down
+            "c": rng.uniform(0.0, 0.04, 400),  # narrow, but pressed against the lower bound
+            "diffusion.imitation": rng.uniform(0.97, 1.0, 400),  # against its hard limit
+            "e": 0.5 + 0.5 * (rng.normal(0, 0.02, 400) + 0.2 * rng.normal(size=400)),
         }
     )
+    posterior["launch"] = 1950 + 40 * (posterior["e"] - 0.5) + rng.normal(0, 0.1, 400)
     summary = summary_table(posterior, keys)
     assert list(summary.columns) == ["key", "mean", "q05", "q50", "q95"]
-    table = identification(summary, keys).set_index("key")
+    correlation = correlations(posterior, [k.key for k in keys] + ["launch"])
+    table = identification(summary, keys, correlation).set_index("key")
     assert table["verdict"].to_dict() == {
         "a": "not pinned down",
         "b": "pinned down",
-        "c": "pinned down",
+        "c": "against a bound",
+        "diffusion.imitation": "against a bound",
+        "e": "on a ridge",
     }
-    assert table["bound"].to_dict() == {"a": "", "b": "", "c": "lower"}
+    assert table["bound"].to_dict() == {
+        "a": "",
+        "b": "",
+        "c": "lower",
+        "diffusion.imitation": "upper",
+        "e": "",
+    }
+    assert table.loc["diffusion.imitation", "hard_limit"] == "upper"  # 1 is its limit
+    assert table.loc["c", "hard_limit"] == ""  # "c" has no spec: no hard limit known
+    assert table.loc["e", "ridge"].startswith("launch (+")  # r near +1
+    from sim.calibration.report import verdict_sentences
+
+    words = " ".join(verdict_sentences(table.reset_index()))
+    assert "`diffusion.imitation` is pressed against its upper prior bound" in words
+    assert "hard limit (upper): no wider range is possible" in words
+    assert "`c` is pressed against its lower prior bound" in words and "A wider range" in words
+    assert "`e` lies on a ridge with launch" in words
 
 
 # --- bad input: one line, exit 2, nothing run ---------------------------------------------
@@ -251,10 +281,50 @@ BAD = {
         ["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"],
         ["either --workers or --scheduler"],
     ),
-    "budget too small": (
+    "budget too small for a first generation": (
         GOOD_CSV,
         ["--budget", "500"],
-        ["--budget = 500", ">= 3 x the population (600)"],
+        ["--budget = 500", "expected an integer >= 748", "the prior sample (200)"],
+    ),
+    "a share just above 1": (rows([0.1, 0.3, 0.6, 0.9, 1.02]), [], ["(line 6) = 1.02"]),
+    "times falling": (
+        "year,share_adopted\n2004,0.6\n2003,0.5\n2002,0.3\n2001,0.2\n2000,0.1\n",
+        [],
+        ["these fall", "sort the rows by time"],
+    ),
+    "the wrong series is not blamed": (
+        "series,year,share\n"
+        + "".join(f"{s},{2000 + i},{0.1 * (i + 1):.1f}\n" for s in "ab" for i in range(5)).replace(
+            "b,2004,0.5", "b,2004,50"
+        ),
+        ["--series", "a"],
+        ["(line 11, series 'b') = 50"],
+    ),
+    "every share 0": (rows([0, 0, 0, 0, 0, 0]), [], ["every fitted share is 0"]),
+    "a key that cannot move the curve": (
+        GOOD_CSV,
+        ["--fit", "trust.trust_rate=0:2"],
+        ["--fit trust.trust_rate = '0:2'", "cannot move the curve"],
+    ),
+    "an unknown observation key": (
+        GOOD_CSV,
+        ["--fit", "observation.nois=0.01:0.1"],
+        ["--fit observation.nois", "allowed: noise, autocorrelation"],
+    ),
+    "a noise sd from 0": (
+        GOOD_CSV,
+        ["--fit", "observation.noise=0:0.1"],
+        ["--fit observation.noise = (0.0, 0.1)", "LOW > 0"],
+    ),
+    "a correlation without the sd": (
+        GOOD_CSV,
+        ["--fit", "observation.autocorrelation=0:0.9"],
+        ["needs its sd fitted too"],
+    ),
+    "the noise off and fitted": (
+        GOOD_CSV,
+        ["--noise", "off", "--fit", "observation.noise=0.01:0.1"],
+        ["--noise = 'off'", "expected one or the other"],
     ),
     "not a legacy market": (
         GOOD_CSV,
@@ -303,3 +373,35 @@ def test_input_errors_name_fit_and_file() -> None:
     with pytest.raises(InputError) as caught:
         check_fit(scenario, {"customers.loss_aversion_mean": (1.0, 25.0)})
     assert str(caught.value).startswith(f"{SCENARIO} with --fit: customers.loss_aversion_mean")
+
+
+COMMANDS = {
+    # case: (arguments after the command, expected substrings)
+    "backtest: no such file": (["backtest", "{tmp}/nope.csv"], ["nope.csv: no such file"]),
+    "backtest: unknown series": (["backtest", "--series", "fax"], ["--series = 'fax'"]),
+    "backtest: budget too small": (["backtest", "--budget", "100"], ["--budget = 100"]),
+    "check: one dataset": (["calibrate-check", "--datasets", "1"], ["--datasets = 1"]),
+    "check: unknown key": (
+        ["calibrate-check", "--fit", "diffusion.imitatio=0:1"],
+        ["diffusion.imitatio: unknown key"],
+    ),
+    "check: budget too small": (
+        ["calibrate-check", "--budget", "300"],
+        ["--budget = 300", "expected an integer >= 398"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(COMMANDS))
+def test_backtest_and_check_refuse_bad_input_in_one_line(
+    case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, expected = COMMANDS[case]
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    out, doc = tmp_path / "out", tmp_path / "validation.md"
+    code = run.main([*args, "--out", str(out), "--doc", str(doc), "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and err.startswith("error: "), err
+    for part in expected:
+        assert part in err, err
+    assert not out.exists() and not doc.exists()  # nothing made, nothing half-written

@@ -1,26 +1,36 @@
 """The ABC-SMC run: pyabc set up for adoption curves, its SQLite history, and resume.
 
-**Distance.** The root-mean-square error, in shares, between the observed points and
-the simulated curve at its best launch time (:func:`.simulate.align`): the summary
-statistic is the whole curve, not a few features of it. Series are short (5 to 108
-points) and their shape is what is fitted, and it is the criterion the Bass benchmark
-minimises too, so the two fits are scored alike. The distance is fixed (not adaptive),
-which keeps a resumed calibration identical to an uninterrupted one.
+Two ways to accept a simulated curve, chosen by the fitted keys:
 
-**Schedule.** Epsilon is the median distance of the previous population
-(``QuantileEpsilon``, starting from a prior sample); proposals come from a
-multivariate normal kernel around the previous population. The calibration stops when
-the simulation budget is spent (a generation that would exceed it is cut off and
-dropped) or after ``max_generations``; both give the same result when a finished
-calibration is run again.
+- **With the observation-error model** (the default: ``observation.noise`` fitted,
+  :mod:`.observation`): a curve is accepted with probability given by the density of
+  the data around it, tempered to 1 over the generations (:mod:`.tempering`); at
+  temperature 1 the weighted population samples the exact posterior of model plus
+  noise. ``epsilon`` in the history is the temperature.
+- **Without it** (``--noise off``): the distance is the root-mean-square error, in
+  shares, between the observed points and the curve at its best launch
+  (:func:`.simulate.align`), and a curve is accepted below epsilon, the median
+  distance of the previous population (``QuantileEpsilon``). The posterior is then
+  that of the keys that bring the curve within epsilon, and the predictive band holds
+  no noise: it is kept for comparison, and it fails the coverage checks.
+
+Proposals come from a multivariate normal kernel around the previous population.
+
+**One generation per pyabc run, and the budget.** Each generation is run by a fresh
+pyabc object loaded from the history, exactly as a resumed calibration is, so an
+interrupted and resumed calibration gives the same posterior as an uninterrupted one
+by construction. Before each generation the budget left is compared with what that
+generation should cost (the population over the previous acceptance rate, with a
+margin for the rate falling): a generation the budget cannot finish is not started.
+Every simulation is counted (:mod:`.sampler`: whole waves), the prior sample
+included, and none runs past the budget; if a generation is cut off all the same, it
+is dropped and its simulations are counted in the manifest.
 
 **History and resume.** pyabc stores each finished generation in SQLite
 (``history.db``) together with the calibration's fingerprint (data, series, points
-fitted, scenario, fitted keys and ranges, seed, population size, versions). Run again
-with the same settings, a calibration continues after its last stored generation;
-with other settings it is refused. A generation interrupted half-way is run again from
-its first candidate, with the same seeds, so an interrupted and resumed calibration
-gives the same posterior as an uninterrupted one (``tests/test_calibration_abc.py``).
+fitted, scenario, fitted keys and ranges, seed, population and wave sizes, versions).
+Run again with the same settings, a calibration continues after its last stored
+generation; with other settings it is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +38,8 @@ from __future__ import annotations
 import ast
 import json
 import logging
+import math
+import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,38 +47,65 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pyabc.parameters import Parameter
+from pyabc.transition import MultivariateNormalTransition, Transition
 
 from ..errors import InputError
 from ..provenance import derive_seed, package_versions
 from .priors import FitKey
 from .sampler import MAIN_STREAM, DeterministicSampler, GenerationReport, seed_global
 from .simulate import CurveSimulator, align
+from .tempering import FIRST_RATE, CurveKernel, PdfNorm, Tempering, expected_rate
 
-__all__ = ["AbcOutcome", "AbcSettings", "CurveModel", "profile_distance", "run_abc"]
+__all__ = [
+    "AbcOutcome",
+    "AbcSettings",
+    "CurveModel",
+    "minimum_budget",
+    "profile_distance",
+    "run_abc",
+]
 
 HISTORY = "history.db"
+#: The first generation may cost this much more than population / FIRST_RATE.
+FIRST_MARGIN = 1.25
+#: Without the noise model a later generation is predicted to cost population /
+#: (previous acceptance rate) times FALLING (epsilon keeps falling); with it, population
+#: / (predicted rate) times MARGIN (:func:`_predicted_rate`).
+FALLING = 1.5
+MARGIN = 1.25
+
+
+def minimum_budget(population: int, wave: int) -> int:
+    """The prior sample, a first generation with a margin, and one wave of waste."""
+    return population + math.ceil(FIRST_MARGIN * population / FIRST_RATE) + wave
 
 
 @dataclass(frozen=True)
 class AbcSettings:
-    """How long and how wide the ABC-SMC search is; none of it changes a result but
-    ``population`` (and ``budget``/``max_generations``, which say where it stops)."""
+    """How long and how wide the ABC-SMC search is; ``population``, ``wave`` and
+    ``prior_share`` change the result (``budget``/``max_generations`` say where it
+    stops)."""
 
     budget: int = 10_000
     population: int = 200
     max_generations: int = 30
-    batch: int = 8
+    wave: int = 48
+    prior_share: float = 0.15  # of proposals drawn from the prior (DefensiveTransition)
 
     def check(self) -> None:
-        """One-line errors, naming the flag, for settings out of range."""
+        """One-line errors, naming the flag, for settings out of range: a budget too
+        small for a first generation is refused before anything is simulated."""
         if self.population < 20:
             raise InputError("--population", self.population, "an integer >= 20")
-        if self.budget < 3 * self.population:
+        least = minimum_budget(self.population, self.wave)
+        if self.budget < least:
             raise InputError(
                 "--budget",
                 self.budget,
-                f"an integer >= 3 x the population ({3 * self.population}): the prior "
-                "sample and the first generation take at least that",
+                f"an integer >= {least}: the prior sample ({self.population}) and a "
+                f"first generation (about {round(self.population / FIRST_RATE)} "
+                "simulations, more with bad luck) need that",
             )
         if self.max_generations < 1:
             raise InputError("--generations", self.max_generations, "an integer >= 1")
@@ -77,7 +116,8 @@ class CurveModel:
     """pyabc's model: fitted values to the simulated curve and the seed that made it.
 
     The seed is drawn from NumPy's global generator, which the sampler seeded for
-    this candidate, right after pyabc drew the candidate's parameters from it.
+    this candidate, right after pyabc drew the candidate's parameters from it. Keys
+    of the observation model are not the simulator's: they only reach the kernel.
     """
 
     simulator: CurveSimulator
@@ -90,20 +130,60 @@ class CurveModel:
 
 def profile_distance(simulated: dict[str, Any], observed: dict[str, Any]) -> float:
     """RMSE (shares) between the observed points and the curve at its best launch."""
-    return align(simulated["curve"], observed["times"], observed["shares"]).rmse
+    lead = float(observed["lead"][0])
+    return align(simulated["curve"], observed["times"], observed["shares"], lead).rmse
 
 
 @dataclass
 class AbcOutcome:
     """The last population, every stored generation, and how the run ended."""
 
-    population: Any  # pyabc.Population of the last stored generation
+    populations: list[tuple[Any, float]]  # pooled pyabc Populations, each's weight share
     generations: pd.DataFrame  # t, epsilon, particles, simulations, acceptance_rate, ess
     reports: list[GenerationReport] = field(default_factory=list)
     resumed_from: int = 0
-    simulations_run: int = 0  # in this invocation, discarded ones included
+    simulations_run: int = 0  # in this invocation, a dropped generation's included
     stopped: str = ""
     sampling_seconds: float = 0.0  # pyabc's wall time of every stored generation, summed
+    spent: int = 0  # simulations of the stored history: the prior sample and generations
+    next_cost: int = 0  # what the generation not started would have needed
+    dropped: int = 0  # simulations of a generation cut off by the budget (this run)
+
+
+class DefensiveTransition(Transition):
+    """Proposals from a multivariate normal kernel around the previous population
+    (pyabc's), mixed with a share drawn from the prior (Hesterberg 1995): every part of
+    the prior keeps being proposed, so a posterior's tails are not lost to a population
+    that drifted, and no importance weight exceeds 1 / share times the prior's over the
+    kernel's bound. The density is the mixture's, so the weights stay exact."""
+
+    def __init__(self, bounds: dict[str, tuple[float, float]], share: float) -> None:
+        self.bounds = bounds
+        self.share = share
+        self.kernel = MultivariateNormalTransition()
+
+    def fit(self, X: pd.DataFrame, w: np.ndarray) -> None:
+        self.kernel.fit(X, w)
+
+    def rvs_single(self) -> Parameter:
+        if self.share > 0 and np.random.uniform() < self.share:
+            return Parameter({key: np.random.uniform(*self.bounds[key]) for key in self.X.columns})
+        return self.kernel.rvs_single()
+
+    def pdf(self, x: Any) -> Any:
+        kernel = self.kernel.pdf(x)
+        if self.share <= 0:
+            return kernel
+        frame = pd.DataFrame([dict(x)]) if not isinstance(x, pd.DataFrame) else x
+        inside = np.ones(len(frame), dtype=bool)
+        volume = 1.0
+        for key in self.X.columns:
+            low, high = self.bounds[key]
+            values = frame[key].to_numpy(dtype=float)
+            inside &= (values >= low) & (values <= high)
+            volume *= high - low
+        mixed = self.share * inside / volume + (1.0 - self.share) * np.asarray(kernel)
+        return float(mixed[0]) if not isinstance(x, pd.DataFrame) else mixed
 
 
 def _priors(keys: tuple[FitKey, ...]) -> Any:
@@ -112,13 +192,54 @@ def _priors(keys: tuple[FitKey, ...]) -> Any:
     return pyabc.Distribution(**{k.key: pyabc.RV("uniform", k.low, k.width) for k in keys})
 
 
+def _abcsmc(
+    simulator: CurveSimulator,
+    keys: tuple[FitKey, ...],
+    observed: dict[str, np.ndarray],
+    settings: AbcSettings,
+    sampler: DeterministicSampler,
+    *,
+    noisy: bool,
+    temperatures: dict[int, float],
+) -> Any:
+    """A pyabc ABCSMC for one generation: the stochastic acceptor with the noise's
+    density, or the RMSE distance with a median epsilon."""
+    import pyabc
+
+    model = pyabc.FunctionModel(CurveModel(simulator), name="adoption")
+    transition = DefensiveTransition({k.key: (k.low, k.high) for k in keys}, settings.prior_share)
+    if noisy:
+        return pyabc.ABCSMC(
+            model,
+            _priors(keys),
+            CurveKernel(observed["times"], observed["shares"], float(observed["lead"][0])),
+            transitions=transition,
+            population_size=settings.population,
+            eps=Tempering(temperatures),
+            acceptor=pyabc.StochasticAcceptor(pdf_norm_method=PdfNorm()),
+            sampler=sampler,
+        )
+    return pyabc.ABCSMC(
+        model,
+        _priors(keys),
+        pyabc.FunctionDistance(profile_distance),
+        transitions=transition,
+        population_size=settings.population,
+        eps=pyabc.QuantileEpsilon(initial_epsilon="from_sample", alpha=0.5),
+        sampler=sampler,
+    )
+
+
 def run_abc(
     simulator: CurveSimulator,
+    keys: tuple[FitKey, ...],
     times: np.ndarray,
     shares: np.ndarray,
     fingerprint: dict[str, Any],
     settings: AbcSettings,
     *,
+    noisy: bool,
+    lead: float,
     seed: int,
     history: Path | None,
     workers: int = 1,
@@ -127,15 +248,32 @@ def run_abc(
     on_generation: Callable[[GenerationReport], None] | None = None,
     finished: int | None = None,
 ) -> AbcOutcome:
-    """Run (or resume) ABC-SMC of the simulator's fitted keys on (times, shares).
+    """Run (or resume) ABC-SMC of ``keys`` on (times, shares), a generation at a time.
 
-    ``history`` is the SQLite file (None: in memory, no resume). A stored history with
-    another ``fingerprint`` is refused with an InputError naming what differs. If it
-    holds exactly ``finished`` generations (a calibration that already stopped with
-    these settings), nothing is sampled again.
+    ``history`` is the SQLite file (None: a temporary one, no resume). A stored
+    history with another ``fingerprint`` is refused with an InputError naming what
+    differs. If it holds exactly ``finished`` generations (a calibration whose last
+    generation the same budget cut off), nothing is sampled again.
     """
-    import pyabc
-
+    if history is None:
+        with tempfile.TemporaryDirectory() as scratch:
+            return run_abc(
+                simulator,
+                keys,
+                times,
+                shares,
+                fingerprint,
+                settings,
+                noisy=noisy,
+                lead=lead,
+                seed=seed,
+                history=Path(scratch) / HISTORY,
+                workers=workers,
+                scheduler=scheduler,
+                progress=progress,
+                on_generation=on_generation,
+                finished=finished,
+            )
     logging.getLogger("ABC").setLevel(logging.WARNING)
     reports: list[GenerationReport] = []
 
@@ -148,59 +286,183 @@ def run_abc(
         seed,
         workers=workers,
         scheduler=scheduler,
-        batch=settings.batch,
+        wave=settings.wave,
         progress=progress,
         on_generation=report,
     )
-    abc = pyabc.ABCSMC(
-        pyabc.FunctionModel(CurveModel(simulator), name="adoption"),
-        _priors(simulator.keys),
-        pyabc.FunctionDistance(profile_distance),
-        population_size=settings.population,
-        eps=pyabc.QuantileEpsilon(initial_epsilon="from_sample", alpha=0.5),
-        sampler=sampler,
-    )
-    observed = {"times": np.asarray(times, dtype=float), "shares": np.asarray(shares, dtype=float)}
+    observed = {
+        "times": np.asarray(times, dtype=float),
+        "shares": np.asarray(shares, dtype=float),
+        "lead": np.array([float(lead)]),
+    }
     stamp = json.dumps(fingerprint, sort_keys=True, default=str)
-    url = f"sqlite:///{history}" if history is not None else "sqlite://"
-    stored = _stored_generations(history, stamp)
-    if stored:
-        abc.load(url, 1)
-        seed_global(derive_seed(seed, stored, MAIN_STREAM))  # as after generation stored - 1
-    else:
-        if history is not None and history.exists():
-            history.unlink()  # a history with no finished generation: start afresh
-        abc.new(url, observed, meta_info={"calibration": stamp})
-        seed_global(derive_seed(seed, 0, MAIN_STREAM))
-    remaining = settings.max_generations - stored
-    stopped = "generations" if remaining <= 0 else ""
-    if stored and stored == finished:
-        remaining, stopped = 0, "budget"
-    if remaining > 0 and abc.history.total_nr_simulations < settings.budget:
-        try:
-            abc.run(max_nr_populations=remaining, max_total_nr_simulations=settings.budget)
-        finally:
-            sampler.stop()
-    abc_history = abc.history
-    generations = _generations(abc_history)
-    if not stopped:
-        stopped = _stop_reason(generations, reports, settings)
-    if generations.empty:
+    url = f"sqlite:///{history}"
+    stored = resumed_from = _stored_generations(history, stamp)
+    if not stored and history.exists():
+        history.unlink()  # a history with no finished generation: start afresh
+    stopped, next_cost, dropped = "", 0, 0
+    try:
+        while True:
+            state = _State.read(url) if stored else _State.empty()
+            stopped, next_cost = _plan(state, settings, noisy=noisy)
+            if stored and stored == finished:
+                stopped = "budget"
+            if stopped:
+                break
+            abc = _abcsmc(
+                simulator,
+                keys,
+                observed,
+                settings,
+                sampler,
+                noisy=noisy,
+                temperatures=state.temperatures(),
+            )
+            if stored:
+                abc.load(url, 1)
+            else:
+                abc.new(url, observed, meta_info={"calibration": stamp})
+            seed_global(derive_seed(seed, stored, MAIN_STREAM))
+            abc.run(max_nr_populations=1, max_total_nr_simulations=settings.budget)
+            if int(abc.history.n_populations) == stored:  # cut off by the budget: dropped
+                stopped = "budget"
+                dropped = reports[-1].evaluations if reports else 0
+                break
+            stored += 1
+    finally:
+        sampler.close()
+    if not stored:
+        history.unlink(missing_ok=True)  # nothing half-done is left to resume
         raise InputError(
             "--budget",
             settings.budget,
             reason="the budget ran out before the first generation was complete: expected "
             "a larger budget",
         )
+    import pyabc
+
+    abc_history = pyabc.History(url, _id=1, create=False)
+    state = _State.read(url)
+    pooled = state.pooled(noisy=noisy)
     return AbcOutcome(
-        population=abc_history.get_population(t=int(generations["t"].iloc[-1])),
-        generations=generations,
+        populations=[
+            (abc_history.get_population(t=int(t)), share)
+            for t, share in zip(pooled["t"], pooled["share"], strict=True)
+        ],
+        generations=state.generations,
         reports=reports,
-        resumed_from=stored,
+        resumed_from=resumed_from,
         simulations_run=sampler.simulations_run,
         stopped=stopped,
-        sampling_seconds=float(abc_history.get_all_populations()["wall_time"].sum()),
+        sampling_seconds=state.wall_time,
+        spent=state.spent,
+        next_cost=next_cost,
+        dropped=dropped,
     )
+
+
+@dataclass(frozen=True)
+class _State:
+    """What the stored history says: its generations (t, epsilon, particles,
+    simulations, acceptance_rate, ess), the simulations it holds (the prior sample
+    included) and the sampling time."""
+
+    generations: pd.DataFrame
+    spent: int
+    wall_time: float
+    #: log-densities and weights of the last stored populations (t -> (values, weights)),
+    #: the prior sample's at t = -1
+    populations: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @classmethod
+    def empty(cls) -> _State:
+        return cls(pd.DataFrame(columns=["t", "epsilon", "particles", "simulations", "ess"]), 0, 0)
+
+    @classmethod
+    def read(cls, url: str) -> _State:
+        import pyabc
+
+        history = pyabc.History(url, _id=1, create=False)
+        frame = history.get_all_populations()
+        generations = _generations(history, frame)
+        last = [int(t) for t in generations["t"].iloc[-2:]]
+        populations = {}
+        for t in last:
+            weighted = history.get_weighted_distances(t=t)
+            populations[t] = (
+                weighted["distance"].to_numpy(dtype=float),
+                weighted["w"].to_numpy(dtype=float),
+            )
+        return cls(
+            generations,
+            int(frame["samples"].sum()),
+            float(frame["wall_time"].sum()),
+            populations,
+        )
+
+    def temperatures(self) -> dict[int, float]:
+        return {
+            int(t): float(e)
+            for t, e in zip(self.generations["t"], self.generations["epsilon"], strict=True)
+        }
+
+    def pooled(self, *, noisy: bool) -> pd.DataFrame:
+        """The generations the posterior pools: with the noise model every generation at
+        temperature 1 (each an importance sample of the same exact posterior), weighted by
+        its effective sample size; else, or before 1 is reached, the last alone. Columns
+        t, share (of the posterior's weight)."""
+        done = self.generations
+        last = done.iloc[[-1]]
+        final = (
+            done[done["epsilon"] <= 1.0]
+            if noisy and float(last["epsilon"].iloc[0]) <= 1.0
+            else last
+        )
+        return pd.DataFrame({"t": final["t"], "share": final["ess"] / final["ess"].sum()})
+
+
+def _plan(state: _State, settings: AbcSettings, *, noisy: bool) -> tuple[str, int]:
+    """Why not to start another generation ("" to start one), and what it would cost:
+    enough generations, a posterior already worth a population of independent
+    particles at temperature 1 ("converged"), or a budget that cannot pay for it."""
+    done = state.generations
+    if len(done) >= settings.max_generations:
+        return "generations", 0
+    n = settings.population
+    if done.empty:
+        need = minimum_budget(n, settings.wave) - settings.wave
+    else:
+        last = done.iloc[-1]
+        steady = noisy and float(last["epsilon"]) <= 1.0
+        if steady and float(done.loc[done["epsilon"] <= 1.0, "ess"].sum()) >= n:
+            return "converged", 0
+        rate = float(last["particles"]) / float(last["simulations"])
+        if noisy:
+            need = math.ceil(n / _predicted_rate(state) * MARGIN)
+        else:
+            need = math.ceil(n / rate * FALLING)
+    if settings.budget - state.spent < need:
+        return "budget", need
+    return "", need
+
+
+def _predicted_rate(state: _State) -> float:
+    """The next generation's acceptance rate: what the last population promises
+    (:func:`.tempering.expected_rate`) times the share of its own promise the last
+    generation kept (its rate over what the population before it promised, the prior
+    sample's FIRST_RATE for the first)."""
+    done = state.generations
+    last = done.iloc[-1]
+    values, weights = state.populations[int(last["t"])]
+    promise = expected_rate(values, weights, float(last["epsilon"]))
+    kept = float(last["particles"]) / float(last["simulations"])
+    if len(done) >= 2:
+        before = done.iloc[-2]
+        earlier = state.populations[int(before["t"])]
+        kept /= expected_rate(*earlier, float(before["epsilon"]))
+    else:
+        kept /= FIRST_RATE
+    return max(promise * min(kept, 1.0), 1e-3)
 
 
 def _stored_generations(history: Path | None, stamp: str) -> int:
@@ -236,21 +498,20 @@ def _stored_generations(history: Path | None, stamp: str) -> int:
     return n
 
 
-def _generations(history: Any) -> pd.DataFrame:
+def _generations(history: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """One row per stored generation (the prior sample excluded)."""
-    frame = history.get_all_populations()
     frame = frame[frame["t"] >= 0].reset_index(drop=True)
     out = pd.DataFrame(
         {
-            "generation": frame["t"].astype(int),
+            "t": frame["t"].astype(int),
             "epsilon": frame["epsilon"].astype(float),
             "particles": frame["particles"].astype(int),
             "simulations": frame["samples"].astype(int),
         }
     )
     out["acceptance_rate"] = out["particles"] / out["simulations"]
-    out["ess"] = [_ess(history.get_distribution(m=0, t=int(t))[1]) for t in out["generation"]]
-    return out.rename(columns={"generation": "t"})
+    out["ess"] = [_ess(history.get_distribution(m=0, t=int(t))[1]) for t in out["t"]]
+    return out
 
 
 def _ess(weights: np.ndarray) -> float:
@@ -258,16 +519,6 @@ def _ess(weights: np.ndarray) -> float:
     w = np.asarray(weights, dtype=float)
     w = w / w.sum()
     return float(1.0 / np.sum(w**2))
-
-
-def _stop_reason(
-    generations: pd.DataFrame, reports: list[GenerationReport], settings: AbcSettings
-) -> str:
-    if reports and not reports[-1].complete:
-        return "budget"
-    if len(generations) >= settings.max_generations:
-        return "generations"
-    return "budget"
 
 
 def settings_record(settings: AbcSettings) -> dict[str, Any]:

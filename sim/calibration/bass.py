@@ -92,7 +92,9 @@ def bass_share(elapsed: np.ndarray | float, p: float, q: float, m: float, t0: fl
     return bass_curve(since_launch, p, q, m)
 
 
-def fit_bass_offset(times: np.ndarray, shares: np.ndarray) -> BassFit:
+def fit_bass_offset(
+    times: np.ndarray, shares: np.ndarray, *, start: BassFit | None = None
+) -> BassFit:
     """Least-squares Bass fit of p, q, m and the launch offset t0 to one observed series.
 
     ``times`` strictly increasing (any unit: years, periods; gaps allowed), ``shares`` in
@@ -102,6 +104,7 @@ def fit_bass_offset(times: np.ndarray, shares: np.ndarray) -> BassFit:
     ``scipy.optimize.least_squares`` (analytic Jacobian, at most 150 evaluations each);
     the fit with the lowest error is returned, ``converged`` False if its solver did
     not report success (typically: the budget ran out on a flat error surface).
+    ``start``: a fit of similar points (a bootstrap's original) to start from alone.
     """
     from scipy.optimize import least_squares
 
@@ -116,7 +119,11 @@ def fit_bass_offset(times: np.ndarray, shares: np.ndarray) -> BassFit:
         p, q, m, t_half = theta
         return bass_share(elapsed, p, q, m, t_half - _time_to_reach(0.5, p, q)) - y
 
-    starts = [np.clip(theta, lower, upper) for theta in _starting_points(y)]
+    if start is not None:
+        guesses = [np.array([start.p, start.q, start.m, start.t_half + start.start - t[0]])]
+    else:
+        guesses = _starting_points(y)
+    starts = [np.clip(theta, lower, upper) for theta in guesses]
     initial = np.array([np.sum(residuals(theta) ** 2) for theta in starts])
     best = None
     for index in np.argsort(initial)[:REFINED]:

@@ -19,8 +19,15 @@ __all__ = ["data_command", "describe"]
 
 def data_command(args: argparse.Namespace) -> int:
     """Print what the file holds; an InputError reaches run.py's one-line handler."""
-    path = Path(args.file) if args.file else SHIPPED_DATA
-    data = load_adoption(
+    data = _load(args, Path(args.file) if args.file else SHIPPED_DATA)
+    label = "shipped data" if args.file is None else "file"
+    print(describe(data, label=label, bass=args.bass, points=args.series is not None))
+    return 0
+
+
+def _load(args: argparse.Namespace, path: Path) -> AdoptionData:
+    """The file read with the command's --series, column and --unit flags."""
+    return load_adoption(
         path,
         series=args.series,
         time_column=args.time_column,
@@ -28,9 +35,6 @@ def data_command(args: argparse.Namespace) -> int:
         series_column=args.series_column,
         unit=args.unit,
     )
-    label = "shipped data" if args.file is None else "file"
-    print(describe(data, label=label, bass=args.bass, points=args.series is not None))
-    return 0
 
 
 def describe(
@@ -100,38 +104,43 @@ def _shown(path: Path) -> str:
 
 # ------------------------------------------------------------------- calibrate
 def calibrate_command(args: argparse.Namespace) -> int:
-    """``run.py calibrate``: check every input, run (or resume), print where the files are."""
-    from ..files import writable_directory
+    """``run.py calibrate``: check every input, run (or resume), write the outputs, print
+    where they are."""
     from .priors import DEFAULT_FIT, parse_fit
 
     if not _has_pyabc():
         return _missing_pyabc()
     from ..scenario import load_scenario
     from .abc import AbcSettings
-    from .api import DEFAULT_SCENARIO, prepare, run
+    from .api import check_out, removed_if_empty, run
+    from .problem import DEFAULT_SCENARIO, prepare, safe_name
+    from .report import write_outputs
 
-    data = load_adoption(
-        args.data,
-        series=args.series,
-        time_column=args.time_column,
-        adoption_column=args.adoption_column,
-        series_column=args.series_column,
-        unit=args.unit,
-    )
+    data = _load(args, Path(args.data))
     print(data.unit_note)
     _check_counts(args)
     fit = parse_fit(args.fit) if args.fit else dict(DEFAULT_FIT)
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
-    problem = prepare(data, scenario, fit, series=args.series, holdout=args.holdout, seed=args.seed)
     settings = AbcSettings(
         budget=args.budget, population=args.population, max_generations=args.generations
     )
     settings.check()
-    out = writable_directory(
-        args.out if args.out else RESULTS / "calibration" / problem.series.name
+    problem = prepare(
+        data,
+        scenario,
+        fit,
+        series=args.series,
+        holdout=args.holdout,
+        seed=args.seed,
+        noise=args.noise,
+        lead=args.lead,
     )
+    out = Path(args.out) if args.out else RESULTS / "calibration" / safe_name(problem.series.name)
+    made = not out.exists()
+    check_out(out)
     workers = 1 if args.scheduler else _local_workers(problem, args.workers)
     where = f"Dask at {args.scheduler}" if args.scheduler else f"{workers} worker(s)"
+    print(problem.noise_note)
     print(
         f"calibrating {problem.series.name} ({problem.n_fit} points fitted"
         + (f", {problem.holdout} held out" if problem.holdout else "")
@@ -139,15 +148,18 @@ def calibrate_command(args: argparse.Namespace) -> int:
         f"{', '.join(k.key for k in problem.keys)}; "
         f"budget {settings.budget} simulations, population {settings.population}, {where}"
     )
-    calibration = run(
-        problem,
-        settings,
-        workers=workers,
-        scheduler=args.scheduler,
-        out=out,
-        progress=not args.quiet,
-        on_generation=None if args.quiet else _print_generation,
-        command=_command(args),
+    with removed_if_empty(out if made else None):
+        calibration = run(
+            problem,
+            settings,
+            workers=workers,
+            scheduler=args.scheduler,
+            out=out,
+            progress=not args.quiet,
+            on_generation=None if args.quiet else _print_generation,
+        )
+    write_outputs(
+        calibration, out, command=_command(args), workers=workers, scheduler=args.scheduler
     )
     if calibration.resumed_from and not calibration.simulations_run:
         print(
@@ -167,8 +179,7 @@ def _local_workers(problem: object, workers: int | None) -> int:
     import sys
 
     from ..memory import plan_workers
-    from .api import Problem
-    from .simulate import MAX_LEAD
+    from .problem import Problem
 
     assert isinstance(problem, Problem)
     params = dict(problem.scenario.params)
@@ -176,7 +187,7 @@ def _local_workers(problem: object, workers: int | None) -> int:
         name = key.key.split(".")[-1]
         if name in ("n_customers", "mean_degree", "n_dims"):
             params[name] = int(key.high)
-    steps = MAX_LEAD + problem.simulator().after
+    steps = problem.simulator().steps
     chosen, note = plan_workers(
         params, problem.scenario.firms, steps, workers, source=problem.scenario.source
     )
@@ -237,7 +248,7 @@ def _print_generation(report: object) -> None:
     import sys
 
     what = "prior sample" if report.t < 0 else f"generation {report.t}"
-    eps = "" if report.t < 0 else f" epsilon {report.epsilon:.4g},"
+    eps = "" if report.t < 0 else f" threshold {report.epsilon:.4g},"
     done = "" if report.complete else " (cut off by the budget; dropped)"
     print(
         f"{what}:{eps} accepted {report.accepted} of {report.evaluations} "
@@ -248,11 +259,12 @@ def _print_generation(report: object) -> None:
 
 
 def _posterior_lines(calibration: object) -> str:
-    from .api import Calibration
+    from .result import Calibration
 
     assert isinstance(calibration, Calibration)
     table = calibration.summary.merge(
-        calibration.identification[["key", "ratio", "verdict", "bound"]], on="key"
+        calibration.identification[["key", "ratio", "verdict", "bound", "hard_limit", "ridge"]],
+        on="key",
     )
     width = max(len("key"), *(len(k) for k in table["key"]))
     lines = [
@@ -260,58 +272,86 @@ def _posterior_lines(calibration: object) -> str:
         f"{'width/prior':>11}  verdict"
     ]
     for row in table.itertuples():
+        why = ""
+        if row.bound:
+            why = f" ({row.bound} bound" + (", its hard limit)" if row.hard_limit else ")")
+        elif row.ridge:
+            why = f" (with {row.ridge})"
         lines.append(
             f"{row.key:<{width}}  {row.mean:>8.4g}  {row.q05:>8.4g}  {row.q50:>8.4g}  "
-            f"{row.q95:>8.4g}  {row.ratio:>11.2f}  {row.verdict}"
-            + (f" (against the {row.bound} prior bound)" if row.bound else "")
+            f"{row.q95:>8.4g}  {row.ratio:>11.2f}  {row.verdict}{why}"
         )
-    total = int(calibration.generations["simulations"].sum())
+    launch = calibration.launch_quantiles()
+    lines.append(f"launch: {launch[1]:.1f} [{launch[0]:.1f}, {launch[2]:.1f}]")
     lines.append(
         f"{len(calibration.posterior)} particles, worth {calibration.ess:.0f} equally "
         "weighted ones (effective sample size)"
     )
+    shares = calibration.coverage()
     lines.append(
         f"\nfit RMSE (predictive median): {calibration.rmse():.4f}; Bass: "
-        f"{calibration.bass.rmse:.4f}; {total} simulations in "
-        f"{len(calibration.generations)} generations after a prior sample of "
-        f"{calibration.settings.population}"
+        f"{calibration.bass.rmse:.4f}; fitted points in the 90 % band: "
+        f"{shares['coverage90_in']:.0%}; {calibration.spent} simulations in "
+        f"{len(calibration.generations)} generations, the prior sample included"
     )
-    holdout = calibration.holdout_table()
-    for row in holdout.itertuples():
-        lines.append(
-            f"held-out RMSE ({calibration.problem.holdout} points): {row.model} {row.rmse_out:.4f}"
-        )
+    if calibration.problem.holdout:
+        for row in calibration.holdout_table().itertuples():
+            lines.append(
+                f"held out ({calibration.problem.holdout} points): {row.model} RMSE "
+                f"{row.rmse_out:.4f}, CRPS {row.crps_out:.4f}, in the 90 % band "
+                f"{row.coverage90_out:.0%}"
+            )
     return "\n".join(lines)
 
 
 # -------------------------------------------------------------------- backtest
-def backtest_command(args: argparse.Namespace) -> int:
-    """``run.py backtest``: every shipped series, first half fitted, second forecast."""
+VALIDATION_DOC = DOCS / "validation.md"
+
+
+def _machine(workers: int) -> str:
     import os
     import platform
+
+    return (
+        f"{workers} worker process(es) on {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()})"
+    )
+
+
+def backtest_command(args: argparse.Namespace) -> int:
+    """``run.py backtest [DATA]``: every series from rolling origins, the model against
+    Bass, logistic and Gompertz; the leaderboard to docs/validation.md."""
+    import os
 
     if not _has_pyabc():
         return _missing_pyabc()
     from ..files import writable_directory
-    from .validation import backtest, timed, validation_markdown, write_validation
+    from .abc import AbcSettings
+    from .validation import backtest, timed, validation_markdown, write_section
 
     args.population, args.generations = 200, 30
     _check_counts(args)
+    AbcSettings(budget=args.budget).check()
+    data = load_adoption(Path(args.data) if args.data else SHIPPED_DATA)
+    for name in args.series or []:
+        data.get(name)
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
-    doc = Path(args.doc) if args.doc else DOCS / "validation.md"
+    doc = Path(args.doc) if args.doc else VALIDATION_DOC
     writable_directory(doc.parent, "--doc")  # written last, after every series: check first
     out = writable_directory(args.out if args.out else RESULTS / "backtest")
 
-    def show(row: dict) -> None:
+    def show(rows: list[dict]) -> None:
+        scores = ", ".join(f"{r['method']} {r['crps_out']:.4f}" for r in rows)
+        model = rows[0]
         print(
-            f"{row['series']}: fitted {row['fitted']}, forecast {row['forecast']}: RMSE out "
-            f"model {row['abm_rmse_out']:.3f}, Bass {row['bass_rmse_out']:.3f} "
-            f"({row['seconds']:.0f} s)",
+            f"{model['series']} fitted {model['fitted']}: CRPS {scores}; model's 90 % band "
+            f"holds {model['coverage90_out']:.0%} ({model['seconds']:.0f} s)",
             flush=True,
         )
 
     table, seconds = timed(
         lambda: backtest(
+            data,
             args.series,
             budget=args.budget,
             seed=args.seed,
@@ -319,20 +359,103 @@ def backtest_command(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             out=out,
             progress=not args.quiet,
-            on_series=show,
+            on_case=show,
         )
     )
-    command = _command(args)
-    machine = (
-        f"{workers} worker process(es) on {os.cpu_count()} cores "
-        f"({platform.processor() or platform.machine()})"
+    out.mkdir(parents=True, exist_ok=True)
+    from ..provenance import write_atomic
+
+    write_atomic(out / "backtest.csv", table.to_csv(index=False, float_format="%.6g").encode())
+    sampling = float(table.loc[table["method"] == "model", "seconds"].sum())
+    text = validation_markdown(
+        table,
+        command=_command(args),
+        seconds=sampling,
+        machine=_machine(workers),
+        budget=args.budget,
+        seed=args.seed,
     )
-    sampling = float(table["seconds"].sum())
-    write_validation(
-        doc,
-        validation_markdown(
-            table, command=command, seconds=sampling, machine=machine, budget=args.budget
-        ),
+    write_section(doc, "backtest", text)
+    print(
+        f"\n{table['series'].nunique()} series, {len(table) // 4} cases in {seconds / 60:.1f} "
+        f"min; table in {out / 'backtest.csv'}, leaderboard in {doc}"
     )
-    print(f"\n{len(table)} series in {seconds / 60:.1f} min; table in {doc}")
+    return 0
+
+
+# ------------------------------------------------------------- calibrate-check
+def check_command(args: argparse.Namespace) -> int:
+    """``run.py calibrate-check``: simulation-based calibration of the calibration."""
+    import os
+    import time
+
+    from .priors import parse_fit
+
+    if not _has_pyabc():
+        return _missing_pyabc()
+    from ..scenario import load_scenario
+    from .abc import AbcSettings
+    from .api import check_out
+    from .priors import check_fit
+    from .problem import DEFAULT_SCENARIO
+    from .sbc import (
+        CheckSettings,
+        calibration_check,
+        check_fit_keys,
+        check_markdown,
+        passes,
+        write_check,
+    )
+    from .validation import write_section
+
+    args.population = args.population or CheckSettings.population
+    args.generations = 30
+    _check_counts(args)
+    settings = CheckSettings(
+        datasets=args.datasets, budget=args.budget, population=args.population, seed=args.seed
+    )
+    settings.check()
+    AbcSettings(budget=args.budget, population=args.population).check()
+    scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
+    fit = parse_fit(args.fit) if args.fit else None
+    check_fit(scenario, check_fit_keys(fit, args.noise))  # one line before anything is made
+    out = check_out(Path(args.out) if args.out else RESULTS / "calibrate-check")
+    workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
+    began = time.perf_counter()
+
+    def show(record: dict) -> None:
+        held = record["coverage90_out"]
+        print(
+            f"dataset {record['dataset']}: temperature {record['temperature']:.3g}, ESS "
+            f"{record['ess']:.0f}, held-out points in the 90 % band {held:.0%} "
+            f"({record['seconds']:.0f} s)",
+            flush=True,
+        )
+
+    ranks, coverage, records = calibration_check(
+        scenario,
+        fit,
+        noise=args.noise,
+        settings=settings,
+        workers=workers,
+        scheduler=args.scheduler,
+        out=out,
+        on_dataset=None if args.quiet else show,
+    )
+    text = check_markdown(
+        coverage,
+        records,
+        command=_command(args),
+        settings=settings,
+        machine=_machine(workers),
+        seconds=sum(r["seconds"] for r in records),
+    )
+    write_check(out, ranks, coverage, text)
+    write_section(Path(args.doc) if args.doc else VALIDATION_DOC, "calibrate-check", text)
+    ok = passes(coverage)
+    print(coverage.to_string(index=False))
+    print(
+        f"\n{len(records)} datasets in {(time.perf_counter() - began) / 60:.1f} min; "
+        f"{int(ok.sum())} of {len(ok)} quantities within the 80-97 % band; results in {out}/"
+    )
     return 0

@@ -63,6 +63,10 @@ EXPECTED_FILE = "expected a CSV file with a time column and an adoption column"
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-"})
 # in a percent column, a value <= 1 after the series has passed this looks like a share
 PERCENT_MIX_LEVEL = 10.0
+# ... and a value > 1, ten times a share of at least this just before it, a percent
+SHARE_JUMP_FROM = 0.05
+#: A largest value in (1, NEAR_ONE] is a share that rounds above 1, not a percent column.
+NEAR_ONE = 1.05
 
 Unit = Literal["share", "percent"]
 
@@ -234,14 +238,17 @@ def _parse(
     values = np.array([_number(header[a_col], line, row[a_col]) for line, row in rows])
     lines = np.array([line for line, _ in rows])
     names = [_series_name(header, s_col, line, row, path) for line, row in rows]
-    unit, note = _unit(header[a_col], values, lines, names, unit)
-    shares = values / 100.0 if unit == "percent" else values
-
     order = list(dict.fromkeys(names))
     if series is not None and series not in order:
         raise InputError("--series", series, f"one of {_listing(order)}")
     chosen = order if series is None else [series]
     by_name = np.array(names, dtype=object)
+    for name in chosen:  # falling times first: the unit is judged in time order
+        mask = by_name == name
+        _check_not_falling(name, times[mask], lines[mask], header[t_col])
+    unit, note = _unit(header[a_col], values, lines, names, times, unit)
+    shares = values / 100.0 if unit == "percent" else values
+
     found: dict[str, AdoptionSeries] = {}
     for name in chosen:
         mask = by_name == name
@@ -340,15 +347,19 @@ def _unit(
     values: np.ndarray,
     lines: np.ndarray,
     names: list[str],
+    times: np.ndarray,
     unit: Unit | None,
 ) -> tuple[Unit, str]:
-    """The column's unit (given or detected) and the one-line note that says it."""
+    """The column's unit (given or detected) and the one-line note that says it.
+
+    Shares are never rescaled silently: a largest value just above 1 (at most
+    NEAR_ONE) is an error naming its row, not a percent column that peaks at 1 %.
+    """
+    where = _Where(column, lines, names)
     negative = np.flatnonzero(values < 0)
     if negative.size:
         i = negative[0]
-        raise InputError(
-            f"{column} (line {lines[i]})", _plain(values[i]), "a share >= 0 (or a percent >= 0)"
-        )
+        raise InputError(where(i), _plain(values[i]), "a share >= 0 (or a percent >= 0)")
     top = float(values.max())
     ceiling = {"share": 1.0, "percent": 100.0}.get(unit or "", 100.0)
     above = np.flatnonzero(values > ceiling)
@@ -359,7 +370,7 @@ def _unit(
             if unit
             else "a share in [0, 1] or a percent in [0, 100]"
         )
-        raise InputError(f"{column} (line {lines[i]})", _plain(values[i]), allowed)
+        raise InputError(where(i), _plain(values[i]), allowed)
     largest = f"largest value {_plain(top)}"
     if unit == "share":
         return "share", f"{column}: shares in [0, 1] (--unit share); {largest}"
@@ -367,36 +378,78 @@ def _unit(
         return "percent", f"{column}: percent (--unit percent), divided by 100; {largest}"
     if top <= 1.0:
         return "share", f"{column}: {largest} <= 1, read as shares in [0, 1]"
-    _check_not_mixed(column, values, lines, names, top)
+    if top <= NEAR_ONE:
+        i = int(np.flatnonzero(values > 1.0)[0])
+        raise InputError(
+            where(i),
+            _plain(values[i]),
+            f"a share <= 1: the column's largest value is {_plain(top)}, just above 1, so "
+            "it is not read as percent (the series would then peak at about 1 %) nor "
+            "capped silently; correct the value, or choose --unit percent",
+        )
+    _check_not_mixed(where, values, names, times, top)
     return "percent", f"{column}: {largest} > 1, read as percent and divided by 100"
 
 
+@dataclass(frozen=True)
+class _Where:
+    """Names a row in errors: the column, the file's line and, if several, the series."""
+
+    column: str
+    lines: np.ndarray
+    names: list[str]
+
+    def __call__(self, i: int) -> str:
+        several = len(set(self.names)) > 1
+        series = f", series {self.names[i]!r}" if several else ""
+        return f"{self.column} (line {self.lines[i]}{series})"
+
+
 def _check_not_mixed(
-    column: str, values: np.ndarray, lines: np.ndarray, names: list[str], top: float
+    where: _Where, values: np.ndarray, names: list[str], times: np.ndarray, top: float
 ) -> None:
-    """In a column read as percent, shares mixed in (a whole series <= 1, or a sudden <= 1)."""
+    """In a column read as percent, shares mixed in: within a series (in time order) a
+    value <= 1 after it passed PERCENT_MIX_LEVEL, or a jump from a share to a percent;
+    then a whole series <= 1 while another reaches more."""
     by_name = np.array(names, dtype=object)
+    all_small = []
     for name in dict.fromkeys(names):
-        mask = by_name == name
-        part, part_lines = values[mask], lines[mask]
+        rows = np.flatnonzero(by_name == name)
+        rows = rows[np.argsort(times[rows], kind="stable")]  # falling times: judged in order
+        part = values[rows]
         if part.max() <= 1.0:
-            raise InputError(
-                f"{column} (series {name!r})",
-                reason=f"every value is <= 1 while the column reaches {_plain(top)}: "
-                "expected one unit for the whole column (shares in [0, 1] or percent), "
-                "or the unit chosen with --unit",
-            )
+            all_small.append(name)
+            continue
         reached = np.maximum.accumulate(part)
         before = np.concatenate([[0.0], reached[:-1]])
-        mixed = np.flatnonzero((part <= 1.0) & (before > PERCENT_MIX_LEVEL))
-        if mixed.size:
-            i = mixed[0]
-            raise InputError(
-                f"{column} (line {part_lines[i]})",
-                _plain(part[i]),
-                f"a percent like the rest of series {name!r} (it had reached "
-                f"{_plain(before[i])}): shares and percent mixed? or choose --unit percent",
-            )
+        odd = (
+            ("a percent", "", (part <= 1.0) & (before > PERCENT_MIX_LEVEL)),
+            (
+                "a share",
+                ", then jumps to this",
+                (part > 1.0) & (before >= SHARE_JUMP_FROM) & (before <= 1.0) & (part > 10 * before),
+            ),
+        )
+        for kind, then, mask in odd:
+            found = np.flatnonzero(mask)
+            if found.size:
+                i = rows[found[0]]
+                raise InputError(
+                    where(i),
+                    _plain(values[i]),
+                    f"{kind} like the rest of series {name!r} (it had reached "
+                    f"{_plain(before[found[0]])}{then}): shares and percent mixed? or "
+                    "choose --unit percent",
+                )
+    if all_small:
+        big = [n for n in dict.fromkeys(names) if n not in all_small]
+        highest = max(big, key=lambda n: values[by_name == n].max())
+        raise InputError(
+            f"{where.column} (series {all_small[0]!r})",
+            reason=f"every value is <= 1 while series {highest!r} reaches {_plain(top)}: "
+            "expected one unit for the whole column (shares in [0, 1] or percent), "
+            "or the unit chosen with --unit",
+        )
 
 
 def _series(
@@ -413,6 +466,7 @@ def _series(
     ``whole_file``: the file has no series column, so repeated times may mean several
     series in one file; the error then says how to name the column.
     """
+    _check_not_falling(name, times, lines, time_column)
     steps = np.diff(times)
     bad = np.flatnonzero(steps <= 0)
     if bad.size:
@@ -431,6 +485,18 @@ def _series(
     times.setflags(write=False)
     shares.setflags(write=False)
     return AdoptionSeries(name, times, shares, "; ".join(dict.fromkeys(s.strip() for s in sources)))
+
+
+def _check_not_falling(name: str, times: np.ndarray, lines: np.ndarray, column: str) -> None:
+    """A series whose times fall all the way (sorted newest first) is named as such."""
+    steps = np.diff(times)
+    if steps.size and np.all(steps < 0):
+        raise InputError(
+            f"{column} (lines {lines[0]}-{lines[-1]})",
+            f"{_plain(times[0])}, {_plain(times[1])} ... {_plain(times[-1])}",
+            f"times increasing within series {name!r}; these fall (the rows are sorted "
+            "newest first?): sort the rows by time",
+        )
 
 
 def _plain(value: float) -> float | int:

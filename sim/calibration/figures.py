@@ -1,12 +1,13 @@
-"""Calibration figures (matplotlib, PNG bytes): the fit against the data, the posterior's pairs.
+"""Calibration figures (matplotlib): the fit against the data, the posterior's pairs.
 
-Figures are returned as PNG bytes so that the caller writes them atomically.
+:func:`fit_figure` and :func:`pairs_figure` return Figures (``Calibration.plot``);
+:func:`png` turns one into PNG bytes so that the caller writes them atomically.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import matplotlib
 
@@ -18,47 +19,83 @@ import pandas as pd
 from ..style import OKABE_ITO, RC_PARAMS
 from .priors import FitKey
 
-__all__ = ["plot_fit", "plot_pairs"]
+__all__ = ["fit_figure", "pairs_figure", "png", "rank_figure"]
 
 MODEL_COLOUR, BASS_COLOUR, DATA_COLOUR = OKABE_ITO[0], OKABE_ITO[1], "#222222"
+PRIOR_COLOUR = "#888888"
+#: Share of a quantity's posterior range added on each side of a pairs panel.
+PAD = 0.08
 
 
-def _png(fig: plt.Figure, footer: str) -> bytes:
-    fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=10, color="#444444")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+def png(fig: plt.Figure, footer: str = "") -> bytes:
+    """The figure as PNG bytes (``footer`` written at its bottom right); closes it."""
+    if footer:
+        fig.text(0.99, 0.005, footer, ha="right", va="bottom", fontsize=10, color="#444444")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
     return buffer.getvalue()
 
 
-def plot_fit(
-    observed: pd.DataFrame, band: pd.DataFrame, bass: pd.DataFrame, *, title: str, footer: str
-) -> bytes:
-    """Observed points (open where held out), the posterior predictive median and 90 %
-    band, and the Bass curve fitted to the same points.
+def fit_figure(
+    observed: pd.DataFrame,
+    band: pd.DataFrame,
+    bass: np.ndarray,
+    *,
+    title: str,
+    coverage: Mapping[str, float],
+    time_unit: str,
+    footer: str,
+) -> plt.Figure:
+    """Observed points (open where held out), the posterior predictive median with its
+    50 % and 90 % bands of the observed share and the Bass fit (``bass``, at the
+    band's times); the title gets ``coverage`` (shares of fitted and held-out points in
+    the 90 % band); below, the residuals (data minus predictive median) inside the
+    band's residual range.
 
-    ``observed``: time, observed, fitted; ``band``: time, q05, q50, q95; ``bass``:
-    time, share.
+    ``observed``: time, observed, fitted, q05, q50, q95; ``band``: time, q05, q25,
+    q50, q75, q95.
     """
+    fitted = observed[observed["fitted"]]
+    held = observed[~observed["fitted"]]
     with plt.rc_context(RC_PARAMS):
-        fig, ax = plt.subplots(figsize=(9, 5.5))
-        ax.fill_between(
-            band["time"],
-            band["q05"],
-            band["q95"],
-            color=MODEL_COLOUR,
-            alpha=0.25,
-            linewidth=0,
-            label="model: 90 % predictive band",
+        fig, (ax, low) = plt.subplots(
+            2, 1, figsize=(9, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
         )
+        for low_q, high_q, alpha, label in (
+            ("q05", "q95", 0.18, "model: 90 % predictive band"),
+            ("q25", "q75", 0.3, "model: 50 % band"),
+        ):
+            ax.fill_between(
+                band["time"],
+                band[low_q],
+                band[high_q],
+                color=MODEL_COLOUR,
+                alpha=alpha,
+                linewidth=0,
+                label=label,
+            )
         ax.plot(band["time"], band["q50"], color=MODEL_COLOUR, label="model: predictive median")
-        ax.plot(bass["time"], bass["share"], color=BASS_COLOUR, linestyle="--", label="Bass fit")
-        fitted = observed[observed["fitted"]]
-        held = observed[~observed["fitted"]]
+        ax.plot(band["time"], bass, color=BASS_COLOUR, linestyle="--", label="Bass fit")
         ax.plot(
-            fitted["time"], fitted["observed"], "o", color=DATA_COLOUR, ms=5, label="data (fitted)"
+            fitted["time"],
+            fitted["observed"],
+            "o",
+            color=DATA_COLOUR,
+            ms=5,
+            label="data (fitted)",
         )
+        low.fill_between(
+            observed["time"],
+            observed["q05"] - observed["q50"],
+            observed["q95"] - observed["q50"],
+            color=MODEL_COLOUR,
+            alpha=0.18,
+            linewidth=0,
+        )
+        low.axhline(0.0, color=MODEL_COLOUR, linewidth=1.2)
+        low.plot(fitted["time"], fitted["observed"] - fitted["q50"], "o", color=DATA_COLOUR, ms=4)
+        shown = f"{coverage['coverage90_in']:.0%} of fitted points in the 90 % band"
         if not held.empty:
             ax.plot(
                 held["time"],
@@ -69,62 +106,148 @@ def plot_fit(
                 ms=6,
                 label="data (held out)",
             )
-            ax.axvline(held["time"].iloc[0] - 0.5, color="#888888", linewidth=1, linestyle=":")
-        ax.set_xlabel("time")
-        ax.set_ylabel("share adopted")
+            low.plot(
+                held["time"],
+                held["observed"] - held["q50"],
+                "o",
+                mfc="white",
+                mec=DATA_COLOUR,
+                ms=4,
+            )
+            for axis in (ax, low):
+                axis.axvline(
+                    held["time"].iloc[0] - 0.5, color=PRIOR_COLOUR, linewidth=1, linestyle=":"
+                )
+            shown += f", {coverage['coverage90_out']:.0%} of held-out"
+        ax.set_ylabel("share adopted (0 to 1)")
         ax.set_ylim(0, 1.02)
-        ax.set_title(title)
-        ax.legend(loc="best", frameon=False)
-        return _png(fig, footer)
+        ax.set_title(f"{title}; {shown}", fontsize=13)
+        ax.legend(loc="best", frameon=False, fontsize=10)
+        low.set_ylabel("data - median")
+        low.set_xlabel(f"{time_unit} (one step of the model = one unit)")
+        fig.text(0.01, 0.005, footer, ha="left", va="bottom", fontsize=9, color="#444444")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
 
 
-def plot_pairs(
+def pairs_figure(
     posterior: pd.DataFrame,
-    keys: Sequence[FitKey],
+    keys: tuple[FitKey, ...],
+    correlation: pd.DataFrame,
     *,
     title: str,
-    footer: str,
     truth: Mapping[str, float] | None = None,
-) -> bytes:
-    """Every pair of fitted keys: weighted particles on the prior's ranges, and each
-    key's weighted histogram on the diagonal (``truth`` marked if given)."""
-    k = len(keys)
+) -> plt.Figure:
+    """Every pair of fitted keys and the launch: weighted particles drawn on the
+    posterior's range, the prior's bounds as dashed lines where they fall inside it,
+    each quantity's weighted histogram on the diagonal and, above it, the weighted
+    correlation of each pair (bold from 0.8 in size: a ridge)."""
+    names = [k.key for k in keys] + ["launch"]
+    priors = {k.key: (k.low, k.high) for k in keys}
     weights = posterior["weight"].to_numpy()
     size = 20 + 200 * weights / max(weights.max(), 1e-300)
-    with plt.rc_context(RC_PARAMS | {"font.size": 11, "axes.labelsize": 11}):
-        fig, axes = plt.subplots(k, k, figsize=(3.2 * k + 1, 3.2 * k + 0.6), squeeze=False)
-        for row, y_key in enumerate(keys):
-            for col, x_key in enumerate(keys):
+    limits = {name: _limits(posterior[name].to_numpy()) for name in names}
+    n = len(names)
+    with plt.rc_context(RC_PARAMS | {"font.size": 10, "axes.labelsize": 10}):
+        fig, axes = plt.subplots(n, n, figsize=(2.6 * n + 1, 2.6 * n + 0.6), squeeze=False)
+        for row, y_name in enumerate(names):
+            for col, x_name in enumerate(names):
                 ax = axes[row][col]
                 if col > row:
+                    r = float(correlation.loc[y_name, x_name])
                     ax.set_axis_off()
+                    ax.text(
+                        0.5,
+                        0.5,
+                        f"r = {r:+.2f}",
+                        ha="center",
+                        va="center",
+                        transform=ax.transAxes,
+                        fontsize=13,
+                        fontweight="bold" if abs(r) >= 0.8 else "normal",
+                    )
                     continue
-                x = posterior[x_key.key].to_numpy()
+                x = posterior[x_name].to_numpy()
                 if row == col:
                     ax.hist(
                         x,
-                        bins=np.linspace(x_key.low, x_key.high, 31),
+                        bins=np.linspace(*limits[x_name], 31),
                         weights=weights,
                         color=MODEL_COLOUR,
                         alpha=0.8,
                     )
                     ax.set_yticks([])
-                    if truth and x_key.key in truth:
-                        ax.axvline(truth[x_key.key], color=BASS_COLOUR, linewidth=2)
+                    if truth and x_name in truth:
+                        ax.axvline(truth[x_name], color=BASS_COLOUR, linewidth=2)
                 else:
-                    y = posterior[y_key.key].to_numpy()
+                    y = posterior[y_name].to_numpy()
                     ax.scatter(x, y, s=size, color=MODEL_COLOUR, alpha=0.35, linewidths=0)
-                    ax.set_ylim(y_key.low, y_key.high)
-                    if truth and x_key.key in truth and y_key.key in truth:
-                        ax.plot(truth[x_key.key], truth[y_key.key], "*", color=BASS_COLOUR, ms=14)
-                ax.set_xlim(x_key.low, x_key.high)
-                if row == k - 1:
-                    ax.set_xlabel(x_key.key)
+                    ax.set_ylim(*limits[y_name])
+                    _prior_lines(ax.axhline, priors.get(y_name), limits[y_name])
+                    if truth and x_name in truth and y_name in truth:
+                        ax.plot(truth[x_name], truth[y_name], "*", color=BASS_COLOUR, ms=14)
+                ax.set_xlim(*limits[x_name])
+                _prior_lines(ax.axvline, priors.get(x_name), limits[x_name])
+                if row == n - 1:
+                    ax.set_xlabel(_label(x_name, priors))
                 else:
                     ax.set_xticklabels([])
                 if col == 0 and row > 0:
-                    ax.set_ylabel(y_key.key)
+                    ax.set_ylabel(_label(y_name, priors))
                 elif col > 0:
                     ax.set_yticklabels([])
+        fig.suptitle(title + " (dashed: a prior bound)")
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def _limits(values: np.ndarray) -> tuple[float, float]:
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = PAD * (high - low) if high > low else max(abs(low) * 0.05, 1e-6)
+    return low - pad, high + pad
+
+
+def _prior_lines(
+    draw: object, prior: tuple[float, float] | None, view: tuple[float, float]
+) -> None:
+    if prior is None:
+        return
+    for bound in prior:
+        if view[0] <= bound <= view[1]:
+            draw(bound, color=PRIOR_COLOUR, linestyle="--", linewidth=1.2)  # type: ignore[operator]
+
+
+def _label(name: str, priors: Mapping[str, tuple[float, float]]) -> str:
+    if name not in priors:
+        return f"{name} (time)"
+    low, high = priors[name]
+    return f"{name}\nprior {low:g} to {high:g}"
+
+
+def rank_figure(ranks: pd.DataFrame, *, bins: int = 10, title: str) -> plt.Figure:
+    """One histogram per key of the truth's posterior rank (its weighted posterior
+    CDF), which is uniform when the posterior is right; the grey band holds 95 % of
+    the bin counts a uniform rank gives (binomial)."""
+    from scipy.stats import binom
+
+    keys = list(dict.fromkeys(ranks["key"]))
+    n = len(keys)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    with plt.rc_context(RC_PARAMS | {"font.size": 10}):
+        fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+        for ax, key in zip(axes.flat, keys, strict=False):
+            values = ranks.loc[ranks["key"] == key, "rank"].to_numpy()
+            total = values.size
+            low, high = binom.ppf([0.025, 0.975], total, 1 / bins)
+            ax.axhspan(low, high, color=PRIOR_COLOUR, alpha=0.25, linewidth=0)
+            ax.axhline(total / bins, color=PRIOR_COLOUR, linewidth=1)
+            ax.hist(values, bins=np.linspace(0, 1, bins + 1), color=MODEL_COLOUR, alpha=0.85)
+            ax.set_title(key, fontsize=10)
+            ax.set_xlim(0, 1)
+            ax.set_xlabel("rank of the truth in its posterior")
+        for ax in list(axes.flat)[n:]:
+            ax.set_axis_off()
         fig.suptitle(title)
-        return _png(fig, footer)
+        fig.tight_layout()
+    return fig

@@ -10,6 +10,12 @@ Integer keys are fitted on a continuous range and rounded when applied.
 
 Without ``--fit`` the three :data:`DEFAULT_FIT` keys are fitted: the Bass p and q of
 awareness and the mean loss aversion, which sets the ceiling (docs/calibration.md).
+
+``observation.noise`` and ``observation.autocorrelation`` are calibration-only keys:
+the sd and the correlation of the noise between the simulated curve and the data
+(:mod:`.observation`). They are not scenario keys, never reach the model and are not
+checked by the scenario layer; their ranges must lie inside :data:`.observation.
+HARD_LIMITS` (a positive sd), and the correlation needs the sd fitted too.
 """
 
 from __future__ import annotations
@@ -24,7 +30,20 @@ from ..keys import Key, apply_checked, parse_key
 from ..scenario import Scenario
 from ..spec import Range
 
-__all__ = ["DEFAULT_FIT", "FitKey", "apply_values", "check_fit", "parse_fit"]
+__all__ = [
+    "AUTOCORRELATION",
+    "DEFAULT_FIT",
+    "HARD_LIMITS",
+    "NOISE",
+    "OBSERVATION",
+    "OBSERVATION_PRIORS",
+    "FitKey",
+    "apply_values",
+    "check_fit",
+    "hard_limits",
+    "is_observation",
+    "parse_fit",
+]
 
 #: Fitted when no --fit is given: awareness (Bass p and q) and the ceiling (loss aversion).
 DEFAULT_FIT: dict[str, tuple[float, float]] = {
@@ -32,6 +51,18 @@ DEFAULT_FIT: dict[str, tuple[float, float]] = {
     "diffusion.imitation": (0.05, 1.0),
     "customers.loss_aversion_mean": (1.0, 6.0),
 }
+#: The prefix of calibration-only keys (the observation-error model, .observation).
+OBSERVATION = "observation."
+NOISE = "observation.noise"
+AUTOCORRELATION = "observation.autocorrelation"
+#: Default uniform priors: the noise's sd in shares (half a point to ten points), and
+#: its correlation between points one period apart.
+OBSERVATION_PRIORS: dict[str, tuple[float, float]] = {
+    NOISE: (0.005, 0.1),
+    AUTOCORRELATION: (0.0, 0.95),
+}
+#: What --fit may give them: a positive sd up to one share; a correlation below 1.
+HARD_LIMITS: dict[str, tuple[float, float]] = {NOISE: (0.0, 1.0), AUTOCORRELATION: (0.0, 0.99)}
 FLAG = "--fit"
 FORMAT = "KEY=LOW:HIGH with LOW < HIGH, e.g. diffusion.imitation=0.05:1"
 #: Keys calibration sets itself or that are not parameters of the curve.
@@ -117,6 +148,9 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> 
         )
     keys = []
     for key, (low, high) in ranges.items():
+        if is_observation(key):
+            keys.append(_observation_key(key, low, high, ranges))
+            continue
         section = key.split(".", 1)[0]
         if key in NOT_FITTED or section in ("run", "scenario"):
             reason = NOT_FITTED.get(key, "expected a model or firm key, not a run setting")
@@ -133,9 +167,47 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, tuple[float, float]]) -> 
         for value in fit.prior.ends():
             scenario.with_overrides({key: value}, FLAG)
         keys.append(fit)
+    model = [k for k in keys if not is_observation(k.key)]
     for end in ("low", "high"):
-        scenario.with_overrides({k.key: k.value(getattr(k, end)) for k in keys}, FLAG)
+        scenario.with_overrides({k.key: k.value(getattr(k, end)) for k in model}, FLAG)
     return keys
+
+
+def is_observation(key: str) -> bool:
+    """Whether ``key`` belongs to the observation-error model, not to the scenario."""
+    return key.startswith(OBSERVATION)
+
+
+def _observation_key(
+    key: str, low: float, high: float, ranges: Mapping[str, tuple[float, float]]
+) -> FitKey:
+    """A checked key of the observation model (its own limits, not the scenario's)."""
+    if key not in HARD_LIMITS:
+        names = ", ".join(k.removeprefix(OBSERVATION) for k in HARD_LIMITS)
+        raise InputError(f"{FLAG} {key}", reason=f"unknown key; allowed: {names}")
+    least, most = HARD_LIMITS[key]
+    if not (least < low if key == NOISE else least <= low) or high > most:
+        above = f"> {least:g}" if key == NOISE else f">= {least:g}"
+        raise InputError(f"{FLAG} {key}", (low, high), f"LOW {above} and HIGH <= {most:g}")
+    if key == AUTOCORRELATION and NOISE not in ranges:
+        raise InputError(
+            f"{FLAG} {key}",
+            reason=f"the noise's correlation needs its sd fitted too: expected {NOISE} "
+            "among the --fit keys (or --noise ar1)",
+        )
+    return FitKey(key, Range(low, high))
+
+
+def hard_limits(key: str) -> tuple[float | None, float | None]:
+    """The values a key can never leave (its spec's, or the observation model's):
+    a prior bound there cannot be widened."""
+    if is_observation(key):
+        return HARD_LIMITS.get(key, (None, None))
+    try:
+        spec = parse_key(key).spec
+    except (InputError, KeyError):
+        return None, None
+    return spec.low, spec.high
 
 
 def apply_values(
@@ -151,5 +223,7 @@ def apply_values(
     ``values`` lie inside ranges :func:`check_fit` accepted, whose ends the scenario
     layer checked: every allowed set is an interval, so no value needs checking again.
     """
-    assigned: dict[str | Key, Any] = {key.key: key.value(values[key.key]) for key in keys}
+    assigned: dict[str | Key, Any] = {
+        key.key: key.value(values[key.key]) for key in keys if not is_observation(key.key)
+    }
     return apply_checked(params, firms, strategies or {}, assigned)

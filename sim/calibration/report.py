@@ -1,14 +1,16 @@
 """A calibration's files: posterior, summary, Bass fit, figures, report.md and manifest.
 
-Every file is written whole or not at all (:func:`sim.provenance.write_atomic`), and
-``manifest.json`` last, after the previous one was removed: a directory without a
-manifest holds an unfinished calibration, never a mix of two.
+:func:`write_outputs` is the one place that writes them (the command line, the
+Python API, the backtest and the calibration check call it). Every file is written
+whole or not at all (:func:`sim.provenance.write_atomic`), and ``manifest.json`` last,
+after the previous one was removed: a directory without a manifest holds an
+unfinished calibration, never a mix of two.
 """
 
 from __future__ import annotations
 
 import io
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,16 +19,22 @@ import pandas as pd
 
 from ..provenance import manifest, write_atomic, write_json
 from .abc import HISTORY
-from .figures import plot_fit, plot_pairs
-from .predict import AT_BOUND, NOT_PINNED, PINNED, bands
+from .figures import pairs_figure, png
+from .manifest import MANIFEST
+from .predict import AT_BOUND, NOT_PINNED, PINNED, RIDGE, launch_bound
 from .sampler import MAIN_STREAM
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .api import Calibration
+    from .result import Calibration
 
-__all__ = ["LOW_ESS", "MANIFEST", "OUTPUTS", "fit_band", "report_markdown", "write_outputs"]
+__all__ = [
+    "LOW_ESS",
+    "MANIFEST",
+    "OUTPUTS",
+    "report_markdown",
+    "write_outputs",
+]
 
-MANIFEST = "manifest.json"
 #: An effective sample size below this share of the population is said in the report.
 LOW_ESS = 0.2
 OUTPUTS = (
@@ -42,31 +50,10 @@ OUTPUTS = (
 )  # and holdout.csv with --holdout
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
+def _csv(frame: pd.DataFrame, float_format: str = "%.10g") -> bytes:
     buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, float_format="%.10g")
+    frame.to_csv(buffer, index=False, float_format=float_format)
     return buffer.getvalue().encode()
-
-
-def fit_band(calibration: Calibration) -> pd.DataFrame:
-    """Posterior predictive band on every period from the earliest likely launch (the
-    launch's 5 % quantile) to the last observation, for the figure."""
-    from .predict import weighted_quantiles
-
-    times = calibration.problem.series.times
-    launch = weighted_quantiles(
-        calibration.posterior["launch"].to_numpy(),
-        calibration.posterior["weight"].to_numpy(),
-        [0.05],
-    )[0]
-    start = min(np.floor(launch), times[0])
-    grid = np.arange(start, times[-1] + 1e-9, 1.0)
-    return bands(
-        calibration.curves,
-        calibration.posterior["launch"].to_numpy(),
-        calibration.posterior["weight"].to_numpy(),
-        grid,
-    )
 
 
 def write_outputs(
@@ -82,7 +69,8 @@ def write_outputs(
     problem = calibration.problem
     name = problem.series.name
     files: dict[str, bytes] = {
-        "posterior.csv": _csv(calibration.posterior),
+        # full precision: Calibration.load simulates the particles again from these
+        "posterior.csv": _csv(calibration.posterior, "%.17g"),
         "summary.csv": _csv(calibration.summary),
         "bass.csv": _csv(pd.DataFrame([calibration.bass.to_dict()])),
         "fit.csv": _csv(calibration.fitted()),
@@ -90,21 +78,15 @@ def write_outputs(
     }
     if problem.holdout:
         files["holdout.csv"] = _csv(calibration.holdout_table())
-    band = fit_band(calibration)
-    bass_times = band["time"].to_numpy()
-    footer = (
-        f"{len(calibration.posterior)} particles of ABC-SMC generation "
-        f"{int(calibration.generations['t'].iloc[-1])}; seed {problem.seed}"
-    )
-    files["fit.png"] = plot_fit(
-        calibration.fitted(),
-        band,
-        pd.DataFrame({"time": bass_times, "share": calibration.bass.predict(bass_times)}),
-        title=f"{name}: data, model and Bass",
-        footer=footer,
-    )
-    files["pairs.png"] = plot_pairs(
-        calibration.posterior, problem.keys, title=f"{name}: posterior", footer=footer
+    files["fit.png"] = png(calibration.plot())
+    files["pairs.png"] = png(
+        pairs_figure(
+            calibration.posterior,
+            problem.keys,
+            calibration.correlation,
+            title=f"{name}: posterior",
+        ),
+        footer=f"{len(calibration.posterior)} particles; seed {problem.seed}",
     )
     files["report.md"] = report_markdown(calibration, command=command).encode()
     for file, content in files.items():
@@ -129,7 +111,10 @@ def manifest_record(
             "file": problem.data_path,
             "sha256": problem.data_sha256,
             "series": problem.series.name,
+            "source": problem.series.source,
             "unit_note": problem.unit_note,
+            "time_column": problem.time_unit,
+            "noise_note": problem.noise_note,
             "points": len(problem.series),
             "fitted_points": problem.n_fit,
             "holdout": problem.holdout,
@@ -139,24 +124,33 @@ def manifest_record(
             "name": problem.scenario.name,
             "parameters": problem.scenario.params,
             "firms": problem.scenario.firms,
+            "tables": problem.scenario.to_dict(),
         },
         fit={k.key: {"low": k.low, "high": k.high, "integer": k.integer} for k in problem.keys},
         seeds={
             "seed": problem.seed,
             "rule": "candidate i of generation t (t = -1: the prior sample) seeds NumPy's "
             "global generator from derive_seed(seed, t + 1, i); pyabc draws the proposal "
-            "from it, then the model's seed (posterior.csv, column seed); after generation "
-            f"t the calling process is seeded from derive_seed(seed, t + 1, {MAIN_STREAM})",
+            "from it, then the model's seed (posterior.csv, column seed), from which a "
+            "particle's launch and noise draws derive; before generation t the calling "
+            f"process is seeded from derive_seed(seed, t, {MAIN_STREAM})",
         },
         abc={
             "budget": settings.budget,
             "population": settings.population,
             "max_generations": settings.max_generations,
-            "batch": settings.batch,
+            "wave": settings.wave,
+            "prior_share": settings.prior_share,
+            "acceptance": "stochastic (noise density, tempered)"
+            if problem.noisy
+            else "RMSE below epsilon",
             "generations": len(calibration.generations),
             "effective_sample_size": round(calibration.ess, 1),
-            "simulations": int(calibration.generations["simulations"].sum()),
+            "simulations": calibration.spent,
+            "dropped": calibration.dropped,
+            "pooled_generations": calibration.pooled,
             "simulations_run_now": calibration.simulations_run,
+            "next_generation_cost": calibration.next_cost,
             "resumed_from_generation": calibration.resumed_from,
             "stopped": calibration.stopped,
             "history": HISTORY,
@@ -171,39 +165,89 @@ def manifest_record(
     )
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
+def _fmt(value: Any, digits: str = ".4g") -> str:
+    if isinstance(value, float | np.floating):
+        return "-" if not np.isfinite(value) else f"{value:{digits}}"
+    return str(value)
 
 
-def _table(frame: pd.DataFrame) -> str:
-    """A markdown table of ``frame`` (numbers to 4 significant digits)."""
+def _table(frame: pd.DataFrame, formats: Mapping[str, str] | None = None) -> str:
+    """A markdown table of ``frame``: numbers to 4 significant digits unless
+    ``formats`` gives a column another format (e.g. '.1f' for years)."""
+    formats = formats or {}
     head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
     rows = [
         "| "
-        + " | ".join(_fmt(v) if isinstance(v, float | np.floating) else str(v) for v in row)
+        + " | ".join(
+            _fmt(v, formats.get(str(c), ".4g")) for c, v in zip(frame.columns, row, strict=True)
+        )
         + " |"
         for row in frame.itertuples(index=False)
     ]
     return "\n".join([head, rule, *rows])
 
 
+def _listing(part: pd.DataFrame) -> str:
+    return ", ".join(f"`{r.key}` ({_fmt(r.ratio, '.2f')})" for r in part.itertuples())
+
+
+def verdict_sentences(ident: pd.DataFrame) -> list[str]:
+    """The identification table in words: pinned down, partly, not, against a bound
+    (a hard limit said to be one), on a ridge."""
+    out = []
+    pinned = ident[ident["verdict"] == "pinned down"]
+    partly = ident[ident["verdict"] == "partly"]
+    loose = ident[ident["verdict"] == "not pinned down"]
+    if not pinned.empty:
+        out.append(f"The data pin down {_listing(pinned)}.")
+    if not partly.empty:
+        out.append(f"They narrow {_listing(partly)} only partly.")
+    if not loose.empty:
+        whose = "their posteriors are" if len(loose) > 1 else "its posterior is"
+        out.append(
+            f"They do not pin down {_listing(loose)}: {whose} nearly as wide as the prior, "
+            "so the values there come from the prior range, not from the data."
+        )
+    for row in ident[ident["bound"] != ""].itertuples():
+        sentence = (
+            f"`{row.key}` is pressed against its {row.bound} prior bound: the data push it "
+            "there and the range cuts its posterior off, so its interval is narrow because "
+            "of the prior, not the data."
+        )
+        if row.hard_limit:
+            sentence += (
+                f" That bound is the key's hard limit ({row.hard_limit}): no wider range is "
+                "possible; the scenario cannot follow the data there with this key alone."
+            )
+        else:
+            sentence += " A wider range would move it."
+        out.append(sentence)
+    for row in ident[ident["ridge"] != ""].itertuples():
+        if row.bound:
+            continue
+        out.append(
+            f"`{row.key}` lies on a ridge with {row.ridge}: the data fix a combination of "
+            "them, not each, however narrow its own interval looks."
+        )
+    return out
+
+
 def report_markdown(calibration: Calibration, *, command: str | None = None) -> str:
-    """report.md: data, priors, posterior, which keys the data pin down, fit, Bass, run."""
+    """report.md: data, priors, posterior, identification, correlations, fit, Bass, run."""
     problem = calibration.problem
     series = problem.series
     ident = calibration.identification
-    summary = calibration.summary
-    posterior_table = summary.merge(ident[["key", "ratio", "verdict", "bound"]], on="key")
-    posterior_table = posterior_table.rename(
-        columns={"ratio": "90 % width / prior's", "bound": "against a prior bound"}
+    posterior_table = calibration.summary.merge(
+        ident[["key", "ratio", "verdict", "bound", "ridge"]], on="key"
+    ).rename(
+        columns={
+            "ratio": "90 % width / prior's",
+            "bound": "against a prior bound",
+            "ridge": "ridge (correlation, 0.8 or more in size)",
+        }
     )
-    weights = calibration.posterior["weight"].to_numpy()
-    from .predict import weighted_quantiles
-
-    launch = weighted_quantiles(
-        calibration.posterior["launch"].to_numpy(), weights, (0.05, 0.5, 0.95)
-    )
+    launch = calibration.launch_quantiles()
     launch_table = pd.DataFrame(
         [
             {
@@ -214,62 +258,40 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
             }
         ]
     )
-    fit_rows = [
-        {
-            "model": "model (posterior predictive median)",
-            "RMSE, fitted points": calibration.rmse(),
-        },
-        {"model": "Bass (least squares)", "RMSE, fitted points": calibration.bass.rmse},
-    ]
+    corr = calibration.correlation.copy()
+    corr.insert(0, "", corr.index)
     holdout = calibration.holdout_table()
-    if not holdout.empty:
-        for row, (_, h) in zip(fit_rows, holdout.iterrows(), strict=True):
-            row["RMSE, held-out points"] = h["rmse_out"]
-    fit_table = pd.DataFrame(fit_rows)
+    fit_rows = []
+    for label, model in (("model (posterior predictive)", "abm"), ("Bass (least squares)", "bass")):
+        h = holdout.set_index("model").loc[model]
+        row = {
+            "model": label,
+            "RMSE, fitted": h["rmse_in"],
+            "50 % band holds, fitted": h["coverage50_in"],
+            "90 % band holds, fitted": h["coverage90_in"],
+        }
+        if problem.holdout:
+            row |= {
+                "RMSE, held out": h["rmse_out"],
+                "CRPS, held out": h["crps_out"],
+                "50 % band holds, held out": h["coverage50_out"],
+                "90 % band holds, held out": h["coverage90_out"],
+            }
+        fit_rows.append(row)
     bass = calibration.bass
+    launch_identified = "p" not in bass.at_bounds
     bass_table = pd.DataFrame(
         [
             {
                 "p": bass.p,
                 "q": bass.q,
                 "m": bass.m,
-                "launch": bass.launch,
+                "launch": bass.launch if launch_identified else "not identified",
                 "RMSE": bass.rmse,
                 "at bounds": ", ".join(bass.at_bounds) or "none",
             }
         ]
     )
-    generations = calibration.generations.copy()
-    generations["acceptance_rate"] = generations["acceptance_rate"].astype(float)
-    pinned = ident[ident["verdict"] == "pinned down"]
-    loose = ident[ident["verdict"] == "not pinned down"]
-    partly = ident[ident["verdict"] == "partly"]
-
-    def listing(part: pd.DataFrame) -> str:
-        return ", ".join(f"`{r.key}` ({_fmt(r.ratio)})" for r in part.itertuples())
-
-    verdicts = []
-    if not pinned.empty:
-        verdicts.append(f"The data pin down {listing(pinned)}.")
-    if not partly.empty:
-        verdicts.append(f"They narrow {listing(partly)} only partly.")
-    if not loose.empty:
-        whose = "their posteriors are" if len(loose) > 1 else "its posterior is"
-        verdicts.append(
-            f"They do not pin down {listing(loose)}: {whose} nearly as wide as the prior, "
-            "so the values there come from the prior range, not from the data."
-        )
-    pressed = ident[ident["bound"] != ""]
-    if not pressed.empty:
-        keys = ", ".join(f"`{r.key}` ({r.bound})" for r in pressed.itertuples())
-        many = len(pressed) > 1
-        verdicts.append(
-            f"The posterior{'s' if many else ''} of {keys} "
-            f"{'are' if many else 'is'} pressed against a prior bound: the data push "
-            f"{'them' if many else 'it'} there and the range cuts "
-            f"{'them' if many else 'it'} off, so such an interval is narrow because of the "
-            "prior, and a wider range (where the key allows one) would move it."
-        )
     span = f"{_time(series.times[0])}-{_time(series.times[-1])}"
     fitted_span = f"{_time(problem.fit_times[0])}-{_time(problem.fit_times[-1])}"
     held = (
@@ -278,7 +300,7 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         if problem.holdout
         else ""
     )
-    total = int(calibration.generations["simulations"].sum())
+    low_ess = calibration.ess < LOW_ESS * len(calibration.posterior)
     lines = [
         f"# Calibration: {series.name}",
         "",
@@ -288,10 +310,14 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
         f"- File: `{shown_path(problem.data_path) or '(given in Python)'}` (sha256 "
         f"`{problem.data_sha256[:16]}`), series `{series.name}`"
-        + (f"; {problem.unit_note}" if problem.unit_note else ""),
+        + (f"; {problem.unit_note}" if problem.unit_note else "")
+        + (f"; source: {series.source}" if series.source else ""),
         f"- {len(series)} points, {span}; fitted: the first {problem.n_fit} ({fitted_span}){held}.",
         f"- Scenario: `{shown_path(problem.scenario.source)}`; one step = one unit of the "
-        "time column.",
+        f"time column (`{problem.time_unit}`).",
+        f"- {problem.noise_note[0].upper() + problem.noise_note[1:]}."
+        if problem.noise_note
+        else "",
         "",
         "## Priors",
         "",
@@ -301,16 +327,21 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
         "## Posterior",
         "",
-        f"{len(calibration.posterior)} weighted particles of the last generation "
-        f"(`posterior.csv`), worth {_fmt(calibration.ess)} equally weighted ones (the "
-        "effective sample size, 1 / sum of squared weights: `ess` in the last row of the "
-        "run's table below); quantiles are weighted."
+        f"{len(calibration.posterior)} weighted particles (`posterior.csv`): "
+        + (
+            f"the {calibration.pooled} generations at temperature 1 pooled, each weighted by "
+            "its effective sample size (each is a weighted sample of the same exact "
+            "posterior)"
+            if calibration.pooled > 1
+            else "the last generation"
+        )
+        + f", worth {_fmt(calibration.ess)} equally weighted ones (the effective sample "
+        "size, 1 / sum of squared weights); quantiles are weighted."
         + (
             f" **Few effective particles** (below {LOW_ESS:.0%} of the population): a "
-            "handful of particles carry most of the weight, typically where the posterior "
-            "presses against a prior bound, so its quantiles and the predictive band are "
-            "rough; a larger --population or --budget smooths them."
-            if calibration.ess < LOW_ESS * len(calibration.posterior)
+            "handful of particles carry most of the weight, so the quantiles and the "
+            "band are rough; a larger --population or --budget smooths them."
+            if low_ess
             else ""
         ),
         "",
@@ -318,47 +349,105 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
         f"Rule: a key is *pinned down* when its posterior 90 % interval (q05 to q95) is "
         f"narrower than {PINNED:g} of its prior's (0.9 x (high - low) for a uniform prior), "
-        f"*not pinned down* from {NOT_PINNED:g} up, *partly* in between; a q05 or q95 "
-        f"within {AT_BOUND:.1%} of the range from a prior bound is *against* it. "
-        + " ".join(verdicts),
+        f"*not pinned down* from {NOT_PINNED:g} up, *partly* in between; but never pinned "
+        f"down when a q05 or q95 lies within {AT_BOUND:.1%} of the range from a prior bound "
+        f"(*against a bound*) or when its weighted correlation with another key or the "
+        f"launch reaches {RIDGE:g} in size (*on a ridge*). " + " ".join(verdict_sentences(ident)),
         "",
-        "The launch is not sampled: each simulated curve is placed at the launch that fits "
-        "the points best (docs/calibration.md). Its posterior:",
+        "Weighted correlations between the fitted keys and the launch:",
         "",
-        _table(launch_table),
+        _table(corr, {c: "+.2f" for c in corr.columns}),
+        "",
+        "The launch is not a sampled key: each simulated curve's likelihood is integrated "
+        "over launch times under the launch's prior (uniform: the first observation, "
+        f"{_time(series.times[0])}, 0 to {problem.lead:g} periods after it), and each "
+        "particle's launch drawn from it (docs/calibration.md). Its posterior:",
+        "",
+        _table(launch_table, {"q05": ".1f", "q50": ".1f", "q95": ".1f"}),
+        _launch_sentence(launch, series.times[0], problem.lead),
         "",
         "## Fit",
         "",
         "![fit](fit.png)",
         "",
-        _table(fit_table),
+        "Bands are of the *observed* share: the simulated curve plus the observation noise "
+        "(for a held-out point, continued from the last fitted point's residual). "
+        "Bass's bands are a residual bootstrap of its fit. *Holds*: the share of points "
+        "inside the band.",
         "",
-        "Bass (1969) with a fitted launch (`bass.csv`), on the same points:",
+        _table(
+            pd.DataFrame(fit_rows),
+            {c: ".3f" for c in fit_rows[0] if "RMSE" in c or "CRPS" in c}
+            | {c: ".0%" for c in fit_rows[0] if "holds" in c},
+        ),
         "",
-        _table(bass_table),
+        "Bass (1969) with a fitted launch (`bass.csv`), on the same points"
+        + (
+            "; with p at its lower bound the series looks logistic and its launch is not "
+            "identified:"
+            if not launch_identified
+            else ":"
+        ),
+        "",
+        _table(bass_table, {"launch": ".1f"}),
         "",
         "![pairs](pairs.png)",
         "",
         "## ABC-SMC run",
         "",
-        _table(generations),
+        _table(calibration.generations),
         "",
-        f"{total} simulations in {len(generations)} generations (a prior sample of "
-        f"{calibration.settings.population} before them); stopped: {_stopped(calibration)}. "
-        "Epsilon is the distance (RMSE, shares) a particle had to beat: the median of "
-        "the previous generation's.",
+        f"{calibration.spent} simulations in {len(calibration.generations)} generations, the "
+        f"prior sample of {calibration.settings.population} included"
+        + (
+            f", and {calibration.dropped} of a generation the budget cut off (dropped)"
+            if calibration.dropped
+            else ""
+        )
+        + f"; stopped: {_stopped(calibration)}. "
+        + (
+            "Epsilon is the temperature of the acceptance: a simulated curve is accepted "
+            "with probability (density of the data around it / c)^(1/T); at 1 the "
+            "population samples the exact posterior of model plus noise."
+            + (
+                ""
+                if float(calibration.generations["epsilon"].iloc[-1]) <= 1.0
+                else " **The last temperature is above 1**: the posterior is wider than the "
+                "exact one (a larger --budget lets it reach 1)."
+            )
+            if problem.noisy
+            else "Epsilon is the distance (RMSE, shares) a particle had to beat: the median "
+            "of the previous generation's."
+        ),
         "",
         "## Reading it",
         "",
         "The posterior says which parameter values make *this scenario* reproduce the "
-        "curve as closely as the last epsilon; the band shows their spread and the "
-        "randomness of a market of "
-        f"{problem.scenario.params['n_customers']:,} customers, not measurement error. "
-        "It cannot say that the scenario's fixed keys are right, nor separate keys that "
-        "act on the curve together. See docs/calibration.md.",
+        "curve, given noise of the fitted size around it; the band holds their spread, "
+        f"the randomness of a market of {problem.scenario.params['n_customers']:,} "
+        "customers and that noise. It cannot say that the scenario's fixed keys are right, "
+        "nor separate keys that act on the curve together (the ridges above). See "
+        "docs/calibration.md.",
         "",
     ]
     return "\n".join(line for line in lines if line is not None)
+
+
+def _launch_sentence(launch: np.ndarray, first: float, lead: float) -> str:
+    """A sentence when the launch's posterior presses against an end of its prior."""
+    side = launch_bound(float(launch[0]), float(launch[2]), first, lead)
+    if "earliest" in side:
+        return (
+            "\nThe launch presses against the earliest the prior allows: the data want an "
+            "earlier launch (a longer --lead would move it), or a slower start than the "
+            "scenario makes."
+        )
+    if "latest" in side:
+        return (
+            "\nThe launch presses against the first observation: the data want a launch "
+            "after it (if the first rows precede the launch, leave them out)."
+        )
+    return ""
 
 
 def shown_path(path: str) -> str:
@@ -373,21 +462,24 @@ def shown_path(path: str) -> str:
 
 def _stopped(calibration: Calibration) -> str:
     reason = calibration.stopped
+    settings = calibration.settings
+    if reason == "budget" and calibration.dropped:
+        return f"the budget of {settings.budget} simulations ran out within a generation"
     if reason == "budget":
-        return f"the budget of {calibration.settings.budget} simulations was spent"
+        left = settings.budget - calibration.spent
+        return (
+            f"the budget of {settings.budget} simulations: {left} were left, and the next "
+            f"generation would need about {calibration.next_cost}"
+        )
     if reason == "generations":
-        return f"{calibration.settings.max_generations} generations were done"
+        return f"{settings.max_generations} generations were done"
+    if reason == "converged":
+        return (
+            "the generations at temperature 1 were worth a population of independent "
+            "particles (their effective sample sizes summed)"
+        )
     return reason or "unknown"
 
 
 def _time(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
-def read_manifest(directory: Path) -> dict[str, Any] | None:
-    """The manifest of a finished calibration in ``directory``, or None."""
-    path = directory / MANIFEST
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None

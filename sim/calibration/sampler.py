@@ -4,18 +4,22 @@ pyabc's own parallel samplers accept particles in the order simulations *finish*
 reseed each worker from the operating system, so two runs with the same seed differ.
 :class:`DeterministicSampler` instead numbers the candidates of generation ``t`` 0, 1,
 2 ... and seeds candidate ``i`` from ``derive_seed(seed, t + 1, i)`` (t = -1 is the
-prior sample pyabc calibrates its first epsilon on): that seed sets NumPy's global
-generator, from which pyabc draws the proposal and the model its own seed. Candidates
-are evaluated in batches, here, in local worker processes or on a Dask cluster, and
-accepted in index order: the population is candidates 0 .. j, where j is the
-candidate of the n-th acceptance, whatever the workers and whenever each batch
-finished. Batches beyond j are cancelled or discarded and not counted.
+prior sample pyabc calibrates its first threshold on): that seed sets NumPy's global
+generator, from which pyabc draws the proposal and the model its own seed.
 
-The calling process draws random numbers too between generations (pyabc's adaptive
-population size bootstraps its kernel estimate); after each generation the sampler
-seeds NumPy's global generator from ``derive_seed(seed, t + 1, MAIN_STREAM)``, and a
-resumed calibration does the same before it continues (:mod:`.abc`), so that part is
-reproducible as well.
+Candidates are evaluated in **waves** of ``wave`` (here, in local worker processes or
+on a Dask cluster, split in batches), and a wave is evaluated whole before the next
+starts. The population is candidates 0 .. j, where j is the candidate of the n-th
+acceptance; the candidates after j in its wave were simulated too and are counted.
+So the simulations a generation counts are a whole number of waves, whatever the
+workers and whenever each batch finished: the count, the budget left and every
+decision taken on them are reproducible, and what is counted is what ran. No wave
+goes past the budget left: the budget is honoured exactly.
+
+The calling process draws random numbers too between generations; after each
+generation the sampler seeds NumPy's global generator from
+``derive_seed(seed, t + 1, MAIN_STREAM)``, and a resumed calibration does the same
+before it continues (:mod:`.abc`), so that part is reproducible as well.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import time
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,25 +69,25 @@ def seed_global(seed: int) -> None:
 
 def evaluate_batch(payload: bytes, seeds: Sequence[int]) -> list[Any]:
     """Run pyabc's ``simulate_one`` (pickled in ``payload``) once per seed, in order."""
-    return list(_evaluate(payload, seeds))
-
-
-def _evaluate(payload: bytes, seeds: Sequence[int]) -> Iterator[Any]:
-    """One particle per seed, lazily: each batch unpickles its own ``simulate_one``."""
     simulate_one = cloudpickle.loads(payload)
+    particles = []
     for seed in seeds:
         seed_global(seed)
-        yield simulate_one()
+        particles.append(simulate_one())
+    return particles
 
 
 class DeterministicSampler(Sampler):
-    """Evaluate candidates in index order, in batches, on ``workers`` processes or Dask.
+    """Evaluate candidates in index order, in waves, on ``workers`` processes or Dask.
 
     ``workers`` = 1 evaluates here; more start a pool of that many processes, kept
-    until :meth:`stop`; ``scheduler`` (an address or a ``distributed.Client``) sends
-    batches to a Dask cluster instead. ``batch`` candidates go in one task.
-    ``on_generation`` receives a :class:`GenerationReport` after each generation;
-    ``progress`` shows a bar of accepted particles while one runs.
+    until :meth:`close` (pyabc's ``stop`` after each run leaves it up: a calibration
+    runs one generation per pyabc run); ``scheduler`` (an address or a
+    ``distributed.Client``) sends batches to a Dask cluster instead. ``wave``
+    candidates are evaluated at once (it changes what is counted, so it is a setting
+    of the calibration); the batches they are split into only spread them over the
+    workers. ``on_generation`` receives a :class:`GenerationReport` after each
+    generation; ``progress`` shows a bar of accepted particles while one runs.
     """
 
     def __init__(
@@ -92,7 +96,7 @@ class DeterministicSampler(Sampler):
         *,
         workers: int = 1,
         scheduler: Any = None,
-        batch: int = 8,
+        wave: int = 48,
         progress: bool = False,
         on_generation: Callable[[GenerationReport], None] | None = None,
     ) -> None:
@@ -100,10 +104,10 @@ class DeterministicSampler(Sampler):
         self.seed = int(seed)
         self.workers = max(1, int(workers))
         self.scheduler = scheduler
-        self.batch = max(1, int(batch))
+        self.wave = max(1, int(wave))
         self.progress = progress
         self.on_generation = on_generation
-        self.simulations_run = 0  # every simulation, discarded ones included
+        self.simulations_run = 0  # every simulation of this sampler's life
         self._pool: cf.ProcessPoolExecutor | None = None
         self._client: Any = None
         self._own_client = False
@@ -114,7 +118,7 @@ class DeterministicSampler(Sampler):
         return self.scheduler is not None or self.workers > 1
 
     def _slots(self) -> int:
-        """Batches kept in flight: two per worker (per Dask thread)."""
+        """Batches a wave is split into: two per worker (per Dask thread)."""
         if self.scheduler is not None:
             return 2 * max(1, sum(self._dask().nthreads().values()))
         return 2 * self.workers
@@ -139,17 +143,25 @@ class DeterministicSampler(Sampler):
             return self._dask().submit(evaluate_batch, payload, seeds, pure=False)
         return submit(self._local(), evaluate_batch, payload, seeds)
 
-    def _wait_any(self, futures: list[Any]) -> None:
-        if self.scheduler is not None:
-            from distributed import wait
-
-            wait(futures, return_when="FIRST_COMPLETED")
-            return
-        with DeferredInterrupt() as interrupt:  # Ctrl-C raises here, never inside the pool
-            while not cf.wait(futures, timeout=POLL_SECONDS, return_when=cf.FIRST_COMPLETED)[0]:
-                interrupt.check()
+    def _gather(self, futures: list[Any]) -> list[Any]:
+        """Every batch's particles, in the order of ``futures``."""
+        out: list[Any] = []
+        try:
+            if self.scheduler is None:  # Ctrl-C raises here, never inside the pool
+                with DeferredInterrupt() as interrupt:
+                    while cf.wait(futures, timeout=POLL_SECONDS)[1]:
+                        interrupt.check()
+            for future in futures:
+                out.extend(future.result())  # a failing model raises here
+        finally:
+            for future in futures:
+                future.cancel()
+        return out
 
     def stop(self) -> None:
+        """pyabc calls this after every run; the workers stay up for the next generation."""
+
+    def close(self) -> None:
         """End the worker processes (or the Dask client this sampler opened)."""
         if self._pool is not None:
             terminate(self._pool)
@@ -169,14 +181,16 @@ class DeterministicSampler(Sampler):
         all_accepted: bool = False,
         ana_vars: Any = None,
     ) -> Any:
-        """Candidates 0, 1, ... of generation ``t`` until the n-th acceptance.
+        """Candidates 0, 1, ... of generation ``t``, a wave at a time, until the n-th
+        acceptance.
 
         At most ``max_eval`` candidates, and no more than the simulation budget left
         (``ana_vars.max_total_nr_simulations``); a generation that reaches that cap
-        first is returned incomplete (``sample.ok`` False) and pyabc stops there.
+        first is returned incomplete (``sample.ok`` False) and pyabc stops there. The
+        prior sample (``all_accepted``) evaluates exactly ``n``.
         """
         began = time.perf_counter()
-        cap = _cap(max_eval, ana_vars)
+        cap = min(_cap(max_eval, ana_vars), n) if all_accepted else _cap(max_eval, ana_vars)
         epsilon = _epsilon(ana_vars, t)
         bar = progress_bar(
             n,
@@ -186,18 +200,20 @@ class DeterministicSampler(Sampler):
         )
         sample = self._create_empty_sample()
         accepted = evaluations = 0
-        candidates = self._candidates(simulate_one, t, cap)
+        seeds = (derive_seed(self.seed, t + 1, i) for i in range(_count(cap)))
+        payload = cloudpickle.dumps(simulate_one)
         try:
-            for particle in candidates:
-                sample.append(particle)
-                evaluations += 1
-                if particle.accepted:
-                    accepted += 1
-                    bar.update(1)
+            while accepted < n and (wave := list(itertools.islice(seeds, self.wave))):
+                particles = self._evaluate_wave(payload, wave)
+                evaluations += len(wave)
+                for particle in particles:
                     if accepted == n:
-                        break
+                        break  # simulated and counted, not part of the population
+                    sample.append(particle)
+                    if particle.accepted:
+                        accepted += 1
+                        bar.update(1)
         finally:
-            candidates.close()  # cancels the batches still running
             bar.close()
             seed_global(derive_seed(self.seed, t + 1, MAIN_STREAM))
         self.nr_evaluations_ = evaluations
@@ -217,47 +233,14 @@ class DeterministicSampler(Sampler):
             )
         return sample
 
-    def _candidates(self, simulate_one: Callable, t: int, cap: float) -> Generator[Any]:
-        """Evaluated candidates of generation ``t`` in index order.
-
-        Here (one worker) they are evaluated one at a time, as they are consumed, in
-        the same batches (one ``simulate_one`` unpickled per batch) as in workers.
-        """
-        seeds = (derive_seed(self.seed, t + 1, i) for i in range(_count(cap)))
-        payload = cloudpickle.dumps(simulate_one)
+    def _evaluate_wave(self, payload: bytes, seeds: list[int]) -> list[Any]:
+        """The particles of ``seeds``, in order: here, or split in batches over workers."""
+        self.simulations_run += len(seeds)
         if not self.parallel:
-            while chunk := list(itertools.islice(seeds, self.batch)):
-                for particle in _evaluate(payload, chunk):
-                    self.simulations_run += 1
-                    yield particle
-            return
-        slots = self._slots()  # once a generation: asking Dask is a round trip
-        running: dict[Any, int] = {}  # future -> batch index
-        finished: dict[int, list[Any]] = {}
-        submitted = consumed = 0
-        exhausted = False
-        try:
-            while True:
-                while not exhausted and len(running) < slots:
-                    chunk = list(itertools.islice(seeds, self.batch))
-                    if not chunk:
-                        exhausted = True
-                        break
-                    running[self._submit(payload, chunk)] = submitted
-                    submitted += 1
-                if consumed == submitted and exhausted:
-                    return
-                self._wait_any(list(running))
-                for future in [f for f in running if f.done()]:
-                    index = running.pop(future)
-                    finished[index] = future.result()  # a failing model raises here
-                    self.simulations_run += len(finished[index])
-                while consumed in finished:
-                    yield from finished.pop(consumed)
-                    consumed += 1
-        finally:
-            for future in running:
-                future.cancel()
+            return evaluate_batch(payload, seeds)
+        size = max(1, -(-len(seeds) // self._slots()))
+        futures = [self._submit(payload, seeds[i : i + size]) for i in range(0, len(seeds), size)]
+        return self._gather(futures)
 
 
 def _cap(max_eval: float, ana_vars: Any) -> float:

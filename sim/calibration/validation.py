@@ -1,10 +1,16 @@
-"""Backtest on the shipped series: fit each on its first half, forecast the second half.
+"""Backtest: forecasts from rolling origins, the model against every standard growth curve.
 
-For every series of ``data/adoption/`` the model is calibrated (the default fit keys
-and scenario) on the first half of its points and its posterior predictive median is
-scored on the other half, beside a Bass fit to the same points. Each series is one
-calibration in its own folder (resumed or skipped when run again); the table goes to
-``docs/validation.md`` with the command that reproduces it.
+For every series of a file (the shipped ones by default) and each origin in ORIGINS
+(the first 40, 55 and 70 % of its points fitted, the rest forecast), the model is
+calibrated (default keys, scenario and observation model) and its posterior
+predictive scored on the points after the origin, beside Bass, logistic and Gompertz
+curves fitted to the same points (:mod:`.baselines`, bands by residual bootstrap).
+Scores (:mod:`.scoring`): RMSE of the point forecast (the model's predictive median,
+a curve's least-squares fit), CRPS of the forecast distribution, and the share of
+held-out points inside the 50 % and 90 % bands. Each calibration is written to its
+own folder (resumed or skipped when run again); the leaderboard goes to
+``docs/validation.md`` between its backtest markers, with the command that
+reproduces it.
 """
 
 from __future__ import annotations
@@ -17,62 +23,91 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..provenance import write_atomic
-from .api import Calibration, calibrate
-from .data import SHIPPED_DATA, shipped_series
+from ..provenance import derive_seed
+from .api import calibrate
+from .baselines import FAMILIES, bootstrap_draws, fit_curve, forecast_scores
+from .data import MIN_POINTS, AdoptionData, load_adoption
+from .problem import safe_name
+from .result import Calibration
 
-__all__ = ["backtest", "backtest_row", "validation_markdown"]
-
-COLUMNS = [
-    "series",
-    "fitted",
-    "forecast",
-    "abm_rmse_in",
-    "abm_rmse_out",
-    "abm_in_band",
-    "bass_rmse_in",
-    "bass_rmse_out",
-    "better_out",
-    "simulations",
-    "seconds",
+__all__ = [
+    "ORIGINS",
+    "backtest",
+    "cutoffs",
+    "leaderboard",
+    "validation_markdown",
+    "write_section",
 ]
 
+ORIGINS = (0.40, 0.55, 0.70)
+METHODS = ("model", *FAMILIES)
+SCORES = ["rmse_out", "crps_out", "coverage50_out", "coverage90_out"]
+COLUMNS = [
+    "series",
+    "origin",
+    "fitted",
+    "forecast",
+    "method",
+    "rmse_in",
+    *SCORES,
+    "seconds",
+]
+#: The stream of a baseline's residual bootstrap (from the backtest's seed).
+BASELINE_STREAM = 2**32 + 19
 
-def holdout_points(n: int) -> int:
-    """The second half of n points (the first, fitted half keeps the middle point)."""
-    return n // 2
+
+def cutoffs(n: int) -> list[int]:
+    """Points fitted at each origin of a series of ``n`` points: round(share x n), at
+    least MIN_POINTS, at most n - 1; origins that coincide are kept once."""
+    fitted = [min(max(MIN_POINTS, round(share * n)), n - 1) for share in ORIGINS]
+    return sorted(set(fitted))
 
 
-def backtest_row(calibration: Calibration) -> dict[str, Any]:
-    """One table row: spans, both models' errors, the share of held-out points inside
-    the model's 90 % predictive band, and which forecast is better."""
-    table = calibration.holdout_table().set_index("model")
-    frame = calibration.fitted()
-    held = frame[~frame["fitted"]]
-    inside = ((held["observed"] >= held["q05"]) & (held["observed"] <= held["q95"])).mean()
-    times = calibration.problem.series.times
-    n_fit = calibration.problem.n_fit
-    abm, bass = table.loc["abm", "rmse_out"], table.loc["bass", "rmse_out"]
-    return {
-        "series": calibration.problem.series.name,
-        "fitted": f"{_year(times[0])}-{_year(times[n_fit - 1])} ({n_fit})",
-        "forecast": f"{_year(times[n_fit])}-{_year(times[-1])} ({len(times) - n_fit})",
-        "abm_rmse_in": table.loc["abm", "rmse_in"],
-        "abm_rmse_out": abm,
-        "abm_in_band": float(inside),
-        "bass_rmse_in": table.loc["bass", "rmse_in"],
-        "bass_rmse_out": bass,
-        "better_out": "model" if abm < bass else "Bass" if bass < abm else "tie",
-        "simulations": int(calibration.generations["simulations"].sum()),
-        "seconds": round(calibration.sampling_seconds, 1),
-    }
+def _span(times: np.ndarray) -> str:
+    return f"{_year(times[0])}-{_year(times[-1])} ({times.size})"
 
 
 def _year(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
+def case_rows(
+    calibration: Calibration, origin: float, seed: int, seconds: float
+) -> list[dict[str, Any]]:
+    """One row per method for one series and origin: the model from its calibration,
+    each baseline fitted to the same points."""
+    problem = calibration.problem
+    times, shares = problem.series.times, problem.series.shares
+    fitted = np.arange(times.size) < problem.n_fit
+    base = {
+        "series": problem.series.name,
+        "origin": origin,
+        "fitted": _span(times[fitted]),
+        "forecast": _span(times[~fitted]),
+    }
+    model = calibration.holdout_table().set_index("model").loc["abm"]
+    rows = [base | {"method": "model", **{c: model[c] for c in ["rmse_in", *SCORES]}}]
+    rows[0]["seconds"] = round(seconds, 1)
+    for index, family in enumerate(FAMILIES):
+        fit_times, fit_shares = times[fitted], np.clip(shares[fitted], 0.0, 1.0)
+        draws = bootstrap_draws(
+            family,
+            fit_times,
+            fit_shares,
+            times,
+            seed=derive_seed(seed, BASELINE_STREAM, problem.n_fit, index),
+        )
+        point = fit_curve(family, fit_times, fit_shares).predict(times)
+        scores = forecast_scores(draws, None, point, shares, fitted)
+        rows.append(
+            base
+            | {"method": family, **{c: scores[c] for c in ["rmse_in", *SCORES]}, "seconds": 0.0}
+        )
+    return rows
+
+
 def backtest(
+    data: str | Path | AdoptionData,
     names: Sequence[str] | None = None,
     *,
     budget: int = 10_000,
@@ -82,159 +117,190 @@ def backtest(
     scheduler: Any = None,
     out: Path = Path("results/backtest"),
     progress: bool = False,
-    on_series: Callable[[dict[str, Any]], None] | None = None,
+    on_case: Callable[[list[dict[str, Any]]], None] | None = None,
 ) -> pd.DataFrame:
-    """Calibrate every shipped series (or ``names``) on its first half; one row each."""
-    data = shipped_series()
+    """Every series of ``data`` (or ``names``) at every origin: one row per method."""
+    if not isinstance(data, AdoptionData):
+        data = load_adoption(data)
     chosen = list(names) if names else data.names
     for name in chosen:
         data.get(name)  # an unknown name is an InputError before anything runs
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name in chosen:
         series = data.get(name)
-        calibration = calibrate(
-            SHIPPED_DATA,
-            series=name,
-            holdout=holdout_points(len(series)),
-            budget=budget,
-            population=population,
-            seed=seed,
-            workers=workers,
-            scheduler=scheduler,
-            out=out / name,
-            progress=progress,
-            command=f"python run.py backtest --series {name} --budget {budget} --seed {seed}",
-        )
-        rows.append(backtest_row(calibration))
-        if on_series is not None:
-            on_series(rows[-1])
+        for n_fit in cutoffs(len(series)):
+            origin = n_fit / len(series)
+            began = time.perf_counter()
+            calibration = calibrate(
+                data,
+                series=name,
+                holdout=len(series) - n_fit,
+                budget=budget,
+                population=population,
+                seed=seed,
+                workers=workers,
+                scheduler=scheduler,
+                out=out / safe_name(name) / f"fit{n_fit:03d}",
+                progress=progress,
+                command=f"python run.py backtest {data.path} --series {name} "
+                f"--budget {budget} --seed {seed}",
+            )
+            seconds = calibration.sampling_seconds or time.perf_counter() - began
+            case = case_rows(calibration, round(origin, 3), seed, seconds)
+            rows += case
+            if on_case is not None:
+                on_case(case)
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float | np.floating):
-        return f"{value:.4f}"
-    return str(value)
+def leaderboard(table: pd.DataFrame) -> pd.DataFrame:
+    """Per method: median RMSE and CRPS out of sample, mean coverage of the 50 % and
+    90 % bands, and the cases (series x origin) where it has the lowest CRPS."""
+    cases = table.pivot_table(index=["series", "origin"], columns="method", values="crps_out")
+    best = cases.idxmin(axis=1).value_counts()
+    rows = []
+    for method in METHODS:
+        part = table[table["method"] == method]
+        if part.empty:
+            continue
+        rows.append(
+            {
+                "method": method,
+                "median RMSE": part["rmse_out"].median(),
+                "median CRPS": part["crps_out"].median(),
+                "mean CRPS": part["crps_out"].mean(),
+                "90 % band holds": part["coverage90_out"].mean(),
+                "50 % band holds": part["coverage50_out"].mean(),
+                "lowest CRPS (cases)": int(best.get(method, 0)),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
-#: Series whose second half rises again after a plateau the first half ends on.
-SECOND_RISE = ("vacuum", "stove", "dishwasher")
-
-
-def _miss(table: pd.DataFrame) -> str:
-    """' by LOW to HIGH' (RMSE out of both models) over the SECOND_RISE series present."""
-    part = table[table["series"].isin(SECOND_RISE)]
-    if part.empty:
-        return ""
-    errors = part[["abm_rmse_out", "bass_rmse_out"]].to_numpy()
-    return f" by {errors.min():.2f} to {errors.max():.2f} (RMSE)"
+def _markdown_table(frame: pd.DataFrame, formats: dict[str, str]) -> list[str]:
+    head = "| " + " | ".join(str(c) for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, row, strict=True):
+            spec = formats.get(str(column))
+            if spec and isinstance(value, float | np.floating):
+                cells.append("-" if not np.isfinite(value) else f"{value:{spec}}")
+            else:
+                cells.append(str(value))
+        rows.append("| " + " | ".join(cells) + " |")
+    return [head, rule, *rows]
 
 
 def validation_markdown(
-    table: pd.DataFrame, *, command: str, seconds: float, machine: str, budget: int
+    table: pd.DataFrame, *, command: str, seconds: float, machine: str, budget: int, seed: int
 ) -> str:
-    """docs/validation.md: the table, the tally, what it shows, and the command.
-
-    ``seconds`` is the calibrations' sampling time (as their histories store it, so a
-    rerun that only rewrites the outputs reports the original run's time)."""
-    wins = table["better_out"].value_counts()
-    model_wins, bass_wins = int(wins.get("model", 0)), int(wins.get("Bass", 0))
-    med_abm, med_bass = table["abm_rmse_out"].median(), table["bass_rmse_out"].median()
-    med_abm_in, med_bass_in = table["abm_rmse_in"].median(), table["bass_rmse_in"].median()
-    band = table["abm_in_band"].mean()
-    model_better = ", ".join(table.loc[table["better_out"] == "model", "series"])
-    bass_better = ", ".join(table.loc[table["better_out"] == "Bass", "series"])
-    shown = table.drop(columns=["simulations", "seconds"]).rename(
-        columns={
-            "fitted": "fitted (points)",
-            "forecast": "forecast (points)",
-            "abm_rmse_in": "model RMSE in",
-            "abm_rmse_out": "model RMSE out",
-            "abm_in_band": "held-out points in model's 90 % band",
-            "bass_rmse_in": "Bass RMSE in",
-            "bass_rmse_out": "Bass RMSE out",
-            "better_out": "better forecast",
+    """The backtest section of docs/validation.md: leaderboard, per-origin and per-case
+    tables and the sentences they support (every number from the tables)."""
+    board = leaderboard(table)
+    by_method = board.set_index("method")
+    model = by_method.loc["model"]
+    baselines = by_method.drop(index="model")
+    best_baseline = baselines["median CRPS"].idxmin()
+    n_cases = table.groupby(["series", "origin"]).ngroups
+    n_series = table["series"].nunique()
+    held = table[table["method"] == "model"]
+    wide = table.pivot_table(index=["series", "origin"], columns="method", values=SCORES)
+    per_case = pd.DataFrame(
+        {
+            "series": [s for s, _ in wide.index],
+            "origin": [o for _, o in wide.index],
+            **{
+                f"CRPS {m}": wide["crps_out"][m].to_numpy()
+                for m in METHODS
+                if m in wide["crps_out"]
+            },
+            **{
+                f"RMSE {m}": wide["rmse_out"][m].to_numpy()
+                for m in METHODS
+                if m in wide["rmse_out"]
+            },
+            "model 90 % band holds": wide["coverage90_out"]["model"].to_numpy(),
         }
     )
-    head = "| " + " | ".join(shown.columns) + " |"
-    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
-    rows = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in shown.itertuples(index=False)]
-    n = len(table)
-    return "\n".join(
-        [
-            "# Validation: forecasting the shipped adoption curves",
-            "",
-            "Each of the shipped series (`data/adoption/`) is fitted on the first half of "
-            "its points and forecast on the second half: the model by ABC-SMC on "
-            "`scenarios/calibration.toml` with the default fit keys (Bass p and q of "
-            "awareness, mean loss aversion; docs/calibration.md), scored by its posterior "
-            "predictive median; Bass (1969) with a fitted launch by least squares on the "
-            "same points. RMSE in shares; *in*: the fitted points, *out*: the forecast "
-            "ones.",
-            "",
-            "Reproduce it (this file is written by the command):",
-            "",
-            "```bash",
-            command,
-            "```",
-            "",
-            f"At most {budget} simulations per series, seed 1. Sampling took "
-            f"{seconds / 60:.0f} minutes in all ({machine}); writing each series' outputs "
-            "adds a few seconds. Run again, finished series are not sampled again. Each "
-            "series' calibration (report.md, fit.png, holdout.csv ...) is in "
-            "`results/backtest/SERIES/`.",
-            "",
-            head,
-            rule,
-            *rows,
-            "",
-            f"Better forecast: the model in {model_wins} of {n} series ({model_better}), "
-            f"Bass in {bass_wins} ({bass_better}). Median RMSE on the forecast points: "
-            f"model {med_abm:.4f}, Bass {med_bass:.4f}; on the fitted points: model "
-            f"{med_abm_in:.4f}, Bass {med_bass_in:.4f}. On average {band:.0%} of the "
-            "held-out points lie inside the model's 90 % predictive band.",
-            "",
-            "## What the table shows",
-            "",
-            "- **Both fit the first halves alike** (the medians above): three fitted keys "
-            "and a fitted launch against Bass's p, q, m and launch is comparable "
-            "flexibility. The differences are in how each continues a curve.",
-            "- **The model forecasts better where a series approaches its ceiling "
-            "slowly.** A Bass curve fitted to a first half sets its ceiling m from the "
-            "points it has and bends into it quickly; when the first half ends near the "
-            "inflection (cable TV, the internet, home air conditioning, microcomputers) "
-            "that ceiling is a guess, too high or too low. The model has no free ceiling: "
-            "customers who have not cleared the bar yet keep adopting slowly (the "
-            "logistic choice lets those just below it through, and social proof lifts "
-            "more of them over it as neighbours adopt), so its curves keep rising at a "
-            "slowing rate after the inflection, as most of these series did. This is "
-            "where its lead comes from; the margin at the median is small.",
-            "- **Neither forecasts what the first half does not show.** Vacuum cleaners "
-            "rose again after 1945, stoves after 1950, dishwashers after 1965 (and their "
-            "source changes to the Census in 1992): both models extend the first half's "
-            f"plateau and miss{_miss(table)}; which of them misses less there is "
-            "happenstance.",
-            "- **Few, sparse points defeat the model first.** The flush toilet's first "
-            "half is 6 points a decade apart: the posterior rests on a few heavily "
-            "weighted particles (its report gives the effective sample size), and its "
-            "forecast falls short where Bass's does not.",
-            f"- **The model's band is too narrow out of sample**: {band:.0%} of held-out "
-            "points inside a 90 % band. The band holds the parameters' uncertainty "
-            "*within the scenario* and the randomness of a 2,000-customer market; it does "
-            "not hold the error of the scenario's fixed choices (trust, costs, network) "
-            "nor changes in the world after the fitted years. Read it as the model's "
-            "uncertainty, not as a forecast interval.",
-            "- **What it does not show**: that the psychology is right. The model's late "
-            "creep comes from loss aversion and the logistic choice here, but other "
-            "mechanisms (heterogeneous prices, incomes) would give such a tail too.",
-            "",
-        ]
+    spans = held.set_index(["series", "origin"])[["fitted", "forecast"]]
+    per_case.insert(2, "fitted (points)", [spans.loc[i, "fitted"] for i in wide.index])
+    per_case.insert(3, "forecast (points)", [spans.loc[i, "forecast"] for i in wide.index])
+    per_origin = (
+        table.groupby(["origin", "method"])
+        .agg(
+            median_crps=("crps_out", "median"),
+            coverage90=("coverage90_out", "mean"),
+        )
+        .reset_index()
     )
-
-
-def write_validation(path: Path, text: str) -> None:
-    """Write the markdown whole or not at all."""
-    write_atomic(path, text.encode())
+    per_origin["origin"] = per_origin["origin"].map(lambda o: f"{o:.2f}")
+    per_origin = per_origin.rename(
+        columns={
+            "origin": "origin (share fitted)",
+            "median_crps": "median CRPS",
+            "coverage90": "90 % band holds",
+        }
+    )
+    verdict = "at most" if model["median CRPS"] <= baselines["median CRPS"].min() else "above"
+    lines = [
+        "Every series is fitted on its first 40, 55 and 70 % of points (rounded, at least "
+        f"{MIN_POINTS}) and forecast on the rest: {n_series} series, {n_cases} cases. The "
+        "model: ABC-SMC on `scenarios/calibration.toml` with the default keys and the "
+        "observation-error model (docs/calibration.md), its posterior predictive of the "
+        "observed share. The baselines: Bass, logistic and Gompertz curves fitted by "
+        "least squares with their time location free, their bands by residual bootstrap "
+        "(200 refits). Scores on the forecast points, in shares: RMSE of the point "
+        "forecast (the model's predictive median), CRPS of the forecast distribution "
+        "(lower is better), and the share of points inside the 50 % and 90 % bands "
+        "(should be 50 % and 90 %).",
+        "",
+        "Reproduce it (this section is written by the command):",
+        "",
+        "```bash",
+        command,
+        "```",
+        "",
+        f"At most {budget} simulations per calibration, seed {seed}. Sampling took "
+        f"{seconds / 60:.0f} minutes in all ({machine}). Each calibration (report.md, "
+        "fit.png, holdout.csv ...) is in `results/backtest/SERIES/fitNNN/` (NNN: points "
+        "fitted); run again, finished ones are not sampled again.",
+        "",
+        "### Leaderboard",
+        "",
+        *_markdown_table(
+            board,
+            {
+                "median RMSE": ".4f",
+                "median CRPS": ".4f",
+                "mean CRPS": ".4f",
+                "90 % band holds": ".0%",
+                "50 % band holds": ".0%",
+            },
+        ),
+        "",
+        f"Held-out points inside the model's 90 % band: {model['90 % band holds']:.0%} over "
+        f"the {n_cases} cases (inside its 50 % band: {model['50 % band holds']:.0%}). The "
+        f"model's median CRPS, {model['median CRPS']:.4f}, is {verdict} the best "
+        f"baseline's ({best_baseline}, {baselines.loc[best_baseline, 'median CRPS']:.4f}); "
+        f"it has the lowest CRPS in {int(model['lowest CRPS (cases)'])} of the {n_cases} "
+        "cases.",
+        "",
+        "### By origin",
+        "",
+        *_markdown_table(per_origin, {"median CRPS": ".4f", "90 % band holds": ".0%"}),
+        "",
+        "### Every case",
+        "",
+        *_markdown_table(
+            per_case,
+            {c: ".4f" for c in per_case.columns if c.startswith(("CRPS", "RMSE"))}
+            | {"model 90 % band holds": ".0%", "origin": ".2f"},
+        ),
+        "",
+    ]
+    return "\n".join(lines)
 
 
 def timed(function: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
@@ -242,3 +308,21 @@ def timed(function: Callable[[], pd.DataFrame]) -> tuple[pd.DataFrame, float]:
     began = time.perf_counter()
     table = function()
     return table, time.perf_counter() - began
+
+
+def write_section(path: Path, name: str, text: str) -> None:
+    """Put ``text`` between the markers ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``
+    of the markdown file ``path`` (appended with its markers if absent; the file made if
+    missing), whole or not at all: each command owns its section of docs/validation.md."""
+    from ..provenance import write_atomic
+
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    block = f"{start}\n{text.rstrip()}\n{end}"
+    old = path.read_text() if path.exists() else ""
+    if start in old and end in old:
+        before, rest = old.split(start, 1)
+        _, after = rest.split(end, 1)
+        new = before + block + after
+    else:
+        new = (old.rstrip() + "\n\n" if old.strip() else "") + block + "\n"
+    write_atomic(path, new.encode())
