@@ -610,7 +610,7 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
     "calibrate: --seed 2^70": (
         f"calibrate {{csv}} --series colour_tv --seed {2**70}",
         {},
-        f"--seed = {2**70}: expected an integer >= 0 and < 2**63",
+        f"--seed = {2**70}: expected an integer >= 0 and <= 9_223_372_036_854_775_807",
     ),
     "calibrate: --workers 0": (
         "calibrate {csv} --series colour_tv --workers 0",

@@ -21,6 +21,7 @@ from typing import Any
 from ..errors import InputError
 from ..files import OutputError, writable_directory, write_failure
 from ..scenario import Scenario
+from ..spec import integer
 from .abc import HISTORY, AbcSettings, run_abc
 from .data import AdoptionData, AdoptionSeries
 from .manifest import read_manifest
@@ -73,8 +74,7 @@ def calibrate(
     problem = prepare(data, scenario, fit, series=series, holdout=holdout, seed=seed, noise=noise)
     settings = AbcSettings(budget=budget, population=population, max_generations=max_generations)
     settings.check()
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError("--workers", workers, "an integer >= 1")
+    integer("--workers", workers, 1, error=InputError)
     made = out is not None and not Path(out).exists()
     directory = check_out(out) if out is not None else None
     with removed_if_empty(directory if made else None):

@@ -24,6 +24,7 @@ from ..errors import InputError
 from ..paths import SCENARIOS
 from ..provenance import derive_seed, digest, package_versions
 from ..scenario import Scenario, load_scenario
+from ..spec import Spec, check_value, integer
 from .bass import BassFit, fit_bass_offset
 from .data import MIN_POINTS, AdoptionData, AdoptionSeries, load_adoption
 from .observation import residual_autocorrelation
@@ -49,6 +50,8 @@ __all__ = [
 
 DEFAULT_SCENARIO = SCENARIOS / "calibration.toml"
 DEFAULT_SEED = 1
+#: The launch's prior: the first observation lies 0 to ``lead`` periods after it.
+LEAD_SPEC = Spec(section="", kind=float, default=None, help="periods", low=1, high=500)
 NoiseMode = Literal["auto", "iid", "ar1", "off"]
 NOISE_MODES: tuple[str, ...] = ("auto", "iid", "ar1", "off")
 #: The stream of the seed the inert-key check simulates with.
@@ -177,17 +180,17 @@ def prepare(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     most = len(chosen) - MIN_POINTS
-    if isinstance(holdout, bool) or not isinstance(holdout, int) or not 0 <= holdout <= most:
+    try:
+        integer("--holdout", holdout, 0, most, error=InputError)
+    except InputError:
         raise InputError(
             "--holdout",
             holdout,
             f"an integer >= 0 and <= {most} (series {chosen.name!r} has {len(chosen)} points "
             f"and a fit needs {MIN_POINTS})",
-        )
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise InputError("--seed", seed, "an integer >= 0 and < 2**63")
-    if isinstance(lead, bool) or not isinstance(lead, int | float) or not 1 <= lead <= 500:
-        raise InputError("--lead", lead, "a number of periods >= 1 and <= 500")
+        ) from None
+    integer("--seed", seed, 0, 2**63 - 1, error=InputError)
+    lead = check_value("--lead", lead, LEAD_SPEC, InputError)
     fitted = chosen.shares[: len(chosen) - holdout]
     if not np.any(fitted > 0):
         raise InputError(

@@ -22,7 +22,7 @@ import pandas as pd
 from ..errors import InputError
 from ..provenance import derive_seed
 from ..scenario import from_dict
-from ..spec import Range
+from ..spec import Range, integer
 from .abc import AbcSettings
 from .baselines import bootstrap_draws, forecast_scores
 from .bass import BassFit
@@ -148,8 +148,7 @@ class Calibration:
         Particles whose stored curve ends earlier are simulated again, longer, from
         their own seeds (the stored part is reproduced exactly).
         """
-        if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-            raise InputError("steps", steps, "an integer >= 0")
+        integer("steps", steps, 0, error=InputError)
         times = self.problem.series.times
         grid = np.arange(times[0], times[-1] + steps + 1e-9, 1.0)
         grid = np.union1d(grid, times)
