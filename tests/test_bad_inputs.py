@@ -594,7 +594,7 @@ CASES: dict[str, tuple[str, dict[str, str], str]] = {
     "calibrate: --budget too small": (
         "calibrate {csv} --series colour_tv --budget 10",
         {},
-        "--budget = 10: expected an integer >= 3 x the population (600)",
+        "--budget = 10: expected an integer >= 748: the prior sample (200) and a first generation",
     ),
     "calibrate: --population too small": (
         "calibrate {csv} --series colour_tv --population 5",

@@ -85,7 +85,7 @@ def test_run_py_calibrate_check_writes_its_tables_figure_and_doc_section(
     scenario.write_text(SCENARIO.read_text().replace("n_customers = 2000 ", "n_customers = 200  "))
     doc = tmp_path / "validation.md"
     doc.write_text(
-        "# Validation\n\n<!-- calibrate-check:start -->\nold\n<!-- calibrate-check:end -->\n"
+        "# Validation\n\n<!-- calibrate-check:start -->\nSTALE SECTION\n<!-- calibrate-check:end -->\n"
     )
     out = tmp_path / "check"
     args = ["calibrate-check", "--scenario", str(scenario), "--datasets", "2"]
@@ -101,7 +101,7 @@ def test_run_py_calibrate_check_writes_its_tables_figure_and_doc_section(
     assert len(ranks) == 2 * 6 and ranks["rank"].between(0, 1).all()
     assert (out / "ranks.png").stat().st_size > 0 and (out / "check.md").exists()
     text = doc.read_text()
-    assert "old" not in text and text.count("<!-- calibrate-check:start -->") == 1
+    assert "STALE SECTION" not in text and text.count("<!-- calibrate-check:start -->") == 1
     ninety = coverage[coverage["nominal"] == 0.9].set_index("key")["empirical"]
     assert f"| `diffusion.imitation` | {ninety['diffusion.imitation']:.0%} |" in text
     assert "python run.py calibrate-check" in text

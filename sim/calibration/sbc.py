@@ -257,7 +257,7 @@ def coverage_table(ranks: pd.DataFrame, records: list[dict[str, Any]]) -> pd.Dat
         values = [r[column] for r in records]
         rows.append(
             {
-                "key": PREDICTION.replace("90 %", f"{nominal:.0%}"),
+                "key": PREDICTION.replace("90 %", f"{nominal * 100:.0f} %"),
                 "nominal": nominal,
                 "empirical": float(np.mean(values)),
                 "n": len(values),
