@@ -420,7 +420,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(signum: int, frame: object) -> None:
+    """The first Ctrl-C stops the command; any further one is ignored, so the orderly
+    exit (runs saved, workers ended) is not cut short by a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupted)
     try:
         code = _run(argv)
     except KeyboardInterrupt:  # Ctrl-C at any moment, start-up included
@@ -428,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 130
     if code == 130:  # a second Ctrl-C does not cut the orderly exit short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    elif signal.getsignal(signal.SIGINT) is _interrupted:  # called in-process (tests)
+        signal.signal(signal.SIGINT, previous)
     return code
 
 

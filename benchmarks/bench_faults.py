@@ -255,6 +255,8 @@ def measure_interrupts(work: Path, count: int, seed: int = 19) -> dict[str, Any]
                 "left": sum(is_running(p) for p in below),
             }
         )
+        if rows[-1]["traceback"]:  # what it was, for whoever reads faults.json
+            rows[-1]["stderr"] = err.decode(errors="replace")[-3000:]
         print(f"interrupt {i}: {rows[-1]}", flush=True)
     return {
         "runs": count,

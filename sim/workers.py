@@ -129,18 +129,27 @@ class DeferredInterrupt:
         return self
 
     def check(self) -> None:
-        """Raise ``KeyboardInterrupt`` if Ctrl-C was pressed since the last check."""
+        """Deliver a Ctrl-C pressed since the last check: to the handler that was there
+        before (``KeyboardInterrupt`` from Python's own; ``run.py`` also ignores any
+        further Ctrl-C, so the orderly exit is not cut short)."""
         if self.pending:
             self.pending = False
-            raise KeyboardInterrupt
+            self._deliver()
+
+    def _deliver(self) -> None:
+        previous = self._previous
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signal.SIGINT, None)
+        raise KeyboardInterrupt
 
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+            if signal.getsignal(signal.SIGINT) == self._handle:  # not replaced meanwhile
+                signal.signal(signal.SIGINT, self._previous)
+            if self.pending:  # pressed after the last check: not lost
+                self.pending = False
+                self._deliver()
             self._previous = None
-        if self.pending:  # pressed after the last check: not lost
-            self.pending = False
-            raise KeyboardInterrupt
 
 
 def terminate(pool: cf.ProcessPoolExecutor) -> None:

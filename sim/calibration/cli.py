@@ -393,6 +393,7 @@ def check_command(args: argparse.Namespace) -> int:
 
     if not _has_pyabc():
         return _missing_pyabc()
+    from ..files import writable_directory
     from ..scenario import load_scenario
     from .abc import AbcSettings
     from .api import check_out
@@ -419,6 +420,8 @@ def check_command(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario or DEFAULT_SCENARIO)
     fit = parse_fit(args.fit) if args.fit else None
     check_fit(scenario, check_fit_keys(fit, args.noise))  # one line before anything is made
+    doc = Path(args.doc) if args.doc else VALIDATION_DOC
+    writable_directory(doc.parent, "--doc")  # written last, after every dataset: check first
     out = check_out(Path(args.out) if args.out else RESULTS / "calibrate-check")
     workers = args.workers or (1 if args.scheduler else os.cpu_count() or 1)
     began = time.perf_counter()
@@ -451,7 +454,7 @@ def check_command(args: argparse.Namespace) -> int:
         seconds=sum(r["seconds"] for r in records),
     )
     write_check(out, ranks, coverage, text)
-    write_section(Path(args.doc) if args.doc else VALIDATION_DOC, "calibrate-check", text)
+    write_section(doc, "calibrate-check", text)
     ok = passes(coverage)
     print(coverage.to_string(index=False))
     print(

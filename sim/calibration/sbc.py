@@ -307,6 +307,12 @@ def check_markdown(
         if not failing
         else f"Outside {PASS[0]:.0%}-{PASS[1]:.0%}: {', '.join(failing)}."
     )
+    keys50 = fifty.drop([k for k in fifty.index if k.startswith("held-out")])
+    fifty_note = (
+        f"The 50 % intervals of the keys held the truth in {keys50.min():.0%} to "
+        f"{keys50.max():.0%} of datasets (nominal 50 %)"
+        + (": their centres are narrower than they should be." if keys50.max() < 0.5 else ".")
+    )
     return "\n".join(
         [
             f"{len(records)} datasets drawn from the priors of the fitted keys (the "
@@ -326,9 +332,10 @@ def check_markdown(
             "",
             *lines,
             "",
-            f"{verdict} The last temperature was 1 in "
+            f"{verdict} {fifty_note} The last temperature was 1 in "
             f"{int(np.sum(temperatures <= 1.0))} of {len(records)} calibrations; median "
-            f"effective sample size {np.median(ess):.0f} of {settings.population}.",
+            f"effective sample size {np.median(ess):.0f} (a generation has "
+            f"{settings.population} particles; the generations at temperature 1 are pooled).",
         ]
     )
 
