@@ -227,18 +227,23 @@ def validation_markdown(
     spans = held.set_index(["series", "origin"])[["fitted", "forecast"]]
     per_case.insert(2, "fitted (points)", [spans.loc[i, "fitted"] for i in wide.index])
     per_case.insert(3, "forecast (points)", [spans.loc[i, "forecast"] for i in wide.index])
+    # a case's origin is its share of points fitted after rounding: grouped by the
+    # nominal origin it stands for (the nearest of ORIGINS)
+    nominal = table["origin"].map(lambda o: min(ORIGINS, key=lambda x: abs(x - o)))
     per_origin = (
-        table.groupby(["origin", "method"])
+        table.assign(nominal=nominal)
+        .groupby(["nominal", "method"])
         .agg(
             median_crps=("crps_out", "median"),
             coverage90=("coverage90_out", "mean"),
+            cases=("crps_out", "size"),
         )
         .reset_index()
     )
-    per_origin["origin"] = per_origin["origin"].map(lambda o: f"{o:.2f}")
+    per_origin["nominal"] = per_origin["nominal"].map(lambda o: f"{o:.0%}")
     per_origin = per_origin.rename(
         columns={
-            "origin": "origin (share fitted)",
+            "nominal": "origin (share fitted)",
             "median_crps": "median CRPS",
             "coverage90": "90 % band holds",
         }
