@@ -22,6 +22,8 @@ Slow and statistical, with fixed seeds. DATASETS synthetic datasets from the pri
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -46,7 +48,12 @@ def run(fit_noise: str | None, out: Path):
 def test_the_check_passes_an_honest_calibration_and_catches_one_without_noise(
     tmp_path: Path,
 ) -> None:
-    ranks, coverage, records = run(None, tmp_path / "honest")
+    # the honest and the broken calibrations side by side, one process each
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        honest = pool.submit(run, None, tmp_path / "honest")
+        without_noise = pool.submit(run, "off", tmp_path / "broken")
+        ranks, coverage, records = honest.result()
+        _, broken, _ = without_noise.result()
     table = coverage.set_index(["key", "nominal"])["empirical"]
     assert table[(PREDICTION, 0.9)] >= 0.75, coverage
     keys = coverage.loc[coverage["nominal"] == 0.9].set_index("key")["empirical"]
@@ -54,7 +61,6 @@ def test_the_check_passes_an_honest_calibration_and_catches_one_without_noise(
     assert len(records) == DATASETS and set(ranks["dataset"]) == set(range(DATASETS))
     assert ranks["rank"].between(0, 1).all()
 
-    _, broken, _ = run("off", tmp_path / "broken")
     held = broken.set_index(["key", "nominal"])["empirical"][(PREDICTION, 0.9)]
     assert held <= 0.6, broken
     assert not passes(broken)[PREDICTION]

@@ -5,8 +5,10 @@ line with nothing half-written, and the analysis's files marked complete last.""
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import errno
 import json
+import multiprocessing
 import shutil
 from pathlib import Path
 
@@ -151,9 +153,18 @@ def test_resume_after_every_truncation_is_exact(tmp_path: Path, rule: str) -> No
     """The stored runs of a finished rule sweep cut after every k (in execution order;
     every k for the CI rule, every third for the verdict rule, whose 68 runs take
     longer), resumed: identical summary.csv, winners.csv and stored runs each time."""
-    exp, straight, counts = finished(tmp_path, rule)
-    for k in range(1, int(counts.sum()), 1 if rule == "ci" else 3):
-        check_resume(exp, straight, tmp_path, k)
+    _, straight, counts = finished(tmp_path, rule)
+    cuts = range(1, int(counts.sum()), 1 if rule == "ci" else 3)
+    tasks = [(tmp_path / "rule.toml", straight, tmp_path, k) for k in cuts]
+    # two processes, each resuming its cuts in its own folders (one worker each)
+    with cf.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert len(list(pool.map(resume_cut, tasks))) == len(cuts)
+
+
+def resume_cut(task: tuple[Path, Path, Path, int]) -> None:
+    """check_resume in a worker process: the experiment read again from its file."""
+    path, straight, tmp_path, k = task
+    check_resume(load_experiment(path), straight, tmp_path, k)
 
 
 def test_replicate_plan_ignores_a_later_round_stored_early(tmp_path: Path) -> None:
