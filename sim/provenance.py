@@ -1,8 +1,8 @@
 """Where a result comes from: seeds, package versions, and the manifest stored beside it.
 
 Every stored result (a scenario's replicates, a sweep, a calibration) records its seed
-rule, its parameters, the package versions and the command, through :func:`manifest`
-and :func:`write_json` (from :mod:`sim.files`, which writes every file whole or not at all).
+rule, its parameters, the package versions and the command, through :func:`manifest`,
+written whole by :mod:`sim.files`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,11 @@ from typing import Any
 
 import numpy as np
 
-from .files import write_atomic, write_json  # where results are written whole
-
 __all__ = [
     "derive_seed",
     "digest",
     "manifest",
     "package_versions",
-    "write_atomic",
-    "write_json",
 ]
 
 #: Packages whose versions results depend on.

@@ -137,9 +137,8 @@ class DeferredInterrupt:
             self._deliver()
 
     def _deliver(self) -> None:
-        previous = self._previous
-        if callable(previous) and previous is not signal.default_int_handler:
-            previous(signal.SIGINT, None)
+        if callable(self._previous):  # Python's own handler raises KeyboardInterrupt itself
+            self._previous(signal.SIGINT, None)
         raise KeyboardInterrupt
 
     def __exit__(self, *exc: object) -> None:

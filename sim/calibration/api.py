@@ -35,6 +35,7 @@ __all__ = [
     "DEFAULT_SCENARIO",
     "Calibration",
     "calibrate",
+    "calibrate_problem",
     "check_out",
     "removed_if_empty",
     "run",
@@ -76,19 +77,46 @@ def calibrate(
     settings.check()
     integer("--workers", workers, 1, error=InputError)
     made = out is not None and not Path(out).exists()
-    directory = check_out(out) if out is not None else None
-    with removed_if_empty(directory if made else None):
+    return calibrate_problem(
+        problem,
+        settings,
+        workers=workers,
+        scheduler=scheduler,
+        out=check_out(out) if out is not None else None,
+        made=made,
+        progress=progress,
+        on_generation=on_generation,
+        command=command,
+    )
+
+
+def calibrate_problem(
+    problem: Problem,
+    settings: AbcSettings,
+    *,
+    workers: int = 1,
+    scheduler: Any = None,
+    out: Path | None = None,
+    made: bool = False,
+    progress: bool = False,
+    on_generation: Callable[[GenerationReport], None] | None = None,
+    command: str | None = None,
+) -> Calibration:
+    """Run (or resume) a checked problem and, with ``out`` (checked by
+    :func:`check_out`), write every output file there. ``made``: the caller created
+    ``out``, so it is removed again if the run fails before writing to it."""
+    with removed_if_empty(out if made else None):
         calibration = run(
             problem,
             settings,
             workers=workers,
             scheduler=scheduler,
-            out=directory,
+            out=out,
             progress=progress,
             on_generation=on_generation,
         )
-    if directory is not None:
-        write_outputs(calibration, directory, command=command, workers=workers, scheduler=scheduler)
+    if out is not None:
+        write_outputs(calibration, out, command=command, workers=workers, scheduler=scheduler)
     return calibration
 
 

@@ -112,9 +112,8 @@ def calibrate_command(args: argparse.Namespace) -> int:
         return _missing_pyabc()
     from ..scenario import load_scenario
     from .abc import AbcSettings
-    from .api import check_out, removed_if_empty, run
+    from .api import calibrate_problem, check_out
     from .problem import DEFAULT_SCENARIO, prepare, safe_name
-    from .report import write_outputs
 
     data = _load(args, Path(args.data))
     print(data.unit_note)
@@ -148,18 +147,16 @@ def calibrate_command(args: argparse.Namespace) -> int:
         f"{', '.join(k.key for k in problem.keys)}; "
         f"budget {settings.budget} simulations, population {settings.population}, {where}"
     )
-    with removed_if_empty(out if made else None):
-        calibration = run(
-            problem,
-            settings,
-            workers=workers,
-            scheduler=args.scheduler,
-            out=out,
-            progress=not args.quiet,
-            on_generation=None if args.quiet else _print_generation,
-        )
-    write_outputs(
-        calibration, out, command=_command(args), workers=workers, scheduler=args.scheduler
+    calibration = calibrate_problem(
+        problem,
+        settings,
+        workers=workers,
+        scheduler=args.scheduler,
+        out=out,
+        made=made,
+        progress=not args.quiet,
+        on_generation=None if args.quiet else _print_generation,
+        command=_command(args),
     )
     if calibration.resumed_from and not calibration.simulations_run:
         print(
@@ -363,7 +360,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         )
     )
     out.mkdir(parents=True, exist_ok=True)
-    from ..provenance import write_atomic
+    from ..files import write_atomic
 
     write_atomic(out / "backtest.csv", table.to_csv(index=False, float_format="%.6g").encode())
     sampling = float(table.loc[table["method"] == "model", "seconds"].sum())

@@ -2,7 +2,7 @@
 
 :func:`write_outputs` is the one place that writes them (the command line, the
 Python API, the backtest and the calibration check call it). Every file is written
-whole or not at all (:func:`sim.provenance.write_atomic`), and ``manifest.json`` last,
+whole or not at all (:func:`sim.files.write_atomic`), and ``manifest.json`` last,
 after the previous one was removed: a directory without a manifest holds an
 unfinished calibration, never a mix of two.
 """
@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..provenance import manifest, write_atomic, write_json
+from ..files import write_atomic, write_json
+from ..provenance import manifest
 from .abc import HISTORY
 from .figures import pairs_figure, png
 from .manifest import MANIFEST

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..provenance import derive_seed, digest, package_versions, write_atomic
+from ..files import write_atomic
+from ..provenance import derive_seed, digest, package_versions
 from ..scenario import Scenario, load_scenario
 from .abc import AbcSettings
 from .api import calibrate
@@ -307,7 +308,7 @@ def check_markdown(
         if not failing
         else f"Outside {PASS[0]:.0%}-{PASS[1]:.0%}: {', '.join(failing)}."
     )
-    keys50 = fifty.drop([k for k in fifty.index if k.startswith("held-out")])
+    keys50 = fifty.drop(PREDICTION.replace("90 %", "50 %"))
     fifty_note = (
         f"The 50 % intervals of the keys held the truth in {keys50.min():.0%} to "
         f"{keys50.max():.0%} of datasets (nominal 50 %)"

@@ -319,7 +319,7 @@ def write_section(path: Path, name: str, text: str) -> None:
     """Put ``text`` between the markers ``<!-- NAME:start -->`` and ``<!-- NAME:end -->``
     of the markdown file ``path`` (appended with its markers if absent; the file made if
     missing), whole or not at all: each command owns its section of docs/validation.md."""
-    from ..provenance import write_atomic
+    from ..files import write_atomic
 
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{text.rstrip()}\n{end}"

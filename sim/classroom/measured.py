@@ -21,9 +21,10 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import write_atomic
 from ..paths import RESULTS
 from ..progress import progress_bar
-from ..provenance import package_versions, write_atomic
+from ..provenance import package_versions
 from ..workers import terminate, worker_pool
 from .claims import SEEDS, LessonClaims, run_metrics
 from .lessons import LESSONS, Lesson
