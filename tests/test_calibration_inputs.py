@@ -405,3 +405,16 @@ def test_backtest_and_check_refuse_bad_input_in_one_line(
     for part in expected:
         assert part in err, err
     assert not out.exists() and not doc.exists()  # nothing made, nothing half-written
+
+
+def test_calibrate_passes_its_lead_to_the_problem(tmp_path: Path) -> None:
+    """calibrate(lead=...) reaches the launch's prior: a lead outside 1-500 is refused,
+    before anything is simulated or written (it used to be dropped, so any lead ran
+    with the default)."""
+    from sim.calibration.api import calibrate
+
+    data = Path(__file__).resolve().parent.parent / "data/adoption/us_household_technologies.csv"
+    out = tmp_path / "never"
+    with pytest.raises(InputError, match="--lead = 0"):
+        calibrate(data, series="colour_tv", lead=0, out=out)
+    assert not out.exists()

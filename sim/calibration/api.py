@@ -72,7 +72,9 @@ def calibrate(
     or ``scheduler`` (a Dask address or client). With ``out`` the outputs and the
     history that resumes the calibration are written there.
     """
-    problem = prepare(data, scenario, fit, series=series, holdout=holdout, seed=seed, noise=noise)
+    problem = prepare(
+        data, scenario, fit, series=series, holdout=holdout, seed=seed, noise=noise, lead=lead
+    )
     settings = AbcSettings(budget=budget, population=population, max_generations=max_generations)
     settings.check()
     integer("--workers", workers, 1, error=InputError)
