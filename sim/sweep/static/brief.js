@@ -67,14 +67,18 @@
     var cells = map.cells.map(function (c) {
       return { value: [map.x.indexOf(c.x), map.y.indexOf(c.y)], cell: c };
     });
+    // a phone: a taller map with a narrow axis margin, each cell's text wrapped
+    var narrow = $("chart-answer").clientWidth < 600;
+    if (narrow) $("chart-answer").style.height = 160 * map.y.length + 60 + "px";
     var c = chart("chart-answer");
     c.setOption({
       animation: false,
-      grid: { left: 150, right: 20, top: 10, bottom: 60 },
+      grid: narrow ? { left: 60, right: 8, top: 10, bottom: 60 }
+        : { left: 150, right: 20, top: 10, bottom: 60 },
       xAxis: { type: "category", data: map.x, name: map.x_label, nameLocation: "middle",
         nameGap: 30, splitLine: { show: false } },
       yAxis: { type: "category", data: map.y, name: map.y_label, nameLocation: "middle",
-        nameGap: 110, splitLine: { show: false } },
+        nameGap: narrow ? 40 : 110, splitLine: { show: false } },
       tooltip: {
         formatter: function (p) {
           var cell = p.data.cell;
@@ -127,9 +131,10 @@
           children.push({
             type: "text",
             style: {
-              text: label + "\n" + topTwo(cell), x: centre[0], y: y0 + h * 0.32,
-              textAlign: "center", textVerticalAlign: "middle", fontSize: 12, lineHeight: 17,
-              fill: "#111",
+              text: label + "\n" + topTwo(cell).split(" · ").join(narrow ? "\n" : " · "),
+              x: centre[0], y: y0 + h * 0.32, width: w - 8, overflow: "break",
+              textAlign: "center", textVerticalAlign: "middle", fontSize: narrow ? 10 : 12,
+              lineHeight: narrow ? 12 : 17, fill: "#111",
             },
           });
           return { type: "group", children: children };
@@ -268,6 +273,7 @@
     var start = meta.lead ? keys.filter(function (k) { return k === meta.focal + ": " + meta.lead; })[0]
       : meta.focal ? keys.filter(function (k) { return k.indexOf(meta.focal) === 0; })[0] : keys[0];
     select.value = start || keys[0];
+    var narrow = $("chart-tornado").clientWidth < 600;  // a phone: labels wrapped
     var tornado = chart("chart-tornado");
     var drawTornado = function () {
       var rows = tornadoRows.filter(function (r) {
@@ -276,7 +282,8 @@
       var labels = rows.map(function (r) { return r.label; });
       tornado.setOption({
         animation: false,
-        grid: { left: 210, right: 30, top: 20, bottom: 60 },
+        grid: narrow ? { left: 110, right: 16, top: 20, bottom: 80 }
+          : { left: 210, right: 30, top: 20, bottom: 60 },
         legend: { bottom: 0, data: ["low end of the factor", "high end of the factor"] },
         tooltip: {
           formatter: function (p) {
@@ -284,8 +291,10 @@
             return escape(r.label) + "<br>low end " + escape(r.low) + ": " + num(r.low_mean) + " [" + num(r.low_ci_low) + ", " + num(r.low_ci_high) + "], " + r.low_runs + " runs<br>high end " + escape(r.high) + ": " + num(r.high_mean) + " [" + num(r.high_ci_low) + ", " + num(r.high_ci_high) + "], " + r.high_runs + " runs";
           },
         },
-        xAxis: { type: "value", name: meta.metric, nameLocation: "middle", nameGap: 24, scale: true },
-        yAxis: { type: "category", data: labels, inverse: true },
+        xAxis: { type: "value", name: meta.metric, nameLocation: "middle", nameGap: 24, scale: true,
+          splitNumber: narrow ? 3 : 5 },
+        yAxis: { type: "category", data: labels, inverse: true,
+          axisLabel: narrow ? { width: 100, overflow: "break", lineHeight: 14 } : {} },
         series: [
           {
             type: "custom", name: "range", encode: { x: [1, 2], y: 0 },
