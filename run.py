@@ -299,10 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
     calibrate.add_argument(
         "--fit",
         action="append",
-        metavar="KEY=LOW:HIGH",
-        help="a scenario key to fit and its uniform prior range, e.g. "
-        "diffusion.imitation=0.05:1 (repeat; default: diffusion.broadcast=0.001:0.1, "
-        "diffusion.imitation=0.05:1, customers.loss_aversion_mean=1:6)",
+        metavar="KEY=LOW:HIGH[:log]",
+        help="a scenario key to fit and its prior range, uniform, or log-uniform with "
+        ":log, e.g. diffusion.imitation=0.05:1 (repeat; default: "
+        "diffusion.broadcast=0.0001:0.1:log, diffusion.imitation=0.01:1:log, "
+        "customers.loss_aversion_mean=1:6)",
     )
     calibrate.add_argument("--series", metavar="NAME", help="the series (if the file has several)")
     calibrate.add_argument(
@@ -392,7 +393,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--fit",
         action="append",
-        metavar="KEY=LOW:HIGH",
+        metavar="KEY=LOW:HIGH[:log]",
         help="a key to fit and its prior range (repeat; default: as calibrate)",
     )
     check.add_argument(

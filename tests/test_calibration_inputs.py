@@ -48,6 +48,41 @@ def test_parse_fit_reads_ranges_and_integer_keys_round() -> None:
     assert cadence.integer and cadence.value(3.6) == 4
 
 
+def test_a_log_uniform_prior_is_uniform_in_the_log_and_reported_in_values() -> None:
+    assert parse_fit(["diffusion.broadcast=0.0001:0.1:log"]) == {
+        "diffusion.broadcast": (0.0001, 0.1, "log")
+    }
+    (broadcast,) = check_fit(load_scenario(SCENARIO), {"diffusion.broadcast": (1e-4, 0.1, "log")})
+    assert broadcast.log and broadcast.scale == "log-uniform"
+    assert broadcast.span == pytest.approx((np.log(1e-4), np.log(0.1)))
+    assert broadcast.decode(broadcast.encode(0.003)) == pytest.approx(0.003)
+    assert broadcast.middle == pytest.approx(np.sqrt(1e-4 * 0.1))  # the geometric middle
+    draws = np.array([broadcast.draw(np.random.default_rng(i)) for i in range(4000)])
+    assert draws.min() >= 1e-4 and draws.max() <= 0.1
+    # each decade holds a third of the prior (binomial sd 0.0075 with 4,000 draws: 4 sd)
+    for low in (1e-4, 1e-3, 1e-2):
+        assert np.mean((draws >= low) & (draws < 10 * low)) == pytest.approx(1 / 3, abs=0.03)
+    # the defaults: Bass p and q log-uniform, the ceiling's loss aversion uniform
+    assert [k.log for k in check_fit(load_scenario(SCENARIO), DEFAULT_FIT)] == [True, True, False]
+
+
+def test_identification_of_a_log_uniform_key_is_judged_in_its_log() -> None:
+    import pandas as pd
+
+    key = FitKey("diffusion.broadcast", Range(1e-4, 0.1), log=True)
+    rng = np.random.default_rng(4)
+    # one decade of the prior's three: a third of its width in the log, but only 1 %
+    # of its width in values, which the uniform rule would call pinned down
+    posterior = pd.DataFrame({"weight": 1 / 400, key.key: 10 ** rng.uniform(-3.5, -2.5, 400)})
+    table = identification(summary_table(posterior, [key]), [key])
+    assert table.loc[0, "ratio"] == pytest.approx(0.3, abs=0.03)
+    assert table.loc[0, "verdict"] == "pinned down"
+    # pressed against the lower bound in the log, not in values
+    posterior[key.key] = 10 ** rng.uniform(-4, -3.8, 400)
+    table = identification(summary_table(posterior, [key]), [key])
+    assert table.loc[0, "verdict"] == "against a bound" and table.loc[0, "bound"] == "lower"
+
+
 def test_apply_values_sets_model_firm_and_strategy_keys_on_copies() -> None:
     scenario = load_scenario(SCENARIO)
     keys = [
@@ -263,6 +298,16 @@ BAD = {
         ["diffusion.broadcast = 0.001: does not reach the model", "firms.newco.broadcast"],
     ),
     "low >= high": (GOOD_CSV, ["--fit", "diffusion.imitation=0.5:0.2"], ["--fit", "LOW < HIGH"]),
+    "a log-uniform prior from 0": (
+        GOOD_CSV,
+        ["--fit", "diffusion.imitation=0:1:log"],
+        ["--fit = 'diffusion.imitation=0:1:log'", "LOW > 0 for a log-uniform prior"],
+    ),
+    "an unknown prior scale": (
+        GOOD_CSV,
+        ["--fit", "diffusion.imitation=0.1:1:normal"],
+        ["--fit", "the scale after HIGH to be 'log' or nothing"],
+    ),
     "range outside allowed": (
         GOOD_CSV,
         ["--fit", "diffusion.imitation=0.1:2"],

@@ -124,7 +124,7 @@ class CurveModel:
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, np.ndarray]:
         seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
-        values = {key.key: float(parameters[key.key]) for key in self.simulator.keys}
+        values = {key.key: float(key.decode(parameters[key.key])) for key in self.simulator.keys}
         return {"curve": self.simulator.curve(values, seed), "seed": np.array([seed])}
 
 
@@ -189,7 +189,9 @@ class DefensiveTransition(Transition):
 def _priors(keys: tuple[FitKey, ...]) -> Any:
     import pyabc
 
-    return pyabc.Distribution(**{k.key: pyabc.RV("uniform", k.low, k.width) for k in keys})
+    return pyabc.Distribution(
+        **{k.key: pyabc.RV("uniform", k.span[0], k.span[1] - k.span[0]) for k in keys}
+    )
 
 
 def _abcsmc(
@@ -207,12 +209,12 @@ def _abcsmc(
     import pyabc
 
     model = pyabc.FunctionModel(CurveModel(simulator), name="adoption")
-    transition = DefensiveTransition({k.key: (k.low, k.high) for k in keys}, settings.prior_share)
+    transition = DefensiveTransition({k.key: k.span for k in keys}, settings.prior_share)
     if noisy:
         return pyabc.ABCSMC(
             model,
             _priors(keys),
-            CurveKernel(observed["times"], observed["shares"], float(observed["lead"][0])),
+            CurveKernel(observed["times"], observed["shares"], float(observed["lead"][0]), keys),
             transitions=transition,
             population_size=settings.population,
             eps=Tempering(temperatures),

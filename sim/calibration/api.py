@@ -25,6 +25,7 @@ from ..spec import integer
 from .abc import HISTORY, AbcSettings, run_abc
 from .data import AdoptionData, AdoptionSeries
 from .manifest import read_manifest
+from .priors import Bounds
 from .problem import DEFAULT_SCENARIO, DEFAULT_SEED, NoiseMode, Problem, prepare
 from .report import write_outputs
 from .result import Calibration, posterior_table
@@ -45,7 +46,7 @@ __all__ = [
 def calibrate(
     data: str | Path | AdoptionData | AdoptionSeries,
     scenario: str | Path | Scenario = DEFAULT_SCENARIO,
-    fit: Mapping[str, tuple[float, float]] | None = None,
+    fit: Mapping[str, Bounds] | None = None,
     *,
     series: str | None = None,
     holdout: int = 0,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from typing import Any
 
 import matplotlib
 
@@ -15,6 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from ..style import OKABE_ITO, RC_PARAMS
 from .priors import FitKey
@@ -144,9 +146,10 @@ def pairs_figure(
     correlation of each pair (bold from 0.8 in size: a ridge)."""
     names = [k.key for k in keys] + ["launch"]
     priors = {k.key: (k.low, k.high) for k in keys}
+    logs = {k.key for k in keys if k.log}  # drawn on log axes, as their prior is
     weights = posterior["weight"].to_numpy()
     size = 20 + 200 * weights / max(weights.max(), 1e-300)
-    limits = {name: _limits(posterior[name].to_numpy()) for name in names}
+    limits = {name: _limits(posterior[name].to_numpy(), name in logs) for name in names}
     n = len(names)
     with plt.rc_context(RC_PARAMS | {"font.size": 10, "axes.labelsize": 10}):
         fig, axes = plt.subplots(n, n, figsize=(2.6 * n + 1, 2.6 * n + 0.6), squeeze=False)
@@ -171,7 +174,7 @@ def pairs_figure(
                 if row == col:
                     ax.hist(
                         x,
-                        bins=np.linspace(*limits[x_name], 31),
+                        bins=(np.geomspace if x_name in logs else np.linspace)(*limits[x_name], 31),
                         weights=weights,
                         color=MODEL_COLOUR,
                         alpha=0.8,
@@ -182,18 +185,22 @@ def pairs_figure(
                 else:
                     y = posterior[y_name].to_numpy()
                     ax.scatter(x, y, s=size, color=MODEL_COLOUR, alpha=0.35, linewidths=0)
+                    if y_name in logs:
+                        _log_axis(ax.yaxis, ax.set_yscale)
                     ax.set_ylim(*limits[y_name])
                     _prior_lines(ax.axhline, priors.get(y_name), limits[y_name])
                     if truth and x_name in truth and y_name in truth:
                         ax.plot(truth[x_name], truth[y_name], "*", color=BASS_COLOUR, ms=14)
+                if x_name in logs:
+                    _log_axis(ax.xaxis, ax.set_xscale)
                 ax.set_xlim(*limits[x_name])
                 _prior_lines(ax.axvline, priors.get(x_name), limits[x_name])
                 if row == n - 1:
-                    ax.set_xlabel(_label(x_name, priors))
+                    ax.set_xlabel(_label(x_name, priors, logs))
                 else:
                     ax.set_xticklabels([])
                 if col == 0 and row > 0:
-                    ax.set_ylabel(_label(y_name, priors))
+                    ax.set_ylabel(_label(y_name, priors, logs))
                 elif col > 0:
                     ax.set_yticklabels([])
         fig.suptitle(title + " (dashed: a prior bound)")
@@ -201,7 +208,18 @@ def pairs_figure(
     return fig
 
 
-def _limits(values: np.ndarray) -> tuple[float, float]:
+def _log_axis(axis: Any, set_scale: Any) -> None:
+    """A log axis labelled in plain numbers (0.001, not mathtext's 10^-3, whose fonts
+    matplotlib may lack)."""
+    set_scale("log")
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _limits(values: np.ndarray, log: bool = False) -> tuple[float, float]:
+    if log:
+        low, high = _limits(np.log(values))
+        return float(np.exp(low)), float(np.exp(high))
     low, high = float(np.min(values)), float(np.max(values))
     pad = PAD * (high - low) if high > low else max(abs(low) * 0.05, 1e-6)
     return low - pad, high + pad
@@ -217,11 +235,12 @@ def _prior_lines(
             draw(bound, color=PRIOR_COLOUR, linestyle="--", linewidth=1.2)  # type: ignore[operator]
 
 
-def _label(name: str, priors: Mapping[str, tuple[float, float]]) -> str:
+def _label(name: str, priors: Mapping[str, tuple[float, float]], logs: set[str]) -> str:
     if name not in priors:
         return f"{name} (time)"
     low, high = priors[name]
-    return f"{name}\nprior {low:g} to {high:g}"
+    scale = ", log-uniform" if name in logs else ""
+    return f"{name}\nprior {low:g} to {high:g}{scale}"
 
 
 def rank_figure(ranks: pd.DataFrame, *, bins: int = 10, title: str) -> plt.Figure:

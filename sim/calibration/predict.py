@@ -126,7 +126,8 @@ def identification(
     """Which keys the data pin down, and why not when they do not.
 
     ``ratio`` = posterior 90 % width / the prior's (0.9 x (high - low) for a uniform
-    prior). ``bound`` says "lower" or "upper" when q05 or q95 lies within AT_BOUND of
+    prior), both measured where the prior is uniform (in the log for a log-uniform one).
+    ``bound`` says "lower" or "upper" when q05 or q95 lies within AT_BOUND of
     the range from that prior bound (the data push the key there and the range cuts
     the posterior off), ``hard_limit`` when that bound is also the key's own limit
     (it cannot be widened). ``ridge`` names the quantities (other keys, the launch)
@@ -138,11 +139,13 @@ def identification(
     rows = []
     for key, (_, row) in zip(keys, summary.iterrows(), strict=True):
         prior_width = (BAND[1] - BAND[0]) * key.width
-        ratio = (row["q95"] - row["q05"]) / prior_width
+        # widths and gaps where the prior is uniform: a log-uniform key's in its log
+        (low, high), q05, q95 = key.span, key.encode(row["q05"]), key.encode(row["q95"])
+        ratio = (q95 - q05) / ((BAND[1] - BAND[0]) * (high - low))
         sides = [
             side
-            for side, gap in (("lower", row["q05"] - key.low), ("upper", key.high - row["q95"]))
-            if gap < AT_BOUND * key.width
+            for side, gap in (("lower", q05 - low), ("upper", high - q95))
+            if gap < AT_BOUND * (high - low)
         ]
         least, most = hard_limits(key.key)
         hard = [

@@ -33,6 +33,7 @@ from .priors import (
     DEFAULT_FIT,
     NOISE,
     OBSERVATION_PRIORS,
+    Bounds,
     FitKey,
     check_fit,
     is_observation,
@@ -129,7 +130,7 @@ class Problem:
                     "strategies": self.scenario.strategies,
                 }
             ),
-            "fit": {k.key: [k.low, k.high] for k in self.keys},
+            "fit": {k.key: list(k.bounds()) for k in self.keys},
             "seed": self.seed,
             "lead": self.lead,
             "population": settings.population,
@@ -145,7 +146,7 @@ class Problem:
 def prepare(
     data: str | Path | AdoptionData | AdoptionSeries,
     scenario: str | Path | Scenario = DEFAULT_SCENARIO,
-    fit: Mapping[str, tuple[float, float]] | None = None,
+    fit: Mapping[str, Bounds] | None = None,
     *,
     series: str | None = None,
     holdout: int = 0,
@@ -211,7 +212,7 @@ def prepare(
 
 
 def _observation_model(
-    ranges: dict[str, tuple[float, float]], series: AdoptionSeries, holdout: int, mode: str
+    ranges: dict[str, Bounds], series: AdoptionSeries, holdout: int, mode: str
 ) -> str:
     """Add the observation model's keys to ``ranges`` (in place) as ``mode`` says, unless
     ranges name them already; returns the sentence that says what was chosen."""
@@ -250,7 +251,7 @@ def refuse_inert(problem: Problem) -> None:
     its prior's middle and one seed, the curves at its prior's low and high end are
     identical (the key reaches the model, but nothing in this scenario uses it)."""
     simulator = problem.simulator()
-    middle = {k.key: (k.low + k.high) / 2 for k in problem.model_keys}
+    middle = {k.key: k.middle for k in problem.model_keys}
     seed = derive_seed(problem.seed, INERT_STREAM)
     for key in problem.model_keys:
         low = simulator.curve(middle | {key.key: key.low}, seed)

@@ -127,7 +127,10 @@ def manifest_record(
             "firms": problem.scenario.firms,
             "tables": problem.scenario.to_dict(),
         },
-        fit={k.key: {"low": k.low, "high": k.high, "integer": k.integer} for k in problem.keys},
+        fit={
+            k.key: {"low": k.low, "high": k.high, "integer": k.integer, "prior": k.scale}
+            for k in problem.keys
+        },
         seeds={
             "seed": problem.seed,
             "rule": "candidate i of generation t (t = -1: the prior sample) seeds NumPy's "
@@ -322,9 +325,16 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         "",
         "## Priors",
         "",
-        "Uniform on each range:",
+        "Uniform on each range, or uniform in the logarithm (log-uniform):",
         "",
-        _table(pd.DataFrame([{"key": k.key, "low": k.low, "high": k.high} for k in problem.keys])),
+        _table(
+            pd.DataFrame(
+                [
+                    {"key": k.key, "low": k.low, "high": k.high, "prior": k.scale}
+                    for k in problem.keys
+                ]
+            )
+        ),
         "",
         "## Posterior",
         "",
@@ -349,7 +359,8 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
         _table(posterior_table),
         "",
         f"Rule: a key is *pinned down* when its posterior 90 % interval (q05 to q95) is "
-        f"narrower than {PINNED:g} of its prior's (0.9 x (high - low) for a uniform prior), "
+        f"narrower than {PINNED:g} of its prior's (0.9 x (high - low) for a uniform prior; "
+        "the same in the logarithm for a log-uniform one), "
         f"*not pinned down* from {NOT_PINNED:g} up, *partly* in between; but never pinned "
         f"down when a q05 or q95 lies within {AT_BOUND:.1%} of the range from a prior bound "
         f"(*against a bound*) or when its weighted correlation with another key or the "

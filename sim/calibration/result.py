@@ -338,7 +338,7 @@ def posterior_table(
     for particle, scale in particles:
         curve = np.asarray(particle.sum_stat["curve"], dtype=float)
         seed = int(particle.sum_stat["seed"][0])
-        values = {k.key: k.value(particle.parameter[k.key]) for k in problem.keys}
+        values = {k.key: k.value(k.decode(particle.parameter[k.key])) for k in problem.keys}
         row = {"weight": particle.weight * scale, **values}
         best = align(curve, times, shares, problem.lead)
         if problem.noisy:
@@ -374,7 +374,9 @@ def _problem_of(record: dict[str, Any]) -> Problem:
     )
     keys = tuple(
         FitKey(
-            key, Range(float(spec["low"]), float(spec["high"]), bool(spec.get("integer", False)))
+            key,
+            Range(float(spec["low"]), float(spec["high"]), bool(spec.get("integer", False))),
+            log=spec.get("prior") == "log-uniform",
         )
         for key, spec in record["fit"].items()
     )

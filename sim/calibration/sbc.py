@@ -45,6 +45,7 @@ from .priors import (
     DEFAULT_FIT,
     NOISE,
     OBSERVATION_PRIORS,
+    Bounds,
     check_fit,
     is_observation,
 )
@@ -82,9 +83,7 @@ class CheckSettings:
             raise InputError("--datasets", self.datasets, "an integer >= 2")
 
 
-def check_fit_keys(
-    fit: Mapping[str, tuple[float, float]] | None, noise: str
-) -> dict[str, tuple[float, float]]:
+def check_fit_keys(fit: Mapping[str, Bounds] | None, noise: str) -> dict[str, Bounds]:
     """The fitted keys: ``fit`` (default: the calibration's defaults) plus the
     observation model's, as ``noise`` (iid, ar1, off) says, unless ``fit`` names them."""
     if noise not in ("iid", "ar1", "off"):
@@ -98,15 +97,16 @@ def check_fit_keys(
 
 
 def synthetic_series(
-    scenario: Scenario, ranges: Mapping[str, tuple[float, float]], seed: int, index: int
+    scenario: Scenario, ranges: Mapping[str, Bounds], seed: int, index: int
 ) -> tuple[AdoptionSeries, dict[str, float]]:
-    """Dataset ``index``: keys drawn from their uniform priors, the first observation
+    """Dataset ``index``: keys drawn from their priors, the first observation
     drawn from the launch's prior (0 to LEAD periods after the launch), the model's
     curve read there and at the next periods, plus noise at the drawn sd and
     correlation (if the noise is fitted)."""
     rng = np.random.default_rng(derive_seed(seed, index, 1))
-    truth = {key: float(rng.uniform(low, high)) for key, (low, high) in ranges.items()}
-    keys = tuple(k for k in check_fit(scenario, ranges) if not is_observation(k.key))
+    fitted = check_fit(scenario, ranges)
+    truth = {k.key: k.draw(rng) for k in fitted}
+    keys = tuple(k for k in fitted if not is_observation(k.key))
     offset = float(rng.uniform(0.0, LEAD))
     simulator = CurveSimulator(
         scenario.params,
@@ -127,8 +127,8 @@ def synthetic_series(
 
 def _one(
     scenario: Scenario,
-    ranges: dict[str, tuple[float, float]],
-    fitted: dict[str, tuple[float, float]],
+    ranges: dict[str, Bounds],
+    fitted: dict[str, Bounds],
     settings: CheckSettings,
     index: int,
     workers: int,
@@ -182,7 +182,7 @@ def _one(
 
 def calibration_check(
     scenario: str | Path | Scenario = DEFAULT_SCENARIO,
-    fit: Mapping[str, tuple[float, float]] | None = None,
+    fit: Mapping[str, Bounds] | None = None,
     *,
     noise: str = "ar1",
     fit_noise: str | None = None,

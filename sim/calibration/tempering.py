@@ -25,7 +25,7 @@ from its stored history continues exactly as an uninterrupted one:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,7 +35,7 @@ from pyabc.epsilon import TemperatureBase
 from scipy.optimize import brentq
 
 from .observation import launch_quadrature
-from .priors import AUTOCORRELATION, NOISE
+from .priors import AUTOCORRELATION, NOISE, FitKey
 
 __all__ = ["CurveKernel", "PdfNorm", "Tempering", "expected_rate", "norm_of"]
 
@@ -55,11 +55,15 @@ class CurveKernel(StochasticKernel):
     integrated out (:func:`.observation.launch_quadrature`); the noise's sd and
     correlation are the particle's own fitted values (correlation 0 if not fitted)."""
 
-    def __init__(self, times: np.ndarray, shares: np.ndarray, lead: float) -> None:
+    def __init__(
+        self, times: np.ndarray, shares: np.ndarray, lead: float, keys: Sequence[FitKey] = ()
+    ) -> None:
         super().__init__(ret_scale=SCALE_LOG, keys=["curve"], pdf_max=None)
         self.times = np.asarray(times, dtype=float)
         self.shares = np.asarray(shares, dtype=float)
         self.lead = float(lead)
+        #: The fitted keys, to decode the values ABC samples (a log-uniform key's log).
+        self.fitted = {k.key: k for k in keys}
 
     def __call__(
         self,
@@ -69,11 +73,15 @@ class CurveKernel(StochasticKernel):
         par: Mapping[str, float] | None = None,
     ) -> float:
         assert par is not None
-        sigma = float(par[NOISE])
-        rho = float(par[AUTOCORRELATION]) if AUTOCORRELATION in par else 0.0
+        sigma = self._value(par, NOISE)
+        rho = self._value(par, AUTOCORRELATION) if AUTOCORRELATION in par else 0.0
         curve = np.asarray(x["curve"], dtype=float)
         quadrature = launch_quadrature(curve, self.times, self.shares, sigma, rho, self.lead)
         return quadrature.log_likelihood
+
+    def _value(self, par: Mapping[str, float], key: str) -> float:
+        fitted = self.fitted.get(key)
+        return float(fitted.decode(par[key]) if fitted is not None else par[key])
 
 
 def _weighted(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
