@@ -304,8 +304,18 @@ def test_backtest_scores_the_model_and_every_baseline_from_each_origin(
     assert board["method"].tolist() == ["model", "bass", "logistic", "gompertz"]
     assert board["lowest CRPS (cases)"].sum() == 3
     text = validation.validation_markdown(
-        table, command="python run.py backtest", seconds=60, machine="a test", budget=300, seed=3
+        table,
+        command="python run.py backtest",
+        seconds=60,
+        machine="a test",
+        budget=300,
+        seed=3,
+        out="results/backtest-other",
     )
+    assert "is in `results/backtest-other/SERIES/fitNNN/`" in text  # where --out put them
+    # how many calibrations reached the exact posterior, from the table's own column
+    exact = int((table["temperature"].dropna() <= 1).sum())
+    assert f"was 1 (the exact posterior) in {exact} of 3 calibrations" in text
     model = board.set_index("method").loc["model"]
     assert f"| model | {model['median RMSE']:.4f} | {model['median CRPS']:.4f} |" in text
     assert f"inside the model's 90 % band: {model['90 % band holds']:.0%}" in text

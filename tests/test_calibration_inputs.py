@@ -64,6 +64,21 @@ def test_a_log_uniform_prior_is_uniform_in_the_log_and_reported_in_values() -> N
         assert np.mean((draws >= low) & (draws < 10 * low)) == pytest.approx(1 / 3, abs=0.03)
     # the defaults: Bass p and q log-uniform, the ceiling's loss aversion uniform
     assert [k.log for k in check_fit(load_scenario(SCENARIO), DEFAULT_FIT)] == [True, True, False]
+    # the API's malformed ranges are one-line errors naming the key, as --fit's are
+    for bad in [(0.1, 1.0, "logg"), (1.0, 0.1), (0.1,), "0.1:1"]:
+        with pytest.raises(InputError, match=r"--fit diffusion\.imitation"):
+            check_fit(load_scenario(SCENARIO), {"diffusion.imitation": bad})  # type: ignore[dict-item]
+
+
+def test_the_help_states_the_default_priors(capsys: pytest.CaptureFixture[str]) -> None:
+    """run.py's --fit help (written out, so that --help need not import the calibration)
+    says what DEFAULT_FIT fits."""
+    with pytest.raises(SystemExit):
+        run.build_parser().parse_args(["calibrate", "--help"])
+    text = "".join(capsys.readouterr().out.split())  # argparse wraps lines anywhere
+    for key, bounds in DEFAULT_FIT.items():
+        low, high, *scale = bounds
+        assert f"{key}={low:g}:{high:g}" + "".join(f":{s}" for s in scale) in text, key
 
 
 def test_identification_of_a_log_uniform_key_is_judged_in_its_log() -> None:

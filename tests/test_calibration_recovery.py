@@ -9,11 +9,12 @@ Slow and statistical (about two minutes on two cores), with fixed seeds. Toleran
   on the conservative side. It would pass trivially with intervals as wide as the
   prior, so the test also requires them to carry information: median over the cases
   of the 90 % width against the prior's below 0.5 for the mean loss aversion (pinned
-  down: it sets the ceiling) and below 0.9 for q. With these seeds the medians are
-  0.21 and 0.86 (measured 2026-12-05, with the observation model): q is only partly
-  identified by a series first seen at 5 %, where a larger q trades against a smaller
-  p and an earlier launch (p, at a median of 0.87, is not asserted; the Bass fits of
-  the shipped data show the same).
+  down: it sets the ceiling) and below 0.9 for q (measured in the logarithm: p and q
+  are log-uniform by default). With these seeds the medians are 0.28 and 0.78
+  (measured 2026-12-05, with the observation model and the log-uniform priors): q is
+  only partly identified by a series first seen at 5 %, where a larger q trades against
+  a smaller p and an earlier launch (p, at a median of 0.89, is not asserted; the Bass
+  fits of the shipped data show the same).
 - A key that cannot change the curve (``trust.trust_rate``: the product is exactly as
   claimed, so trust never moves) is refused before anything runs.
 """

@@ -65,7 +65,8 @@ def calibrate(
 ) -> Calibration:
     """Estimate the joint posterior of the ``fit`` keys given an observed series.
 
-    ABC-SMC (pyabc) with a uniform prior on each key's (low, high) and the observation
+    ABC-SMC (pyabc) with a prior on each key's (low, high), uniform, or log-uniform
+    for (low, high, "log") (:data:`.priors.DEFAULT_FIT`), and the observation
     noise as ``noise`` says and the launch's prior ``lead`` (:func:`.problem.prepare`),
     until ``budget`` simulations
     are spent or ``max_generations`` are done. Results depend on the data, scenario,

@@ -202,6 +202,16 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(shlex.quote(a) for a in ["python", "run.py", *argv])
 
 
+def _shown(path: Path) -> str:
+    """``path`` as a document names it: relative to the current directory when inside
+    it (``results/backtest``), else as it is."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _has_pyabc() -> bool:
     import importlib.util
 
@@ -371,6 +381,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         machine=_machine(workers),
         budget=args.budget,
         seed=args.seed,
+        out=_shown(out),
     )
     write_section(doc, "backtest", text)
     print(
@@ -449,6 +460,7 @@ def check_command(args: argparse.Namespace) -> int:
         settings=settings,
         machine=_machine(workers),
         seconds=sum(r["seconds"] for r in records),
+        out=_shown(out),
     )
     write_check(out, ranks, coverage, text)
     write_section(doc, "calibrate-check", text)

@@ -126,7 +126,8 @@ def identification(
     """Which keys the data pin down, and why not when they do not.
 
     ``ratio`` = posterior 90 % width / the prior's (0.9 x (high - low) for a uniform
-    prior), both measured where the prior is uniform (in the log for a log-uniform one).
+    prior), both measured where the prior is uniform (in the log for a log-uniform one:
+    ``ratio_in`` says which; ``prior_width`` and ``posterior_width`` are in values).
     ``bound`` says "lower" or "upper" when q05 or q95 lies within AT_BOUND of
     the range from that prior bound (the data push the key there and the range cuts
     the posterior off), ``hard_limit`` when that bound is also the key's own limit
@@ -174,6 +175,7 @@ def identification(
                 "prior_width": prior_width,
                 "posterior_width": row["q95"] - row["q05"],
                 "ratio": ratio,
+                "ratio_in": "log" if key.log else "value",  # where ratio is measured
                 "verdict": verdict,
                 "bound": " and ".join(sides),
                 "hard_limit": " and ".join(hard),

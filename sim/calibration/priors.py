@@ -74,7 +74,9 @@ OBSERVATION = "observation."
 NOISE = "observation.noise"
 AUTOCORRELATION = "observation.autocorrelation"
 #: Default uniform priors: the noise's sd in shares (half a point to ten points), and
-#: its correlation between points one period apart.
+#: its correlation between points one period apart, up to 0.99: the slow series'
+#: residuals wander like a random walk (their posteriors pressed against a bound at
+#: 0.95), and near 1 a forecast's band widens with the horizon.
 OBSERVATION_PRIORS: dict[str, tuple[float, float]] = {
     NOISE: (0.005, 0.1),
     AUTOCORRELATION: (0.0, 0.99),
@@ -200,12 +202,18 @@ def parse_fit(texts: Iterable[str]) -> dict[str, Bounds]:
     return ranges
 
 
-def split_bounds(bounds: Bounds) -> tuple[float, float, bool]:
-    """(low, high, log) of a prior range as :data:`DEFAULT_FIT` writes it."""
-    low, high, *scale = bounds
-    if scale not in ([], [LOG]):
-        raise ValueError(f"a prior's scale is 'log' or nothing, got {scale[0]!r}")
-    return float(low), float(high), scale == [LOG]
+def split_bounds(key: str, bounds: Bounds) -> tuple[float, float, bool]:
+    """(low, high, log) of ``key``'s prior range as :data:`DEFAULT_FIT` writes it; any
+    other shape is an InputError."""
+    allowed = "(LOW, HIGH) for a uniform prior or (LOW, HIGH, 'log') for a log-uniform one"
+    try:
+        low, high, *scale = bounds
+        low, high = float(low), float(high)
+    except (TypeError, ValueError):
+        raise InputError(f"{FLAG} {key}", bounds, allowed) from None
+    if scale not in ([], [LOG]) or not low < high:
+        raise InputError(f"{FLAG} {key}", bounds, f"{allowed}, LOW < HIGH")
+    return low, high, scale == [LOG]
 
 
 def check_fit(scenario: Scenario, ranges: Mapping[str, Bounds]) -> list[FitKey]:
@@ -226,7 +234,7 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, Bounds]) -> list[FitKey]:
         )
     keys = []
     for key, bounds in ranges.items():
-        low, high, log = split_bounds(bounds)
+        low, high, log = split_bounds(key, bounds)
         if is_observation(key):
             keys.append(_observation_key(key, low, high, log, ranges))
             continue

@@ -157,7 +157,8 @@ def prepare(
     """Check every input of a calibration; raise an InputError for the first mistake.
 
     ``data``: a CSV path (read by :func:`.data.load_adoption`), loaded data, or one
-    series; ``series`` picks one of several. ``fit``: ``{dotted key: (low, high)}``,
+    series; ``series`` picks one of several. ``fit``: ``{dotted key: (low, high)}``
+    (uniform) or ``(low, high, "log")`` (log-uniform),
     by default :data:`.priors.DEFAULT_FIT`. ``holdout``: points at the end left out of
     the fit (at least MIN_POINTS must remain). ``noise``: the observation-error model
     when ``fit`` names none of its keys: ``auto`` (AR(1) noise if the residuals of a

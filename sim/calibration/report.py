@@ -425,7 +425,9 @@ def report_markdown(calibration: Calibration, *, command: str | None = None) -> 
                 ""
                 if float(calibration.generations["epsilon"].iloc[-1]) <= 1.0
                 else " **The last temperature is above 1**: the posterior is wider than the "
-                "exact one (a larger --budget lets it reach 1)."
+                "exact one. A larger --budget lets it go on as long as each generation "
+                "can finish: a generation dropped above had too low an acceptance to "
+                "finish in what was left."
             )
             if problem.noisy
             else "Epsilon is the distance (RMSE, shares) a particle had to beat: the median "

@@ -281,8 +281,10 @@ def check_markdown(
     settings: CheckSettings,
     machine: str,
     seconds: float,
+    out: str = "results/calibrate-check",
 ) -> str:
-    """The check's result in words and tables (its section of docs/validation.md)."""
+    """The check's result in words and tables (its section of docs/validation.md);
+    ``out`` is where its outputs are, as the section names it."""
     ninety = coverage[coverage["nominal"] == 0.9]
     fifty = coverage[coverage["nominal"] == 0.5].set_index("key")["empirical"]
     table = ninety.assign(
@@ -329,7 +331,7 @@ def check_markdown(
             "```",
             "",
             f"Sampling took {seconds / 60:.0f} minutes ({machine}). Outputs (coverage.csv, "
-            "ranks.csv, ranks.png) in `results/calibrate-check/`.",
+            f"ranks.csv, ranks.png) in `{out}/`.",
             "",
             *lines,
             "",
