@@ -61,6 +61,21 @@ def test_shipped_file_is_tidy_with_the_documented_columns() -> None:
         assert f"`{name}`" in readme
 
 
+def test_the_series_kept_out_of_development_read_as_published() -> None:
+    """data/adoption/other_technologies.csv: the 13 entities of the same OWID file left
+    out of the shipped selection, documented in the README, percent / 100 exactly
+    (OWID: Radial tires 1975 = 42.5, Landline 2014 = 65, RTGS adoption 1971 = 0.57)."""
+    other = load_adoption(SHIPPED_DATA.parent / "other_technologies.csv")
+    assert len(other.names) == 13 and not set(other.names) & set(shipped_series().names)
+    readme = (SHIPPED_DATA.parent / "README.md").read_text()
+    for name in other.names:
+        assert f"`{name}`" in readme
+    assert other.get("radial_tires").shares[3] == pytest.approx(0.425)
+    assert other.get("landline").shares[-1] == pytest.approx(0.65)
+    assert other.get("rtgs_central_banks").shares[1] == pytest.approx(0.0057)
+    assert sum(len(other.get(name)) for name in other.names) == 424
+
+
 def test_shipped_data_as_a_tidy_frame() -> None:
     frame = shipped_series().to_frame()
     assert list(frame.columns) == ["series", "time", "share_adopted", "source"]
