@@ -52,7 +52,7 @@ from pyabc.transition import MultivariateNormalTransition, Transition
 
 from ..errors import InputError
 from ..provenance import derive_seed, package_versions
-from .priors import FitKey
+from .priors import FitKey, decoded
 from .sampler import MAIN_STREAM, DeterministicSampler, GenerationReport, seed_global
 from .simulate import CurveSimulator, align
 from .tempering import FIRST_RATE, CurveKernel, PdfNorm, Tempering, expected_rate
@@ -124,7 +124,7 @@ class CurveModel:
 
     def __call__(self, parameters: dict[str, float]) -> dict[str, np.ndarray]:
         seed = int(np.random.randint(0, 2**63 - 1, dtype=np.int64))
-        values = {key.key: float(key.decode(parameters[key.key])) for key in self.simulator.keys}
+        values = decoded(self.simulator.keys, parameters)
         return {"curve": self.simulator.curve(values, seed), "seed": np.array([seed])}
 
 

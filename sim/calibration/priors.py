@@ -50,6 +50,7 @@ __all__ = [
     "FitKey",
     "apply_values",
     "check_fit",
+    "decoded",
     "hard_limits",
     "is_observation",
     "parse_fit",
@@ -204,7 +205,7 @@ def parse_fit(texts: Iterable[str]) -> dict[str, Bounds]:
 
 def split_bounds(key: str, bounds: Bounds) -> tuple[float, float, bool]:
     """(low, high, log) of ``key``'s prior range as :data:`DEFAULT_FIT` writes it; any
-    other shape is an InputError."""
+    other shape, and a log-uniform one from LOW <= 0, is an InputError."""
     allowed = "(LOW, HIGH) for a uniform prior or (LOW, HIGH, 'log') for a log-uniform one"
     try:
         low, high, *scale = bounds
@@ -213,7 +214,15 @@ def split_bounds(key: str, bounds: Bounds) -> tuple[float, float, bool]:
         raise InputError(f"{FLAG} {key}", bounds, allowed) from None
     if scale not in ([], [LOG]) or not low < high:
         raise InputError(f"{FLAG} {key}", bounds, f"{allowed}, LOW < HIGH")
+    if scale == [LOG] and low <= 0:
+        raise InputError(f"{FLAG} {key}", low, "LOW > 0 for a log-uniform prior")
     return low, high, scale == [LOG]
+
+
+def decoded(keys: Iterable[FitKey], sampled: Mapping[str, float]) -> dict[str, float]:
+    """The values ABC sampled for ``keys`` (a pyabc Parameter: a log-uniform key's
+    logarithm) as the keys' own values."""
+    return {key.key: float(key.decode(sampled[key.key])) for key in keys}
 
 
 def check_fit(scenario: Scenario, ranges: Mapping[str, Bounds]) -> list[FitKey]:
@@ -250,8 +259,6 @@ def check_fit(scenario: Scenario, ranges: Mapping[str, Bounds]) -> list[FitKey]:
             raise InputError(
                 f"{FLAG} {key}", reason=f"expected a numeric key; {key} is {spec.allowed()}"
             )
-        if log and low <= 0:
-            raise InputError(f"{FLAG} {key}", low, "LOW > 0 for a log-uniform prior")
         fit = FitKey.on(key, low, high, log)
         for value in fit.prior.ends():
             scenario.with_overrides({key: value}, FLAG)
@@ -275,8 +282,6 @@ def _observation_key(
         names = ", ".join(k.removeprefix(OBSERVATION) for k in HARD_LIMITS)
         raise InputError(f"{FLAG} {key}", reason=f"unknown key; allowed: {names}")
     least, most = HARD_LIMITS[key]
-    if log and low <= 0:
-        raise InputError(f"{FLAG} {key}", low, "LOW > 0 for a log-uniform prior")
     if not (least < low if key == NOISE else least <= low) or high > most:
         above = f"> {least:g}" if key == NOISE else f">= {least:g}"
         raise InputError(f"{FLAG} {key}", (low, high), f"LOW {above} and HIGH <= {most:g}")

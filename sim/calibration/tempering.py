@@ -35,7 +35,7 @@ from pyabc.epsilon import TemperatureBase
 from scipy.optimize import brentq
 
 from .observation import launch_quadrature
-from .priors import AUTOCORRELATION, NOISE, FitKey
+from .priors import AUTOCORRELATION, NOISE, FitKey, decoded, is_observation
 
 __all__ = ["CurveKernel", "PdfNorm", "Tempering", "expected_rate", "norm_of"]
 
@@ -56,14 +56,14 @@ class CurveKernel(StochasticKernel):
     correlation are the particle's own fitted values (correlation 0 if not fitted)."""
 
     def __init__(
-        self, times: np.ndarray, shares: np.ndarray, lead: float, keys: Sequence[FitKey] = ()
+        self, times: np.ndarray, shares: np.ndarray, lead: float, keys: Sequence[FitKey]
     ) -> None:
         super().__init__(ret_scale=SCALE_LOG, keys=["curve"], pdf_max=None)
         self.times = np.asarray(times, dtype=float)
         self.shares = np.asarray(shares, dtype=float)
         self.lead = float(lead)
-        #: The fitted keys, to decode the values ABC samples (a log-uniform key's log).
-        self.fitted = {k.key: k for k in keys}
+        #: The observation model's fitted keys, whose sampled values the kernel decodes.
+        self.noise_keys = tuple(k for k in keys if is_observation(k.key))
 
     def __call__(
         self,
@@ -73,15 +73,11 @@ class CurveKernel(StochasticKernel):
         par: Mapping[str, float] | None = None,
     ) -> float:
         assert par is not None
-        sigma = self._value(par, NOISE)
-        rho = self._value(par, AUTOCORRELATION) if AUTOCORRELATION in par else 0.0
+        noise = decoded(self.noise_keys, par)
+        sigma, rho = noise[NOISE], noise.get(AUTOCORRELATION, 0.0)
         curve = np.asarray(x["curve"], dtype=float)
         quadrature = launch_quadrature(curve, self.times, self.shares, sigma, rho, self.lead)
         return quadrature.log_likelihood
-
-    def _value(self, par: Mapping[str, float], key: str) -> float:
-        fitted = self.fitted.get(key)
-        return float(fitted.decode(par[key]) if fitted is not None else par[key])
 
 
 def _weighted(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

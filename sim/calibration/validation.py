@@ -235,14 +235,12 @@ def validation_markdown(
                 if m in wide["rmse_out"]
             },
             "model 90 % band holds": wide["coverage90_out"]["model"].to_numpy(),
-            "model's last temperature": held.set_index(["series", "origin"])
-            .loc[wide.index, "temperature"]
-            .to_numpy(),
         }
     )
-    spans = held.set_index(["series", "origin"])[["fitted", "forecast"]]
-    per_case.insert(2, "fitted (points)", [spans.loc[i, "fitted"] for i in wide.index])
-    per_case.insert(3, "forecast (points)", [spans.loc[i, "forecast"] for i in wide.index])
+    cases = held.set_index(["series", "origin"]).loc[wide.index]
+    per_case.insert(2, "fitted (points)", cases["fitted"].to_numpy())
+    per_case.insert(3, "forecast (points)", cases["forecast"].to_numpy())
+    per_case["model's last temperature"] = cases["temperature"].to_numpy()
     # a case's origin is its share of points fitted after rounding: grouped by the
     # nominal origin it stands for (the nearest of ORIGINS)
     nominal = table["origin"].map(lambda o: min(ORIGINS, key=lambda x: abs(x - o)))
